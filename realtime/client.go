@@ -1,0 +1,1005 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/go-logr/logr"
+)
+
+// Client is a Directus realtime client: one WebSocket connection, kept alive, authenticated
+// and re-established, carrying any number of subscriptions. It is safe for concurrent use.
+// Always call Close.
+type Client struct {
+	opts    Options
+	wsURL   *url.URL
+	restURL *url.URL
+	log     logr.Logger
+	events  *eventQueue
+	rnd     func() float64
+
+	ctx    context.Context // the client's lifetime; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the supervisor goroutine
+	done   chan struct{}
+	finish sync.Once
+
+	seq atomic.Uint64
+
+	mu            sync.Mutex
+	state         State
+	closing       bool
+	err           error
+	cur           *conn
+	epoch         uint64
+	subs          map[string]*Subscription
+	pending       map[string]chan reply
+	unsubWait     map[string]chan struct{}
+	throttleUntil time.Time
+	tokenExpired  bool
+
+	// Credentials, guarded by mu. refresh is the newest refresh token.
+	refresh       string
+	refreshBad    bool
+	access        string
+	accessExpires time.Time
+	lifetime      time.Duration
+}
+
+// conn is one WebSocket connection and what belongs to it.
+type conn struct {
+	ws         *websocket.Conn
+	epoch      uint64
+	lastRecv   atomic.Int64 // unix nanos of the last frame received
+	lastErr    atomic.Pointer[ServerError]
+	dead       atomic.Bool
+	expired    chan struct{} // TOKEN_EXPIRED arrived
+	readerDone chan struct{}
+	readErr    error
+	// identity expiry of the socket (zero: unknown or never), set after each auth.
+	expires time.Time
+	// resubAt: resend subscriptions still waiting for init at this time (REQUESTS_EXCEEDED).
+	resubAt atomic.Int64
+}
+
+func (cn *conn) touch() { cn.lastRecv.Store(time.Now().UnixNano()) }
+
+type reply struct {
+	f   frame
+	err *ServerError
+}
+
+// New validates opts, applies defaults and returns an idle client. It does no network I/O.
+func New(opts Options) (*Client, error) {
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	wsURL, restURL, err := endpoints(opts.URL, opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		opts: opts, wsURL: wsURL, restURL: restURL,
+		log:       opts.Logger.WithName("directus-realtime"),
+		events:    newEventQueue(opts.OnEvent),
+		rnd:       opts.rand,
+		ctx:       ctx,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		subs:      map[string]*Subscription{},
+		pending:   map[string]chan reply{},
+		unsubWait: map[string]chan struct{}{},
+		refresh:   opts.Auth.RefreshToken,
+	}
+	if c.rnd == nil {
+		c.rnd = rand.Float64
+	}
+	if c.rotating() && opts.Auth.AccessToken != "" {
+		// A JWT given together with a way to refresh it: use it while it is valid.
+		if iat, exp, ok := jwtTimes(opts.Auth.AccessToken); ok {
+			c.access, c.accessExpires, c.lifetime = opts.Auth.AccessToken, exp, exp.Sub(iat)
+		}
+	}
+	return c, nil
+}
+
+// rotating reports whether the credentials are refreshable (email+password or refresh token).
+func (c *Client) rotating() bool {
+	return c.opts.Auth.login() || c.opts.Auth.RefreshToken != ""
+}
+
+// State returns the current state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Epoch returns the number of the current (or last) connection; 0 before the first.
+func (c *Client) Epoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// RefreshToken returns the newest refresh token the client holds (they rotate on every use),
+// or "" when it has none.
+func (c *Client) RefreshToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refresh
+}
+
+// Done is closed when the client stops for good: after Close, or when reconnecting gave up.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the client stopped (ErrClosed, or an error wrapping ErrGaveUp and the last
+// error), or nil while it runs.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *Client) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	if !c.events.emit(ev) {
+		c.log.V(4).Info("Dropped a lifecycle event", "kind", ev.Kind)
+	}
+}
+
+func (c *Client) setState(s State) State {
+	c.mu.Lock()
+	old := c.state
+	if old != StateClosed {
+		c.state = s
+	}
+	c.mu.Unlock()
+	return old
+}
+
+// Connect dials, upgrades and authenticates, synchronously. On failure it returns a typed
+// error (*HandshakeError, *ServerError such as AUTH_FAILED, or a network error) and the
+// client stays idle, so Connect may be called again. On success a background loop reads,
+// answers heartbeats, refreshes tokens and reconnects; subscriptions made before Connect are
+// sent now.
+func (c *Client) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	switch {
+	case c.closing || c.state == StateClosed:
+		c.mu.Unlock()
+		return ErrClosed
+	case c.state != StateIdle:
+		c.mu.Unlock()
+		return ErrAlreadyStarted
+	}
+	c.state = StateConnecting
+	c.mu.Unlock()
+	c.log.Info("Connecting to Directus", "url", c.wsURL.Redacted())
+
+	ctx, stop := mergeCancel(ctx, c.ctx)
+	defer stop()
+	cn, err := c.dial(ctx)
+	if err != nil {
+		c.mu.Lock()
+		if c.state == StateConnecting {
+			c.state = StateIdle
+		}
+		c.mu.Unlock()
+		if c.ctx.Err() != nil {
+			return ErrClosed
+		}
+		return err
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		_ = cn.ws.CloseNow()
+		return ErrClosed
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	subs := c.attach(cn)
+	go c.loop(cn, subs)
+	return nil
+}
+
+// mergeCancel returns a context that is cancelled when either a or b is.
+func mergeCancel(a, b context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(a)
+	stop := context.AfterFunc(b, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// attach makes cn the current connection and returns the subscriptions to (re)send on it.
+func (c *Client) attach(cn *conn) []*Subscription {
+	c.mu.Lock()
+	c.epoch++
+	cn.epoch = c.epoch
+	c.cur = cn
+	c.state = StateConnected
+	c.tokenExpired = false
+	subs := make([]*Subscription, 0, len(c.subs))
+	for _, s := range c.subs {
+		s.markSent(cn.epoch)
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+	c.log.Info("Connected to Directus", "epoch", cn.epoch, "subscriptions", len(subs))
+	c.emit(Event{Kind: EventAuthenticated, State: StateConnected, Epoch: cn.epoch})
+	return subs
+}
+
+// detach forgets cn as the current connection.
+func (c *Client) detach(cn *conn) {
+	c.mu.Lock()
+	if c.cur == cn {
+		c.cur = nil
+	}
+	if !c.closing && c.state != StateClosed {
+		c.state = StateReconnecting
+	}
+	for uid, w := range c.unsubWait {
+		close(w)
+		delete(c.unsubWait, uid)
+	}
+	c.mu.Unlock()
+}
+
+// loop supervises connections until Close or until reconnecting gives up.
+func (c *Client) loop(cn *conn, subs []*Subscription) {
+	defer c.wg.Done()
+	for {
+		err := c.serve(cn, subs)
+		c.detach(cn)
+		if c.ctx.Err() != nil {
+			return
+		}
+		cause, code, reason := closeCause(cn, err)
+		c.log.Info("Connection to Directus lost", "epoch", cn.epoch, "code", int(code), "reason", errString(cause))
+		c.emit(Event{Kind: EventClose, State: StateReconnecting, CloseCode: code, CloseReason: reason, Err: cause, Epoch: cn.epoch})
+		if c.opts.Reconnect.Disabled {
+			c.giveUp(cause)
+			return
+		}
+		last := cause
+		for attempt := 1; ; attempt++ {
+			if c.opts.Reconnect.MaxAttempts > 0 && attempt > c.opts.Reconnect.MaxAttempts {
+				c.giveUp(last)
+				return
+			}
+			delay := Backoff(c.opts.Reconnect, attempt, c.rnd)
+			c.emit(Event{Kind: EventReconnecting, State: StateReconnecting, Attempt: attempt, Delay: delay, Err: last})
+			c.log.V(4).Info("Reconnecting", "attempt", attempt, "delay", delay)
+			t := time.NewTimer(delay)
+			select {
+			case <-c.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			next, err := c.dial(c.ctx)
+			if err == nil {
+				cn = next
+				subs = c.attach(cn)
+				break
+			}
+			if c.ctx.Err() != nil {
+				return
+			}
+			last = err
+			c.log.Info("Reconnect attempt failed", "attempt", attempt, "error", err.Error())
+			c.emit(Event{Kind: EventError, State: StateReconnecting, Attempt: attempt, Err: err})
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// closeCause explains the end of a connection: the error frame that preceded the close if
+// there was one (Directus closes with 1005 and puts the cause in that frame), our pong
+// timeout, or the read error.
+func closeCause(cn *conn, err error) (error, websocket.StatusCode, string) {
+	code := websocket.CloseStatus(err)
+	var reason string
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		reason = ce.Reason
+	}
+	if code == -1 {
+		code = websocket.StatusAbnormalClosure
+	}
+	if cn.dead.Load() {
+		return ErrPongTimeout, websocket.StatusAbnormalClosure, ""
+	}
+	if se := cn.lastErr.Load(); se != nil {
+		return se, code, reason
+	}
+	return err, code, reason
+}
+
+func (c *Client) giveUp(last error) {
+	err := fmt.Errorf("%w: %w", ErrGaveUp, last)
+	if last == nil {
+		err = ErrGaveUp
+	}
+	c.log.Info("Gave up reconnecting to Directus", "error", err.Error())
+	c.emit(Event{Kind: EventGaveUp, State: StateClosed, Err: err})
+	c.stop(err)
+}
+
+// stop ends the client for good: state Closed, subscriptions closed, Done closed.
+func (c *Client) stop(err error) {
+	c.finish.Do(func() {
+		c.mu.Lock()
+		c.state = StateClosed
+		c.err = err
+		c.closing = true
+		subs := make([]*Subscription, 0, len(c.subs))
+		for _, s := range c.subs {
+			subs = append(subs, s)
+		}
+		c.subs = map[string]*Subscription{}
+		c.mu.Unlock()
+		c.cancel()
+		for _, s := range subs {
+			s.shutdown()
+		}
+		close(c.done)
+		c.events.close()
+	})
+}
+
+// Close closes the connection with StatusNormalClosure, stops reconnecting, closes every
+// subscription and waits for every goroutine the client started. It returns nil; calling it
+// again is harmless.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	c.emit(Event{Kind: EventClose, State: StateClosed, CloseCode: websocket.StatusNormalClosure, Err: ErrClosed})
+	c.stop(ErrClosed)
+	return nil
+}
+
+// heartbeatTick is how often the supervisor checks liveness.
+func (c *Client) heartbeatTick() time.Duration {
+	d := min(c.opts.PingInterval, c.opts.PongTimeout) / 4
+	return max(5*time.Millisecond, min(d, time.Second))
+}
+
+// serve runs one connection until it ends or the client closes.
+func (c *Client) serve(cn *conn, subs []*Subscription) error {
+	connCtx, cancelConn := context.WithCancel(context.Background())
+	defer cancelConn()
+	cn.touch()
+	go c.read(connCtx, cn)
+
+	for _, s := range subs {
+		if err := c.send(c.ctx, cn, s.frame()); err != nil {
+			c.log.V(4).Info("Could not send subscribe", "uid", s.uid, "error", err.Error())
+		}
+	}
+
+	var reauthWG sync.WaitGroup
+	defer reauthWG.Wait()
+	reauthDone := make(chan error, 1)
+	reauthing := false
+	startReauth := func(why string) {
+		if reauthing {
+			return
+		}
+		reauthing = true
+		reauthWG.Add(1)
+		go func() {
+			defer reauthWG.Done()
+			reauthDone <- c.reauth(connCtx, cn, why)
+		}()
+	}
+	refresh := time.NewTimer(time.Hour)
+	refresh.Stop()
+	defer refresh.Stop()
+	scheduleRefresh := func() {
+		refresh.Stop()
+		if d, ok := c.refreshDelay(cn); ok {
+			refresh.Reset(d)
+		}
+	}
+	scheduleRefresh()
+
+	tick := time.NewTicker(c.heartbeatTick())
+	defer tick.Stop()
+	var pingSent time.Time
+	pinging := false
+	for {
+		select {
+		case <-cn.readerDone:
+			_ = cn.ws.CloseNow()
+			return cn.readErr
+		case <-c.ctx.Done():
+			// Graceful close; the reader sees the close handshake and exits.
+			_ = cn.ws.Close(websocket.StatusNormalClosure, "")
+			cancelConn()
+			<-cn.readerDone
+			return ErrClosed
+		case <-cn.expired:
+			startReauth("token expired")
+		case <-refresh.C:
+			startReauth("refresh")
+		case err := <-reauthDone:
+			reauthing = false
+			if err != nil {
+				c.log.Info("Re-authentication failed", "error", err.Error())
+				c.emit(Event{Kind: EventError, State: c.State(), Err: err, Epoch: cn.epoch})
+				if !errors.Is(err, context.Canceled) {
+					// The server closes the socket after a failed re-auth; make sure.
+					_ = cn.ws.CloseNow()
+				}
+				continue
+			}
+			scheduleRefresh()
+		case now := <-tick.C:
+			last := time.Unix(0, cn.lastRecv.Load())
+			if pinging && last.After(pingSent) {
+				pinging = false
+			}
+			if pinging && now.Sub(pingSent) >= c.opts.PongTimeout {
+				c.log.Info("No reply from Directus, dropping the connection", "timeout", c.opts.PongTimeout)
+				cn.dead.Store(true)
+				_ = cn.ws.CloseNow()
+				continue
+			}
+			if !pinging && now.Sub(last) >= c.opts.PingInterval {
+				pingSent, pinging = now, true
+				if err := c.write(cn, pingFrame{Type: "ping"}); err != nil {
+					c.log.V(4).Info("Could not send ping", "error", err.Error())
+				}
+			}
+			if at := cn.resubAt.Load(); at != 0 && now.UnixNano() >= at {
+				cn.resubAt.Store(0)
+				c.resendAwaitingInit(cn)
+			}
+		}
+	}
+}
+
+type pingFrame struct {
+	Type string `json:"type"`
+	UID  string `json:"uid,omitempty"`
+}
+
+// resendAwaitingInit re-sends subscriptions that got no init on cn (their subscribe may have
+// been dropped by the rate limiter). Re-subscribing with the same uid replaces, so this is safe.
+func (c *Client) resendAwaitingInit(cn *conn) {
+	c.mu.Lock()
+	var subs []*Subscription
+	for _, s := range c.subs {
+		if s.awaitingInit(cn.epoch) {
+			subs = append(subs, s)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range subs {
+		c.log.V(4).Info("Re-sending subscribe after rate limiting", "uid", s.uid)
+		_ = c.send(c.ctx, cn, s.frame())
+	}
+}
+
+// read is the connection's only reader. It never blocks on consumers: subscription messages
+// go to bounded queues, replies to buffered channels, pings are answered at once.
+func (c *Client) read(ctx context.Context, cn *conn) {
+	defer close(cn.readerDone)
+	for {
+		b, err := c.readFrame(ctx, cn.ws)
+		if err != nil {
+			var bf *badFrameError
+			if errors.As(err, &bf) {
+				cn.touch()
+				c.log.V(4).Info("Skipped a bad frame", "error", err.Error())
+				c.emit(Event{Kind: EventError, State: StateConnected, Err: err, Epoch: cn.epoch})
+				continue
+			}
+			cn.readErr = err
+			return
+		}
+		cn.touch()
+		c.handle(cn, b)
+	}
+}
+
+// badFrameError is a frame that was skipped; the connection is fine.
+type badFrameError struct{ msg string }
+
+func (e *badFrameError) Error() string { return "directus: bad frame: " + e.msg }
+
+func (c *Client) readFrame(ctx context.Context, ws *websocket.Conn) ([]byte, error) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, c.opts.ReadLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > c.opts.ReadLimit {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return nil, err
+		}
+		return nil, &badFrameError{msg: fmt.Sprintf("larger than ReadLimit (%d bytes)", c.opts.ReadLimit)}
+	}
+	if typ != websocket.MessageText {
+		return nil, &badFrameError{msg: "binary message"}
+	}
+	return b, nil
+}
+
+// handle dispatches one frame.
+func (c *Client) handle(cn *conn, b []byte) {
+	f, err := decodeFrame(b)
+	if err != nil {
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: &badFrameError{msg: err.Error()}, Epoch: cn.epoch})
+		return
+	}
+	switch f.Type {
+	case "ping":
+		// Answer at once; the server closes sockets that stay silent for one period.
+		pong := pingFrame{Type: "pong"}
+		if f.UID.set {
+			pong.UID = f.UID.s
+		}
+		if err := c.write(cn, pong); err != nil {
+			c.log.V(4).Info("Could not answer ping", "error", err.Error())
+		}
+		return
+	case "subscription":
+		c.handleSubscription(cn, &f)
+		return
+	}
+	if se := f.serverError(); se != nil {
+		c.handleError(cn, &f, se)
+		return
+	}
+	if f.UID.set && c.deliverReply(f.UID.s, reply{f: f}) {
+		return
+	}
+	switch f.Type {
+	case "pong", "auth", "items":
+		c.log.V(4).Info("Reply for no pending request", "type", f.Type, "uid", f.UID.s)
+	default:
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: &badFrameError{msg: fmt.Sprintf("unexpected frame type %q", f.Type)}, Epoch: cn.epoch})
+	}
+}
+
+func (c *Client) deliverReply(uid string, r reply) bool {
+	c.mu.Lock()
+	ch, ok := c.pending[uid]
+	if ok {
+		delete(c.pending, uid)
+	}
+	c.mu.Unlock()
+	if ok {
+		ch <- r // buffered, one reply per request
+	}
+	return ok
+}
+
+func (c *Client) handleSubscription(cn *conn, f *frame) {
+	if f.Event == "unsubscribe" {
+		c.mu.Lock()
+		if w, ok := c.unsubWait[f.UID.s]; ok {
+			close(w)
+			delete(c.unsubWait, f.UID.s)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	s := c.subs[f.UID.s]
+	c.mu.Unlock()
+	if s == nil {
+		c.log.V(4).Info("Message for an unknown subscription", "uid", f.UID.s, "event", f.Event)
+		return
+	}
+	m, err := subscriptionMessage(f, cn.epoch, time.Now())
+	if err != nil {
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: &badFrameError{msg: err.Error()}, Epoch: cn.epoch})
+		return
+	}
+	if m.Kind == KindInit {
+		s.markInit(cn.epoch)
+	}
+	s.enqueue(m)
+}
+
+var retryAfterRE = regexp.MustCompile(`(\d+)\s*ms`)
+
+func (c *Client) handleError(cn *conn, f *frame, se *ServerError) {
+	now := time.Now()
+	switch {
+	case se.Code == CodeTokenExpired:
+		c.mu.Lock()
+		c.tokenExpired = true
+		c.mu.Unlock()
+		c.log.Info("Access token expired, re-authenticating")
+		select {
+		case cn.expired <- struct{}{}:
+		default:
+		}
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: se, Epoch: cn.epoch})
+		return
+	case se.Code == CodeRequestsExceeded:
+		d := time.Second
+		if m := retryAfterRE.FindStringSubmatch(se.Message); m != nil {
+			if ms, err := strconv.Atoi(m[1]); err == nil {
+				d = time.Duration(ms) * time.Millisecond
+			}
+		}
+		c.mu.Lock()
+		if until := now.Add(d); until.After(c.throttleUntil) {
+			c.throttleUntil = until
+		}
+		c.mu.Unlock()
+		cn.resubAt.Store(now.Add(d).UnixNano())
+		c.log.Info("Rate limited by Directus, slowing down", "retryAfter", d)
+		if f.UID.set {
+			c.deliverReply(f.UID.s, reply{f: *f, err: se})
+		}
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: se, Epoch: cn.epoch})
+		return
+	}
+	if f.UID.set {
+		if c.deliverReply(f.UID.s, reply{f: *f, err: se}) {
+			return
+		}
+		c.mu.Lock()
+		s := c.subs[f.UID.s]
+		expired := c.tokenExpired
+		c.mu.Unlock()
+		if s != nil {
+			if expired && se.Code == CodeForbidden {
+				// An event lost while the token is expired; a gap follows the re-auth.
+				c.log.V(4).Info("Event lost while the token is expired", "uid", s.uid)
+				return
+			}
+			s.markInit(cn.epoch)
+			s.enqueue(Message{Kind: KindError, UID: s.uid, Err: se, Epoch: cn.epoch, Received: now})
+			return
+		}
+		c.emit(Event{Kind: EventError, State: StateConnected, Err: se, Epoch: cn.epoch})
+		return
+	}
+	if f.Type == "subscribe" {
+		// Schema-validation errors carry no uid: blame the oldest subscribe still waiting for
+		// its init on this connection.
+		if s := c.oldestAwaitingInit(cn.epoch); s != nil {
+			s.markInit(cn.epoch)
+			se.UID = s.uid
+			s.enqueue(Message{Kind: KindError, UID: s.uid, Err: se, Epoch: cn.epoch, Received: now})
+			return
+		}
+	}
+	// An error not tied to a request: if the server closes next, this is why.
+	cn.lastErr.Store(se)
+	c.emit(Event{Kind: EventError, State: StateConnected, Err: se, Epoch: cn.epoch})
+}
+
+func (c *Client) oldestAwaitingInit(epoch uint64) *Subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var best *Subscription
+	var bestAt time.Time
+	for _, s := range c.subs {
+		s.mu.Lock()
+		ok := s.sentEpoch == epoch && s.initEpoch != epoch
+		at := s.sentAt
+		s.mu.Unlock()
+		if ok && (best == nil || at.Before(bestAt)) {
+			best, bestAt = s, at
+		}
+	}
+	return best
+}
+
+// write sends v on cn at once (no throttling), bounded by WriteTimeout.
+func (c *Client) write(cn *conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("directus: encode frame: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.WriteTimeout)
+	defer cancel()
+	if err := cn.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("directus: write frame: %w", err)
+	}
+	return nil
+}
+
+// send waits out any rate limiting (bounded by ctx), then writes v.
+func (c *Client) send(ctx context.Context, cn *conn, v any) error {
+	c.mu.Lock()
+	until := c.throttleUntil
+	c.mu.Unlock()
+	if d := time.Until(until); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-cn.readerDone:
+			t.Stop()
+			return fmt.Errorf("%w: connection lost", ErrNotConnected)
+		case <-t.C:
+		}
+	}
+	return c.write(cn, v)
+}
+
+func (c *Client) nextUID(prefix string) string {
+	return prefix + strconv.FormatUint(c.seq.Add(1), 10)
+}
+
+// request sends v (whose uid is id) and waits for the frame answering it.
+func (c *Client) request(ctx context.Context, id string, v any) (frame, error) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return frame{}, ErrClosed
+	}
+	cn := c.cur
+	if cn == nil {
+		c.mu.Unlock()
+		return frame{}, ErrNotConnected
+	}
+	ch := make(chan reply, 1)
+	c.pending[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}()
+	if err := c.send(ctx, cn, v); err != nil {
+		return frame{}, err
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.f, r.err
+		}
+		return r.f, nil
+	case <-ctx.Done():
+		return frame{}, ctx.Err()
+	case <-cn.readerDone:
+		return frame{}, fmt.Errorf("%w: connection lost before the reply", ErrNotConnected)
+	}
+}
+
+// ItemsRequest is an "items" action over the socket.
+type ItemsRequest struct {
+	// Collection is required.
+	Collection string
+	// Action is "create", "read", "update" or "delete". Required.
+	Action string
+	// ID addresses one item (read, update, delete).
+	ID any
+	// IDs addresses several items.
+	IDs []any
+	// Data is the payload of create (an object or a slice of objects) and update.
+	Data any
+	// Query is nil or a JSON object (fields, filter, sort, limit, ...).
+	Query json.RawMessage
+}
+
+type itemsFrame struct {
+	Type       string          `json:"type"`
+	Collection string          `json:"collection"`
+	Action     string          `json:"action"`
+	ID         any             `json:"id,omitempty"`
+	IDs        []any           `json:"ids,omitempty"`
+	Data       any             `json:"data,omitempty"`
+	Query      json.RawMessage `json:"query,omitempty"`
+	UID        string          `json:"uid"`
+}
+
+// Items runs an items action and returns the reply's "data". The reply is matched by uid; a
+// server error is returned as *ServerError. It needs a connection (ErrNotConnected otherwise).
+// Give ctx a deadline: a request dropped by the server's rate limiter gets no reply.
+func (c *Client) Items(ctx context.Context, r ItemsRequest) (json.RawMessage, error) {
+	if r.Collection == "" {
+		return nil, errors.New("directus: ItemsRequest.Collection is required")
+	}
+	switch r.Action {
+	case "create", "read", "update", "delete":
+	default:
+		return nil, fmt.Errorf("directus: ItemsRequest.Action %q is not create, read, update or delete", r.Action)
+	}
+	if err := validQuery(r.Query); err != nil {
+		return nil, err
+	}
+	q := r.Query
+	if isNull(q) {
+		q = nil
+	}
+	id := c.nextUID("_rq")
+	f, err := c.request(ctx, id, itemsFrame{Type: "items", Collection: r.Collection, Action: r.Action, ID: r.ID, IDs: r.IDs, Data: r.Data, Query: q, UID: id})
+	if err != nil {
+		return nil, err
+	}
+	return f.Data, nil
+}
+
+// CreateItem creates one item (data is an object) or several (a slice) and returns the
+// created row(s), like the SDK's createItem.
+func (c *Client) CreateItem(ctx context.Context, collection string, data any) (json.RawMessage, error) {
+	return c.Items(ctx, ItemsRequest{Collection: collection, Action: "create", Data: data})
+}
+
+// Ping sends {"type":"ping"} and waits for the matching pong.
+func (c *Client) Ping(ctx context.Context) error {
+	id := c.nextUID("_ping")
+	_, err := c.request(ctx, id, pingFrame{Type: "ping", UID: id})
+	return err
+}
+
+// Subscribe registers a subscription and, when connected, sends it; otherwise it is sent on
+// connect. It does not wait for the init message, which arrives on the subscription's C like
+// everything else (a subscribe the server rejects delivers a KindError).
+func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscription, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.closing {
+		err := c.err
+		c.mu.Unlock()
+		if err == nil {
+			err = ErrClosed
+		}
+		return nil, err
+	}
+	if o.UID == "" {
+		o.UID = c.nextUID("sub")
+	}
+	if _, dup := c.subs[o.UID]; dup {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("directus: a subscription with uid %q exists", o.UID)
+	}
+	s := newSubscription(c, o, c.opts.SubscriptionBuffer)
+	c.subs[o.UID] = s
+	cn := c.cur
+	if cn != nil {
+		s.markSent(cn.epoch)
+	}
+	c.mu.Unlock()
+	if cn == nil {
+		return s, nil
+	}
+	if err := c.send(ctx, cn, s.frame()); err != nil {
+		if ctx.Err() != nil {
+			c.drop(s)
+			return nil, err
+		}
+		// The connection is going away; the subscription is re-sent after reconnecting.
+		c.log.V(4).Info("Could not send subscribe", "uid", s.uid, "error", err.Error())
+	}
+	return s, nil
+}
+
+func (c *Client) drop(s *Subscription) {
+	c.mu.Lock()
+	if c.subs[s.uid] == s {
+		delete(c.subs, s.uid)
+	}
+	c.mu.Unlock()
+	s.shutdown()
+}
+
+func (c *Client) unsubscribe(ctx context.Context, s *Subscription) error {
+	c.mu.Lock()
+	if c.subs[s.uid] != s {
+		c.mu.Unlock()
+		s.shutdown()
+		return nil
+	}
+	delete(c.subs, s.uid)
+	cn := c.cur
+	var w chan struct{}
+	if cn != nil {
+		w = make(chan struct{})
+		c.unsubWait[s.uid] = w
+	}
+	c.mu.Unlock()
+	s.shutdown()
+	if cn == nil {
+		return nil
+	}
+	defer func() {
+		c.mu.Lock()
+		if c.unsubWait[s.uid] == w {
+			delete(c.unsubWait, s.uid)
+		}
+		c.mu.Unlock()
+	}()
+	if err := c.send(ctx, cn, pingFrame{Type: "unsubscribe", UID: s.uid}); err != nil {
+		return err
+	}
+	select {
+	case <-w:
+		return nil
+	case <-cn.readerDone:
+		return nil // subscriptions do not survive the connection
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// redact removes secrets from error texts (coder/websocket puts the URL, with
+// ?access_token=, into dial errors).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+func redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, v := range []string{s, url.QueryEscape(s)} {
+			if strings.Contains(msg, v) {
+				msg = strings.ReplaceAll(msg, v, "REDACTED")
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}

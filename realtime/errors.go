@@ -1,0 +1,128 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package realtime
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes Directus puts in the "code" field of a {"status":"error"} frame.
+const (
+	CodeAuthFailed        = "AUTH_FAILED"
+	CodeAuthTimeout       = "AUTH_TIMEOUT"
+	CodeTokenExpired      = "TOKEN_EXPIRED"
+	CodeInvalidPayload    = "INVALID_PAYLOAD"
+	CodeInvalidCollection = "INVALID_COLLECTION"
+	CodeInvalidQuery      = "INVALID_QUERY"
+	CodeForbidden         = "FORBIDDEN"
+	CodeRequestsExceeded  = "REQUESTS_EXCEEDED"
+	// CodeInvalidCredentials is what the REST API answers for a bad login or refresh token.
+	CodeInvalidCredentials = "INVALID_CREDENTIALS"
+	// CodeRouteNotFound is what Directus answers on /websocket when realtime is disabled.
+	CodeRouteNotFound = "ROUTE_NOT_FOUND"
+)
+
+// Sentinel errors callers branch on with errors.Is.
+var (
+	// ErrRealtimeDisabled means the upgrade was answered with 404: WEBSOCKETS_ENABLED is false
+	// (or the path is wrong).
+	ErrRealtimeDisabled = errors.New("directus: realtime is disabled (404 on upgrade)")
+	// ErrUnauthorized means the upgrade was answered with 401: a bad ?access_token=, or strict
+	// mode without a token.
+	ErrUnauthorized = errors.New("directus: upgrade unauthorized (401)")
+	// ErrConnectionLimit means the upgrade was answered with 403: WEBSOCKETS_REST_CONN_LIMIT reached.
+	ErrConnectionLimit = errors.New("directus: connection limit reached (403 on upgrade)")
+	// ErrClosed is returned by calls on a client that was closed with Close.
+	ErrClosed = errors.New("directus: client closed")
+	// ErrNotConnected is returned by request/reply calls (Items, Ping) while no authenticated
+	// connection is up, and to pending calls whose connection was lost before the reply came.
+	ErrNotConnected = errors.New("directus: not connected")
+	// ErrGaveUp is the reason a client stopped after Reconnect.MaxAttempts failed attempts or
+	// with reconnects disabled; Err wraps it together with the last error.
+	ErrGaveUp = errors.New("directus: gave up reconnecting")
+	// ErrPongTimeout is the reason a connection was dropped when nothing arrived within
+	// PongTimeout after our JSON ping.
+	ErrPongTimeout = errors.New("directus: no reply to ping (dead peer)")
+	// ErrAlreadyStarted is returned by a second Connect.
+	ErrAlreadyStarted = errors.New("directus: Connect already called")
+)
+
+// ServerError is any {"status":"error"} frame Directus sent, or a REST error body
+// ({"errors":[{"message":...,"extensions":{"code":...}}]}).
+type ServerError struct {
+	// Type is the frame type the error came with: "auth", "subscribe", "items", "server", ...
+	// For REST errors it is "http".
+	Type string
+	// Code is the Directus error code, e.g. FORBIDDEN.
+	Code string
+	// Message is the human readable message, e.g. `Token expired.`.
+	Message string
+	// UID is the uid the frame carried, if any, as a string.
+	UID string
+	// StatusCode is the HTTP status of a REST error; 0 for WebSocket frames.
+	StatusCode int
+}
+
+func (e *ServerError) Error() string {
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("directus: %s: %s (HTTP %d)", e.Code, e.Message, e.StatusCode)
+	}
+	return fmt.Sprintf("directus: %s: %s", e.Code, e.Message)
+}
+
+// HandshakeError is a refused WebSocket upgrade: Directus answered with an HTTP status
+// instead of 101.
+type HandshakeError struct {
+	// StatusCode is the HTTP status of the refusal (401, 403, 404, ...).
+	StatusCode int
+	// Code and Message come from a Directus JSON error body, when there was one
+	// (404 gives ROUTE_NOT_FOUND; 401 has an empty body).
+	Code, Message string
+}
+
+func (e *HandshakeError) Error() string {
+	s := fmt.Sprintf("directus: websocket upgrade refused: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Is maps the HTTP status to ErrRealtimeDisabled (404), ErrUnauthorized (401) and
+// ErrConnectionLimit (403).
+func (e *HandshakeError) Is(target error) bool {
+	switch target {
+	case ErrRealtimeDisabled:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrConnectionLimit:
+		return e.StatusCode == http.StatusForbidden
+	}
+	return false
+}
+
+// IsCode reports whether err is, or wraps, a *ServerError with the given code.
+func IsCode(err error, code string) bool {
+	var se *ServerError
+	return errors.As(err, &se) && se.Code == code
+}

@@ -1,0 +1,286 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package realtime
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// AuthMode is how the socket authenticates; it mirrors the server's WEBSOCKETS_REST_AUTH.
+type AuthMode string
+
+const (
+	// AuthHandshake (the default) sends {"type":"auth",...} as the first frame after the upgrade.
+	AuthHandshake AuthMode = "handshake"
+	// AuthStrict puts the access token on the upgrade URL as ?access_token=. With email and
+	// password or a refresh token, the client first gets an access token over REST.
+	AuthStrict AuthMode = "strict"
+	// AuthPublic connects without credentials (the Public role). If credentials are set, they
+	// are sent in an auth frame after the upgrade, like in handshake mode.
+	AuthPublic AuthMode = "public"
+)
+
+// Auth holds credentials. Set AccessToken, or Email and Password, or RefreshToken (or
+// nothing, in public mode). None of these ever appears in errors or logs.
+type Auth struct {
+	// AccessToken is a static token (a user's "token" field, never expires) or a JWT.
+	AccessToken string
+	// Email and Password log in. The client logs in over REST (POST /auth/login) to learn the
+	// token lifetime, then refreshes on the socket before it expires.
+	Email, Password string
+	// RefreshToken authenticates with {"type":"auth","refresh_token":...}. Refresh tokens
+	// rotate: the client always keeps the newest one (see Client.RefreshToken).
+	RefreshToken string
+}
+
+func (a Auth) empty() bool {
+	return a.AccessToken == "" && a.Email == "" && a.Password == "" && a.RefreshToken == ""
+}
+
+func (a Auth) login() bool { return a.Email != "" && a.Password != "" }
+
+// ReconnectOptions configures reconnection after a lost connection. The delay before attempt n
+// is InitialDelay*Multiplier^(n-1), capped at MaxDelay, with ±Jitter of random spread.
+type ReconnectOptions struct {
+	// InitialDelay is the delay before the first reconnect attempt. Defaults to 500ms.
+	InitialDelay time.Duration
+	// MaxDelay caps the delay. Defaults to 30s.
+	MaxDelay time.Duration
+	// Multiplier is the growth factor between attempts. Defaults to 2.
+	Multiplier float64
+	// Jitter spreads each delay by up to ±Jitter of itself. Defaults to 0.2; set a negative
+	// value for no jitter.
+	Jitter float64
+	// MaxAttempts is the number of consecutive failed attempts after which the client gives
+	// up (Done is closed, Err wraps ErrGaveUp). Defaults to 0: retry forever.
+	MaxAttempts int
+	// Disabled turns reconnection off: the first lost connection stops the client.
+	Disabled bool
+}
+
+// Options configures a Client. Only URL is required.
+type Options struct {
+	// URL is the base URL of Directus: http(s):// or ws(s)://, possibly with a path prefix
+	// (https://example.com/cms). Required.
+	URL string
+	// Path is the realtime endpoint below URL (WEBSOCKETS_REST_PATH). Defaults to "/websocket".
+	Path string
+	// Auth holds the credentials.
+	Auth Auth
+	// AuthMode is the server's auth mode. Defaults to AuthHandshake.
+	AuthMode AuthMode
+	// TokenInURL sends the access token as ?access_token= on the upgrade instead of in an auth
+	// frame. Implied by AuthStrict. Defaults to false.
+	TokenInURL bool
+	// TLSConfig is used for wss:// and https:// when HTTPClient is nil.
+	TLSConfig *tls.Config
+	// HTTPClient is used for the upgrade and for REST calls (login). Defaults to a client with
+	// TLSConfig and no overall timeout (deadlines come from contexts).
+	HTTPClient *http.Client
+	// DialTimeout bounds the TCP+TLS+upgrade. Defaults to 10s.
+	DialTimeout time.Duration
+	// AuthTimeout bounds the wait for an auth reply (the server's own window is
+	// WEBSOCKETS_REST_AUTH_TIMEOUT, 10s by default). Defaults to 10s.
+	AuthTimeout time.Duration
+	// WriteTimeout bounds each frame write. Defaults to 10s.
+	WriteTimeout time.Duration
+	// PingInterval: when nothing was received for this long, the client sends {"type":"ping"}.
+	// Defaults to 15s.
+	PingInterval time.Duration
+	// PongTimeout: when nothing at all arrives within this after our ping, the connection is
+	// considered dead, closed and re-established. Defaults to 10s.
+	PongTimeout time.Duration
+	// ReadLimit is the largest frame accepted, in bytes. Larger frames are skipped and
+	// reported as EventError; the connection stays up. Defaults to 32 MiB.
+	ReadLimit int64
+	// Reconnect configures reconnection.
+	Reconnect ReconnectOptions
+	// SubscriptionBuffer bounds each subscription's queue of undelivered messages. On
+	// overflow the queue is cleared and a single KindGap message is queued. Defaults to 4096.
+	SubscriptionBuffer int
+	// Logger receives logs: Info for state transitions, V(4) for mechanics. Defaults to a
+	// discarding logger.
+	Logger logr.Logger
+	// OnEvent observes lifecycle events. It is called outside locks, in order, from a single
+	// goroutine, so it may block briefly but must not call Close. Optional.
+	OnEvent func(Event)
+
+	// rand returns a number in [0,1) for backoff jitter; tests replace it.
+	rand func() float64
+}
+
+const (
+	defaultPath               = "/websocket"
+	defaultTimeout            = 10 * time.Second
+	defaultPingInterval       = 15 * time.Second
+	defaultPongTimeout        = 10 * time.Second
+	defaultReadLimit          = 32 << 20
+	defaultSubscriptionBuffer = 4096
+)
+
+func (o *Options) setDefaults() error {
+	if o.URL == "" {
+		return errors.New("directus: Options.URL is required")
+	}
+	if o.Path == "" {
+		o.Path = defaultPath
+	}
+	if o.AuthMode == "" {
+		o.AuthMode = AuthHandshake
+	}
+	switch o.AuthMode {
+	case AuthHandshake, AuthStrict, AuthPublic:
+	default:
+		return fmt.Errorf("directus: unknown AuthMode %q", o.AuthMode)
+	}
+	if o.AuthMode == AuthStrict {
+		o.TokenInURL = true
+	}
+	if o.AuthMode != AuthPublic && o.Auth.empty() {
+		return fmt.Errorf("directus: AuthMode %q needs credentials in Options.Auth", o.AuthMode)
+	}
+	if (o.Auth.Email == "") != (o.Auth.Password == "") {
+		return errors.New("directus: Auth.Email and Auth.Password must be set together")
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = defaultTimeout
+	}
+	if o.AuthTimeout <= 0 {
+		o.AuthTimeout = defaultTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = defaultTimeout
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = defaultPingInterval
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = defaultPongTimeout
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = defaultReadLimit
+	}
+	if o.SubscriptionBuffer <= 0 {
+		o.SubscriptionBuffer = defaultSubscriptionBuffer
+	}
+	o.Reconnect = o.Reconnect.withDefaults()
+	if o.HTTPClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if o.TLSConfig != nil {
+			tr.TLSClientConfig = o.TLSConfig.Clone()
+		}
+		o.HTTPClient = &http.Client{Transport: tr}
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
+	}
+	return nil
+}
+
+func (r ReconnectOptions) withDefaults() ReconnectOptions {
+	if r.InitialDelay <= 0 {
+		r.InitialDelay = 500 * time.Millisecond
+	}
+	if r.MaxDelay <= 0 {
+		r.MaxDelay = 30 * time.Second
+	}
+	if r.MaxDelay < r.InitialDelay {
+		r.MaxDelay = r.InitialDelay
+	}
+	if r.Multiplier < 1 {
+		r.Multiplier = 2
+	}
+	if r.Jitter == 0 {
+		r.Jitter = 0.2
+	}
+	if r.Jitter < 0 {
+		r.Jitter = 0
+	}
+	if r.Jitter > 1 {
+		r.Jitter = 1
+	}
+	return r
+}
+
+// Backoff returns the delay before reconnect attempt number attempt (1 for the first retry):
+// InitialDelay*Multiplier^(attempt-1), capped at MaxDelay, then spread by ±Jitter using rnd
+// (a source of numbers in [0,1); nil means no spread) and capped at MaxDelay again. Zero
+// fields of o take their documented defaults. It is a pure function.
+func Backoff(o ReconnectOptions, attempt int, rnd func() float64) time.Duration {
+	o = o.withDefaults()
+	if attempt < 1 {
+		attempt = 1
+	}
+	d := float64(o.InitialDelay) * math.Pow(o.Multiplier, float64(attempt-1))
+	if d > float64(o.MaxDelay) || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = float64(o.MaxDelay)
+	}
+	if rnd != nil && o.Jitter > 0 {
+		d *= 1 + o.Jitter*(2*rnd()-1)
+	}
+	if d > float64(o.MaxDelay) {
+		d = float64(o.MaxDelay)
+	}
+	if d < 0 {
+		d = 0
+	}
+	return time.Duration(d)
+}
+
+// endpoints derives the WebSocket URL (without token) and the REST base URL from Options.
+func endpoints(base, path string) (ws *url.URL, rest *url.URL, err error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("directus: parse URL: %w", err)
+	}
+	if u.Host == "" {
+		return nil, nil, fmt.Errorf("directus: URL %q has no host", base)
+	}
+	restU := *u
+	wsU := *u
+	switch u.Scheme {
+	case "http":
+		wsU.Scheme = "ws"
+	case "https":
+		wsU.Scheme = "wss"
+	case "ws":
+		restU.Scheme = "http"
+	case "wss":
+		restU.Scheme = "https"
+	default:
+		return nil, nil, fmt.Errorf("directus: URL scheme %q is not http, https, ws or wss", u.Scheme)
+	}
+	prefix := strings.TrimSuffix(u.Path, "/")
+	// A ws(s) URL that already names the endpoint is used as it is.
+	if (u.Scheme == "ws" || u.Scheme == "wss") && strings.HasSuffix(prefix, path) {
+		prefix = strings.TrimSuffix(prefix, path)
+	}
+	restU.Path, restU.RawPath = prefix, ""
+	restU.RawQuery, restU.Fragment = "", ""
+	wsU.Path, wsU.RawPath = prefix+"/"+strings.TrimPrefix(path, "/"), ""
+	wsU.Fragment = ""
+	return &wsU, &restU, nil
+}

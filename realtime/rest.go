@@ -1,0 +1,384 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// RESTOptions configures a REST client.
+type RESTOptions struct {
+	// URL is the base URL of Directus (http or https; ws(s) is mapped), possibly with a path
+	// prefix. Required.
+	URL string
+	// Auth: a static token (sent as Bearer), or email+password (logged in with
+	// POST /auth/login, refreshed with /auth/refresh), or a refresh token. Empty means Public.
+	Auth Auth
+	// TLSConfig is used when HTTPClient is nil.
+	TLSConfig *tls.Config
+	// HTTPClient makes the requests. Defaults to a client with TLSConfig.
+	HTTPClient *http.Client
+	// Timeout bounds each request. Defaults to 30s.
+	Timeout time.Duration
+	// PageSize is the limit of each page ReadAll fetches. Defaults to 500.
+	PageSize int
+	// Logger defaults to a discarding logger.
+	Logger logr.Logger
+}
+
+// REST is a small Directus REST client: enough to read a collection in full (to resynchronise
+// after a KindGap or a reconnect), look up primary keys, and make authenticated calls. It is
+// safe for concurrent use.
+type REST struct {
+	o    RESTOptions
+	base *url.URL
+	log  logr.Logger
+
+	mu        sync.Mutex
+	access    string
+	accessExp time.Time
+	lifetime  time.Duration
+	refresh   string
+}
+
+// NewREST validates o and applies defaults. It does no network I/O.
+func NewREST(o RESTOptions) (*REST, error) {
+	if o.URL == "" {
+		return nil, errors.New("directus: RESTOptions.URL is required")
+	}
+	_, base, err := endpoints(o.URL, defaultPath)
+	if err != nil {
+		return nil, err
+	}
+	if (o.Auth.Email == "") != (o.Auth.Password == "") {
+		return nil, errors.New("directus: Auth.Email and Auth.Password must be set together")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 500
+	}
+	if o.HTTPClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if o.TLSConfig != nil {
+			tr.TLSClientConfig = o.TLSConfig.Clone()
+		}
+		o.HTTPClient = &http.Client{Transport: tr}
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
+	}
+	return &REST{o: o, base: base, log: o.Logger.WithName("directus-rest"), refresh: o.Auth.RefreshToken}, nil
+}
+
+func (r *REST) rotating() bool { return r.o.Auth.login() || r.o.Auth.RefreshToken != "" }
+
+// token returns the bearer token to use, logging in or refreshing when needed.
+func (r *REST) token(ctx context.Context) (string, error) {
+	if !r.rotating() {
+		return r.o.Auth.AccessToken, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.access != "" && time.Until(r.accessExp) > max(r.lifetime/10, 5*time.Second) {
+		return r.access, nil
+	}
+	var ts tokenSet
+	var err error
+	if r.refresh != "" {
+		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/refresh", map[string]string{"refresh_token": r.refresh, "mode": "json"})
+		if err != nil {
+			r.refresh = ""
+		}
+	}
+	if r.refresh == "" || err != nil {
+		if !r.o.Auth.login() {
+			if err == nil {
+				err = errors.New("directus: no refresh token")
+			}
+			return "", redact(err, r.o.Auth.RefreshToken)
+		}
+		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/login",
+			map[string]string{"email": r.o.Auth.Email, "password": r.o.Auth.Password, "mode": "json"})
+		if err != nil {
+			return "", redact(err, r.o.Auth.Password)
+		}
+	}
+	r.lifetime = time.Duration(ts.Expires) * time.Millisecond
+	r.access, r.accessExp, r.refresh = ts.AccessToken, time.Now().Add(r.lifetime), ts.RefreshToken
+	return r.access, nil
+}
+
+func (r *REST) invalidate() {
+	r.mu.Lock()
+	r.access = ""
+	r.mu.Unlock()
+}
+
+// Do makes an authenticated JSON request. path is relative to the base URL and may carry a
+// query string ("/items/messages?limit=1"). body (if not nil) is sent as JSON; the "data" of
+// the reply is decoded into out (if not nil; a *json.RawMessage receives it verbatim). Errors
+// from Directus are *ServerError with StatusCode set. A 401 with rotating credentials logs in
+// again and retries once.
+func (r *REST) Do(ctx context.Context, method, path string, body, out any) error {
+	return r.do(ctx, method, path, nil, body, out, nil)
+}
+
+func (r *REST) do(ctx context.Context, method, path string, params url.Values, body, out any, meta *json.RawMessage) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("directus: encode body: %w", err)
+		}
+	}
+	err := r.once(ctx, method, path, params, payload, out, meta)
+	var se *ServerError
+	if errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized && r.rotating() {
+		r.log.V(4).Info("Access token refused, logging in again")
+		r.invalidate()
+		err = r.once(ctx, method, path, params, payload, out, meta)
+	}
+	return err
+}
+
+func (r *REST) once(ctx context.Context, method, path string, params url.Values, payload []byte, out any, meta *json.RawMessage) error {
+	tok, err := r.token(ctx)
+	if err != nil {
+		return err
+	}
+	ref, err := url.Parse(path)
+	if err != nil {
+		return fmt.Errorf("directus: bad path %q: %w", path, err)
+	}
+	u := *r.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(ref.Path, "/")
+	q := ref.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("directus: %s %s: %w", method, ref.Path, err)
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := r.o.HTTPClient.Do(req)
+	if err != nil {
+		return redact(fmt.Errorf("directus: %s %s: %w", method, ref.Path, err), tok)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("directus: %s %s: read body: %w", method, ref.Path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		if se := parseErrorBody(b, resp.StatusCode); se != nil {
+			return se
+		}
+		return &ServerError{Type: "http", Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
+			Message: method + " " + ref.Path, StatusCode: resp.StatusCode}
+	}
+	if (out == nil && meta == nil) || len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	var env struct {
+		Data json.RawMessage `json:"data"`
+		Meta json.RawMessage `json:"meta"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return fmt.Errorf("directus: %s %s: decode reply: %w", method, ref.Path, err)
+	}
+	if meta != nil {
+		*meta = env.Meta
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = env.Data
+		return nil
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return fmt.Errorf("directus: %s %s: decode data: %w", method, ref.Path, err)
+	}
+	return nil
+}
+
+// PrimaryKey returns the name of the collection's primary key field (GET /fields/<collection>,
+// the field whose schema.is_primary_key is true).
+func (r *REST) PrimaryKey(ctx context.Context, collection string) (string, error) {
+	var fields []struct {
+		Field  string `json:"field"`
+		Schema *struct {
+			IsPrimaryKey bool `json:"is_primary_key"`
+		} `json:"schema"`
+	}
+	if err := r.Do(ctx, http.MethodGet, "/fields/"+url.PathEscape(collection), nil, &fields); err != nil {
+		return "", err
+	}
+	for _, f := range fields {
+		if f.Schema != nil && f.Schema.IsPrimaryKey {
+			return f.Field, nil
+		}
+	}
+	return "", fmt.Errorf("directus: collection %q has no primary key field", collection)
+}
+
+// ReadAll returns every item of collection matching query (a JSON object with any of fields,
+// filter, sort, search, deep, alias, limit, offset, ...), fetching pages of PageSize with
+// limit/offset. A "limit" in the query caps the total (-1 means no cap); an "offset" is the
+// start. When the query has no sort, pages are sorted by the primary key so that paging is
+// stable.
+//
+// The query travels as URL parameters of GET /items/<collection> (fields=a,b; sort=a,-b;
+// filter, deep, alias JSON-encoded), exactly as the JS SDK sends it. Directus also accepts
+// SEARCH /items/<collection> with {"query":{...}} in the body (middleware/validate-batch.ts),
+// but GET works on every version and through every proxy.
+func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMessage) ([]json.RawMessage, error) {
+	if err := validQuery(query); err != nil {
+		return nil, err
+	}
+	q := map[string]json.RawMessage{}
+	if !isNull(query) {
+		if err := json.Unmarshal(query, &q); err != nil {
+			return nil, fmt.Errorf("directus: query: %w", err)
+		}
+	}
+	total := -1
+	if raw, ok := q["limit"]; ok {
+		n, err := jsonInt(raw)
+		if err != nil {
+			return nil, fmt.Errorf("directus: query limit: %w", err)
+		}
+		total = n
+		delete(q, "limit")
+	}
+	offset := 0
+	if raw, ok := q["offset"]; ok {
+		n, err := jsonInt(raw)
+		if err != nil {
+			return nil, fmt.Errorf("directus: query offset: %w", err)
+		}
+		offset = n
+		delete(q, "offset")
+	}
+	delete(q, "page")
+	delete(q, "meta")
+	if _, ok := q["sort"]; !ok {
+		pk, err := r.PrimaryKey(ctx, collection)
+		if err != nil {
+			return nil, err
+		}
+		q["sort"], _ = json.Marshal([]string{pk})
+	}
+	params, err := queryParams(q)
+	if err != nil {
+		return nil, err
+	}
+	var all []json.RawMessage
+	for total < 0 || len(all) < total {
+		size := r.o.PageSize
+		if total >= 0 {
+			size = min(size, total-len(all))
+		}
+		params.Set("limit", strconv.Itoa(size))
+		params.Set("offset", strconv.Itoa(offset))
+		var page []json.RawMessage
+		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		offset += len(page)
+		if len(page) < size {
+			break
+		}
+	}
+	return all, nil
+}
+
+func jsonInt(raw json.RawMessage) (int, error) {
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, errors.New("not a number")
+		}
+		n = json.Number(s)
+	}
+	i, err := strconv.Atoi(n.String())
+	if err != nil {
+		return 0, errors.New("not an integer")
+	}
+	return i, nil
+}
+
+// queryParams encodes a Directus query as URL parameters: arrays of strings (fields, sort,
+// groupBy) comma-joined, strings and numbers as they are, objects JSON-encoded.
+func queryParams(q map[string]json.RawMessage) (url.Values, error) {
+	v := url.Values{}
+	for k, raw := range q {
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
+			continue
+		}
+		switch raw[0] {
+		case '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, fmt.Errorf("directus: query %s: %w", k, err)
+			}
+			v.Set(k, s)
+		case '[':
+			var ss []string
+			if err := json.Unmarshal(raw, &ss); err == nil {
+				v.Set(k, strings.Join(ss, ","))
+				continue
+			}
+			v.Set(k, string(raw))
+		default:
+			v.Set(k, string(raw))
+		}
+	}
+	return v, nil
+}
