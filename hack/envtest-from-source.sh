@@ -105,7 +105,7 @@ build_k8s() {
   local stamp="$name k8s=$K8S_VERSION $goversion trimpath -s -w selinux,notest,grpcnotrace"
   fresh "$out" "$stamp" || return 0
   local dir; dir=$(k8s_module)
-  log "building $name v$K8S_VERSION (cold: ~10-16 min for kube-apiserver on 2 cores)"
+  log "building $name v$K8S_VERSION (cold: kube-apiserver ~6-16 min on 2 cores)"
   local start=$SECONDS
   (cd "$dir" && go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$(k8s_ldflags "$dir")" \
     -o "$out.tmp" "k8s.io/kubernetes/cmd/$name")

@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types of a DirectusSubscription.
+const (
+	// ConditionConnected is True while the realtime socket is open and
+	// authenticated.
+	ConditionConnected = "Connected"
+	// ConditionSubscribed is True while Directus has confirmed the
+	// subscription (its init message arrived) on the current connection.
+	ConditionSubscribed = "Subscribed"
+	// ConditionSynced is True when the target holds everything received; it
+	// never turns True before the write it describes has succeeded.
+	ConditionSynced = "Synced"
+	// ConditionReady is True when Connected, Subscribed and Synced all are.
+	ConditionReady = "Ready"
+)
+
+// Condition reasons. Each names a cause a person can act on.
+const (
+	ReasonConnected         = "Connected"
+	ReasonConnecting        = "Connecting"
+	ReasonReconnecting      = "Reconnecting"
+	ReasonServerUnreachable = "ServerUnreachable"
+	ReasonRealtimeDisabled  = "RealtimeDisabled"
+	ReasonAuthFailed        = "AuthFailed"
+	ReasonTokenExpired      = "TokenExpired"
+	ReasonConnectionLimit   = "ConnectionLimit"
+	ReasonRateLimited       = "RateLimited"
+	ReasonTLSError          = "TLSError"
+	ReasonSecretNotFound    = "SecretNotFound"
+	ReasonSecretKeyNotFound = "SecretKeyNotFound"
+	ReasonCANotFound        = "CANotFound"
+	ReasonInvalidSpec       = "InvalidSpec"
+	ReasonSuspended         = "Suspended"
+
+	ReasonSubscribed         = "Subscribed"
+	ReasonSubscribing        = "Subscribing"
+	ReasonForbidden          = "Forbidden"
+	ReasonCollectionNotFound = "CollectionNotFound"
+	ReasonInvalidQuery       = "InvalidQuery"
+
+	ReasonSynced            = "Synced"
+	ReasonSyncing           = "Syncing"
+	ReasonSnapshotFailed    = "SnapshotFailed"
+	ReasonTooLarge          = "TooLarge"
+	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
+	ReasonWriteFailed       = "WriteFailed"
+	ReasonMissingKey        = "MissingKey"
+	ReasonEventsRecorded    = "EventsRecorded"
+
+	ReasonReady    = "Ready"
+	ReasonNotReady = "NotReady"
+)
+
+// Labels and annotations the operator puts on what it writes.
+const (
+	// LabelManagedBy marks objects written by the operator; its cache only
+	// sees ConfigMaps that carry it.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is LabelManagedBy's value.
+	ManagedByValue = "directus-operator"
+	// LabelSubscription names the DirectusSubscription that owns an object.
+	LabelSubscription = "realtime.directus-operator.io/subscription"
+	// AnnotationContentHash is a hash of a ConfigMap's data: writes that
+	// would not change it are skipped, and tools such as Reloader can roll
+	// the workloads that mount it when it really changes.
+	AnnotationContentHash = "realtime.directus-operator.io/content-hash"
+	// Finalizer lets the operator stop the connection and remove the
+	// ConfigMap before the subscription goes away.
+	Finalizer = "realtime.directus-operator.io/finalizer"
+)

@@ -1,0 +1,473 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DirectusConnectionSpec says how to reach a Directus server and who to be
+// there. It is inlined in DirectusSubscriptionSpec today; a shared
+// connection object referenced by many subscriptions (like External Secrets'
+// SecretStore) will reuse this struct as its spec, and subscriptions will then
+// name it instead of repeating it, without changing the fields below.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.insecureSkipVerify) || !self.tls.insecureSkipVerify || self.url.startsWith('https://')",message="tls.insecureSkipVerify only makes sense for an https:// url"
+type DirectusConnectionSpec struct {
+	// URL is the base URL of the Directus server, for example
+	// https://directus.example.com or http://directus.cms.svc:8055. The
+	// realtime socket is reached at this URL plus websocketPath, over ws:// for
+	// http:// and wss:// for https://.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an http:// or https:// URL with a host, for example https://directus.example.com"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="url must not contain a query string or fragment; put credentials in auth, not in the url"
+	URL string `json:"url"`
+
+	// WebSocketPath is the path of Directus's realtime endpoint, as set by its
+	// WEBSOCKETS_REST_PATH. Defaults to /websocket.
+	// +optional
+	// +kubebuilder:default="/websocket"
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^/[^?#\s]*$`
+	WebSocketPath string `json:"websocketPath,omitempty"`
+
+	// Auth says how to authenticate. Exactly one of token, credentials or
+	// public must be set.
+	// +required
+	Auth DirectusAuth `json:"auth"`
+
+	// TLS configures how the server certificate of an https:// URL is
+	// verified. By default the system roots are used.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+
+	// Heartbeat tunes how a dead connection is detected.
+	// +optional
+	Heartbeat *HeartbeatSpec `json:"heartbeat,omitempty"`
+
+	// Reconnect tunes the backoff between reconnection attempts.
+	// +optional
+	Reconnect *ReconnectSpec `json:"reconnect,omitempty"`
+}
+
+// AuthMode is the realtime authentication mode of the Directus server, as set
+// by its WEBSOCKETS_REST_AUTH.
+// +kubebuilder:validation:Enum=handshake;strict
+type AuthMode string
+
+const (
+	// AuthModeHandshake sends the credentials in the first message after the
+	// socket opens. Directus's default.
+	AuthModeHandshake AuthMode = "handshake"
+	// AuthModeStrict sends the access token on the upgrade request, as
+	// Directus requires with WEBSOCKETS_REST_AUTH=strict.
+	AuthModeStrict AuthMode = "strict"
+)
+
+// DirectusAuth selects one way to authenticate against Directus.
+// +kubebuilder:validation:XValidation:rule="(has(self.token) ? 1 : 0) + (has(self.credentials) ? 1 : 0) + (has(self.public) ? 1 : 0) == 1",message="auth: set exactly one of token, credentials or public"
+// +kubebuilder:validation:XValidation:rule="!has(self.public) || !has(self.mode) || self.mode != 'strict'",message="auth.mode strict needs a token or credentials; public access cannot be used with strict mode"
+type DirectusAuth struct {
+	// Token authenticates with a static token (set on a Directus user) or any
+	// access token, read from a key of a Secret in the subscription's
+	// namespace. This is the Directus realtime quickstart's way.
+	// +optional
+	Token *SecretKeySelector `json:"token,omitempty"`
+
+	// Credentials logs in with an email and a password read from a Secret in
+	// the subscription's namespace; the operator then refreshes the access
+	// token before it expires.
+	// +optional
+	Credentials *CredentialsAuth `json:"credentials,omitempty"`
+
+	// Public connects without credentials, with the permissions of Directus's
+	// Public policy. Set it to {} to opt in.
+	// +optional
+	Public *PublicAuth `json:"public,omitempty"`
+
+	// Mode is the server's realtime authentication mode (its
+	// WEBSOCKETS_REST_AUTH): handshake (the credentials are the first message)
+	// or strict (the access token is sent on the upgrade request). Defaults to
+	// handshake.
+	// +optional
+	// +kubebuilder:default=handshake
+	Mode AuthMode `json:"mode,omitempty"`
+}
+
+// SecretKeySelector names one key of a Secret in the object's namespace.
+type SecretKeySelector struct {
+	// Name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the Secret's data.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// CredentialsAuth reads an email and a password from one Secret.
+type CredentialsAuth struct {
+	// SecretName is the Secret holding the email and the password.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+	// EmailKey is the Secret key holding the email. Defaults to email.
+	// +optional
+	// +kubebuilder:default=email
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	EmailKey string `json:"emailKey,omitempty"`
+	// PasswordKey is the Secret key holding the password. Defaults to password.
+	// +optional
+	// +kubebuilder:default=password
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	PasswordKey string `json:"passwordKey,omitempty"`
+}
+
+// PublicAuth selects unauthenticated access. It has no fields.
+type PublicAuth struct{}
+
+// TLSSpec configures verification of the server's certificate.
+// +kubebuilder:validation:XValidation:rule="!(has(self.ca) && has(self.insecureSkipVerify) && self.insecureSkipVerify)",message="tls: set either ca or insecureSkipVerify, not both"
+type TLSSpec struct {
+	// CA is a PEM bundle of certificate authorities to trust instead of the
+	// system roots, read from a Secret or a ConfigMap key.
+	// +optional
+	CA *CABundleSource `json:"ca,omitempty"`
+
+	// ServerName overrides the name checked against the server certificate.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ServerName string `json:"serverName,omitempty"`
+
+	// InsecureSkipVerify turns off verification of the server's certificate.
+	// DANGEROUS: anyone on the network path can read the credentials and
+	// forge data. Meant only for a lab; the operator reports it as a Warning
+	// event and in the Ready condition's message while it is set.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// CABundleSource reads a PEM bundle from exactly one of a Secret or a
+// ConfigMap key.
+// +kubebuilder:validation:XValidation:rule="has(self.secretKeyRef) != has(self.configMapKeyRef)",message="tls.ca: set exactly one of secretKeyRef or configMapKeyRef"
+type CABundleSource struct {
+	// SecretKeyRef names a Secret key holding the PEM bundle.
+	// +optional
+	SecretKeyRef *SecretKeySelector `json:"secretKeyRef,omitempty"`
+	// ConfigMapKeyRef names a ConfigMap key holding the PEM bundle.
+	// +optional
+	ConfigMapKeyRef *ConfigMapKeySelector `json:"configMapKeyRef,omitempty"`
+}
+
+// ConfigMapKeySelector names one key of a ConfigMap in the object's namespace.
+type ConfigMapKeySelector struct {
+	// Name of the ConfigMap.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the ConfigMap's data.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// HeartbeatSpec tunes dead-peer detection. Directus answers only JSON pings,
+// so the operator sends {"type":"ping"} when the socket has been quiet.
+type HeartbeatSpec struct {
+	// Interval is how long the socket may be quiet before the operator sends
+	// a ping. Defaults to 15s.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="heartbeat.interval must be between 1s and 10m"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+	// Timeout is how long to wait for any frame after a ping before the
+	// connection is declared dead and re-established. Defaults to 10s.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="heartbeat.timeout must be between 1s and 10m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// ReconnectSpec tunes the capped exponential backoff (with jitter) between
+// reconnection attempts.
+// +kubebuilder:validation:XValidation:rule="!has(self.initialDelay) || !has(self.maxDelay) || duration(self.initialDelay) <= duration(self.maxDelay)",message="reconnect.initialDelay must not exceed reconnect.maxDelay"
+type ReconnectSpec struct {
+	// InitialDelay is the wait before the first reconnection attempt.
+	// Defaults to 500ms.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10ms')",message="reconnect.initialDelay must be at least 10ms"
+	InitialDelay *metav1.Duration `json:"initialDelay,omitempty"`
+	// MaxDelay caps the wait between attempts. Defaults to 1m.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100ms') && duration(self) <= duration('1h')",message="reconnect.maxDelay must be between 100ms and 1h"
+	MaxDelay *metav1.Duration `json:"maxDelay,omitempty"`
+}
+
+// Event is a Directus realtime event type.
+// +kubebuilder:validation:Enum=create;update;delete
+type Event string
+
+const (
+	EventCreate Event = "create"
+	EventUpdate Event = "update"
+	EventDelete Event = "delete"
+)
+
+// DirectusSubscriptionSpec declares one Directus realtime subscription and
+// where its data goes.
+type DirectusSubscriptionSpec struct {
+	// DirectusConnectionSpec is inlined: url, websocketPath, auth, tls,
+	// heartbeat and reconnect.
+	DirectusConnectionSpec `json:",inline"`
+
+	// Collection is the Directus collection to subscribe to, for example
+	// messages.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.trim() == self && self != ''",message="collection must be a collection name without surrounding spaces"
+	Collection string `json:"collection"`
+
+	// Event limits the subscription to one kind of change: create, update or
+	// delete. Unset means all of them.
+	// +optional
+	Event Event `json:"event,omitempty"`
+
+	// Query is the Directus query object passed to the subscription as is:
+	// fields, filter, sort, limit, search, deep, alias, and any other key
+	// Directus understands. For example
+	// {"fields": ["id", "text"], "filter": {"status": {"_eq": "published"}}}.
+	// With a limit the mirror is a window ("the latest 10") and is refreshed
+	// from a snapshot after changes.
+	// +optional
+	Query *DirectusQuery `json:"query,omitempty"`
+
+	// Target is where received data goes. Exactly one of configMap or events
+	// must be set.
+	// +required
+	Target TargetSpec `json:"target"`
+
+	// ResyncInterval is how often the target is rebuilt from a full read of
+	// the collection, with up to 10% jitter. Directus has no replay, sends
+	// nothing when an item leaves the query's filter, and misses writes that
+	// bypass its hooks; a periodic resync repairs all three. 0s turns it off.
+	// Defaults to 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) == duration('0s') || duration(self) >= duration('30s')",message="resyncInterval must be 0s (off) or at least 30s"
+	ResyncInterval *metav1.Duration `json:"resyncInterval,omitempty"`
+
+	// Suspend stops the subscription and closes its connection; the target
+	// keeps its last content. Defaults to false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// TargetSpec selects where data goes.
+// +kubebuilder:validation:XValidation:rule="(has(self.configMap) ? 1 : 0) + (has(self.events) ? 1 : 0) == 1",message="target: set exactly one of configMap or events"
+type TargetSpec struct {
+	// ConfigMap keeps a live, exact mirror of the query result in a ConfigMap
+	// in the subscription's namespace, owned by the subscription.
+	// +optional
+	ConfigMap *ConfigMapTarget `json:"configMap,omitempty"`
+
+	// Events records each received change as a Kubernetes Event on the
+	// subscription.
+	// +optional
+	Events *EventsTarget `json:"events,omitempty"`
+}
+
+// ConfigMapLayout is how items are laid out in the ConfigMap.
+// +kubebuilder:validation:Enum=PerItem;List
+type ConfigMapLayout string
+
+const (
+	// LayoutPerItem stores each item as JSON under its own key,
+	// "<escaped key>.json".
+	LayoutPerItem ConfigMapLayout = "PerItem"
+	// LayoutList stores all items as one JSON array under listKey.
+	LayoutList ConfigMapLayout = "List"
+)
+
+// ConfigMapTarget mirrors the query result into a ConfigMap.
+type ConfigMapTarget struct {
+	// Name of the ConfigMap. Defaults to the subscription's name. The
+	// operator creates it and refuses to take over one it does not own.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="configMap.name must be a valid ConfigMap name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	Name string `json:"name,omitempty"`
+
+	// KeyField is the item field whose value names the item in the mirror.
+	// Defaults to the collection's primary key. When the query's fields do
+	// not include it, the operator requests it anyway and leaves it out of
+	// the stored item.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	KeyField string `json:"keyField,omitempty"`
+
+	// Layout is PerItem (one key per item, "<escaped key>.json") or List (one
+	// JSON array under listKey, ordered by key). Defaults to PerItem.
+	// +optional
+	// +kubebuilder:default=PerItem
+	Layout ConfigMapLayout `json:"layout,omitempty"`
+
+	// ListKey is the ConfigMap key of the List layout. Defaults to items.json.
+	// +optional
+	// +kubebuilder:default="items.json"
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	ListKey string `json:"listKey,omitempty"`
+
+	// Labels are added to the ConfigMap, for example to select it from a
+	// workload or a tool such as Reloader.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Annotations are added to the ConfigMap.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// EventsTarget records changes as Kubernetes Events.
+type EventsTarget struct {
+	// MaxPerMinute bounds how many Events are recorded per minute, so a burst
+	// cannot flood the API server; changes beyond it are folded into one
+	// summary Event and counted in status.eventsFolded. Defaults to 60.
+	// +optional
+	// +kubebuilder:default=60
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=6000
+	MaxPerMinute int32 `json:"maxPerMinute,omitempty"`
+}
+
+// ConnectionState is the state of the realtime connection.
+type ConnectionState string
+
+const (
+	ConnectionStateConnecting   ConnectionState = "Connecting"
+	ConnectionStateConnected    ConnectionState = "Connected"
+	ConnectionStateReconnecting ConnectionState = "Reconnecting"
+	ConnectionStateDisconnected ConnectionState = "Disconnected"
+	ConnectionStateSuspended    ConnectionState = "Suspended"
+)
+
+// ConnectionStatus describes the realtime connection.
+type ConnectionStatus struct {
+	// State is Connecting, Connected, Reconnecting, Disconnected or Suspended.
+	// +optional
+	State ConnectionState `json:"state,omitempty"`
+	// Since is when the connection entered State.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
+	// LastMessageTime is when the last subscription message arrived.
+	// +optional
+	LastMessageTime *metav1.Time `json:"lastMessageTime,omitempty"`
+	// Reconnects counts connections re-established since the operator
+	// started serving this subscription.
+	// +optional
+	Reconnects int64 `json:"reconnects,omitempty"`
+}
+
+// DirectusSubscriptionStatus is the observed state of a DirectusSubscription.
+type DirectusSubscriptionStatus struct {
+	// ObservedGeneration is the generation whose spec the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Connected, Subscribed, Synced and Ready (all three true).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// Connection describes the realtime connection.
+	// +optional
+	Connection ConnectionStatus `json:"connection,omitempty"`
+
+	// Target names what the data goes to: ConfigMap/<name> or Events.
+	// +optional
+	Target string `json:"target,omitempty"`
+
+	// EventsReceived counts subscription messages received.
+	// +optional
+	EventsReceived int64 `json:"eventsReceived,omitempty"`
+
+	// EventsFolded counts changes folded into summary Events by the events
+	// target's rate limit.
+	// +optional
+	EventsFolded int64 `json:"eventsFolded,omitempty"`
+
+	// Items is the number of items in the target ConfigMap.
+	// +optional
+	Items int64 `json:"items,omitempty"`
+
+	// LastSyncTime is when the target last matched the received data.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// LastError is the most recent error, in words.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
+}
+
+// DirectusSubscription mirrors a Directus Realtime subscription into a
+// ConfigMap (a live, exact copy of the query result) or into Kubernetes
+// Events.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=dsub;dsubs,categories=directus
+// +kubebuilder:printcolumn:name="Collection",type=string,JSONPath=`.spec.collection`
+// +kubebuilder:printcolumn:name="Event",type=string,JSONPath=`.spec.event`,priority=1
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.status.target`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Items",type=integer,JSONPath=`.status.items`
+// +kubebuilder:printcolumn:name="Connection",type=string,JSONPath=`.status.connection.state`,priority=1
+// +kubebuilder:printcolumn:name="Last Message",type=date,JSONPath=`.status.connection.lastMessageTime`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type DirectusSubscription struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec DirectusSubscriptionSpec `json:"spec"`
+	// +optional
+	Status DirectusSubscriptionStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// DirectusSubscriptionList contains a list of DirectusSubscription.
+type DirectusSubscriptionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DirectusSubscription `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DirectusSubscription{}, &DirectusSubscriptionList{})
+}

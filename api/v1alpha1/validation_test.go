@@ -1,0 +1,206 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/directus-operator/directus-operator/test/envtestutil"
+)
+
+var k8sClient client.Client
+
+func TestMain(m *testing.M) {
+	env, cfg, err := envtestutil.Start()
+	if err != nil {
+		println(err.Error())
+		os.Exit(1)
+	}
+	k8sClient, err = client.New(cfg, client.Options{Scheme: runtime.NewScheme()})
+	if err != nil {
+		println(err.Error())
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+// validSpec is a spec the API accepts; each bad case changes one thing.
+func validSpec() map[string]any {
+	return map[string]any{
+		"url":        "https://directus.example.com",
+		"auth":       map[string]any{"token": map[string]any{"name": "directus", "key": "token"}},
+		"collection": "messages",
+		"target":     map[string]any{"configMap": map[string]any{}},
+	}
+}
+
+func subscription(name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "realtime.directus-operator.io/v1alpha1",
+		"kind":       "DirectusSubscription",
+		"metadata":   map[string]any{"name": name, "namespace": "default"},
+		"spec":       spec,
+	}}
+	return u
+}
+
+func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(spec map[string]any)
+		want   string
+	}{
+		{"two auth methods", func(s map[string]any) {
+			s["auth"].(map[string]any)["public"] = map[string]any{}
+		}, "auth: set exactly one of token, credentials or public"},
+		{"no auth method", func(s map[string]any) { s["auth"] = map[string]any{} },
+			"auth: set exactly one of token, credentials or public"},
+		{"none of the targets", func(s map[string]any) { s["target"] = map[string]any{} },
+			"target: set exactly one of configMap or events"},
+		{"both targets", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{}, "events": map[string]any{}}
+		}, "target: set exactly one of configMap or events"},
+		{"a url that is not http(s)", func(s map[string]any) { s["url"] = "ftp://directus.example.com" },
+			"url must be an http:// or https:// URL"},
+		{"a url that is no url at all", func(s map[string]any) { s["url"] = "directus.example.com" },
+			"url must be an http:// or https:// URL"},
+		{"a url carrying a token in its query", func(s map[string]any) { s["url"] = "https://d.example.com/?access_token=x" },
+			"url must not contain a query string"},
+		{"an empty collection", func(s map[string]any) { s["collection"] = "" },
+			"spec.collection"},
+		{"no collection", func(s map[string]any) { delete(s, "collection") },
+			"spec.collection: Required value"},
+		{"an unknown event", func(s map[string]any) { s["event"] = "upsert" },
+			`supported values: "create", "update", "delete"`},
+		{"a query that is not an object", func(s map[string]any) { s["query"] = "fields=id" },
+			"spec.query: Invalid value"},
+		{"a query limit that is not a number", func(s map[string]any) { s["query"] = map[string]any{"limit": "ten"} },
+			"spec.query.limit: Invalid value: \"string\""},
+		{"a query limit of zero", func(s map[string]any) { s["query"] = map[string]any{"limit": 0} },
+			"query.limit must be -1 (no limit) or at least 1"},
+		{"query fields as one string", func(s map[string]any) { s["query"] = map[string]any{"fields": "id,text"} },
+			"spec.query.fields: Invalid value"},
+		{"a query filter that is not an object", func(s map[string]any) { s["query"] = map[string]any{"filter": []any{"a"}} },
+			"spec.query.filter: Invalid value"},
+		{"a Secret ref without a key", func(s map[string]any) {
+			s["auth"] = map[string]any{"token": map[string]any{"name": "directus"}}
+		}, "spec.auth.token.key: Required value"},
+		{"a Secret ref without a name", func(s map[string]any) {
+			s["auth"] = map[string]any{"token": map[string]any{"key": "token"}}
+		}, "spec.auth.token.name: Required value"},
+		{"credentials without a Secret", func(s map[string]any) {
+			s["auth"] = map[string]any{"credentials": map[string]any{}}
+		}, "spec.auth.credentials.secretName: Required value"},
+		{"strict mode with public access", func(s map[string]any) {
+			s["auth"] = map[string]any{"public": map[string]any{}, "mode": "strict"}
+		}, "auth.mode strict needs a token or credentials"},
+		{"an unknown auth mode", func(s map[string]any) {
+			s["auth"].(map[string]any)["mode"] = "public"
+		}, `supported values: "handshake", "strict"`},
+		{"a CA and insecureSkipVerify together", func(s map[string]any) {
+			s["tls"] = map[string]any{"insecureSkipVerify": true, "ca": map[string]any{"configMapKeyRef": map[string]any{"name": "ca", "key": "ca.crt"}}}
+		}, "tls: set either ca or insecureSkipVerify, not both"},
+		{"a CA from two sources", func(s map[string]any) {
+			s["tls"] = map[string]any{"ca": map[string]any{
+				"configMapKeyRef": map[string]any{"name": "ca", "key": "ca.crt"},
+				"secretKeyRef":    map[string]any{"name": "ca", "key": "ca.crt"}}}
+		}, "tls.ca: set exactly one of secretKeyRef or configMapKeyRef"},
+		{"insecureSkipVerify on an http url", func(s map[string]any) {
+			s["url"] = "http://directus.example.com"
+			s["tls"] = map[string]any{"insecureSkipVerify": true}
+		}, "tls.insecureSkipVerify only makes sense for an https:// url"},
+		{"a resync interval that would hammer the server", func(s map[string]any) { s["resyncInterval"] = "5s" },
+			"resyncInterval must be 0s (off) or at least 30s"},
+		{"a ConfigMap name Kubernetes would refuse", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"name": "My_Mirror"}}
+		}, "configMap.name must be a valid ConfigMap name"},
+		{"an unknown layout", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"layout": "Table"}}
+		}, `supported values: "PerItem", "List"`},
+		{"a reconnect delay range upside down", func(s map[string]any) {
+			s["reconnect"] = map[string]any{"initialDelay": "5m", "maxDelay": "1m"}
+		}, "reconnect.initialDelay must not exceed reconnect.maxDelay"},
+		{"a websocket path without a leading slash", func(s map[string]any) { s["websocketPath"] = "websocket" },
+			"spec.websocketPath"},
+		{"an events rate of zero", func(s map[string]any) {
+			s["target"] = map[string]any{"events": map[string]any{"maxPerMinute": 0}}
+		}, "spec.target.events.maxPerMinute"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			spec := validSpec()
+			tc.mutate(spec)
+			err := k8sClient.Create(context.Background(), subscription("bad-"+strings.Repeat("x", i%3)+string(rune('a'+i%26)), spec), client.DryRunAll)
+			g.Expect(err).To(HaveOccurred(), "the API server accepted a wrong spec")
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+			t.Logf("refused: %v", err)
+		})
+	}
+}
+
+func TestAPIServerAcceptsAValidSpecAndFillsDefaults(t *testing.T) {
+	g := NewWithT(t)
+	u := subscription("defaults", validSpec())
+	g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+	spec := u.Object["spec"].(map[string]any)
+	g.Expect(spec["websocketPath"]).To(Equal("/websocket"))
+	g.Expect(spec["resyncInterval"]).To(Equal("10m"))
+	g.Expect(spec["auth"].(map[string]any)["mode"]).To(Equal("handshake"))
+	g.Expect(spec["target"].(map[string]any)["configMap"].(map[string]any)["layout"]).To(Equal("PerItem"))
+}
+
+func TestQueryKeysBeyondTheTypedOnesArePassedThrough(t *testing.T) {
+	g := NewWithT(t)
+	spec := validSpec()
+	spec["query"] = map[string]any{"fields": []any{"id"}, "backlink": false, "version": "draft"}
+	u := subscription("passthrough", spec)
+	g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+	q := u.Object["spec"].(map[string]any)["query"].(map[string]any)
+	g.Expect(q).To(HaveKeyWithValue("backlink", false))
+	g.Expect(q).To(HaveKeyWithValue("version", "draft"))
+}
+
+func TestSamplesAreAccepted(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(envtestutil.RepoRoot(), "config", "samples", "realtime_*.yaml"))
+	if err != nil || len(files) < 4 {
+		t.Fatalf("want at least 4 samples in config/samples, got %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			g := NewWithT(t)
+			raw, err := os.ReadFile(f)
+			g.Expect(err).NotTo(HaveOccurred())
+			u := &unstructured.Unstructured{}
+			g.Expect(yaml.Unmarshal(raw, &u.Object)).To(Succeed())
+			u.SetNamespace("default")
+			g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+		})
+	}
+}
