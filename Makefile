@@ -78,8 +78,12 @@ docker-build: ## Build the container image with a Docker engine.
 	docker build -t $(IMG) .
 
 .PHONY: image
-image: ## Build the container image without a daemon, into dist/image.tar (OCI layout tarball).
-	go run ./hack/image -binary-dir dist -tag $(IMG) -out dist/image.tar
+image: ## Build the container image without a daemon, into dist/image.tar (OCI layout tarball, reproducible).
+	@mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o dist/directus-operator ./cmd
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+	  go run ./hack/image -binary dist/directus-operator -tag $(IMG) \
+	    -revision "$$(git rev-parse HEAD 2>/dev/null)" -out dist/image.tar
 
 ##@ Deployment
 
