@@ -281,13 +281,13 @@ func (c *Client) authOK(cn *conn, plan authPlan, newRefresh string) {
 
 // refreshDelay is when to re-authenticate cn proactively: at 80% of the token's lifetime.
 func (c *Client) refreshDelay(cn *conn) (time.Duration, bool) {
-	if !c.rotating() || cn.expires.IsZero() {
+	c.mu.Lock()
+	lifetime, expires := c.lifetime, cn.expires
+	c.mu.Unlock()
+	if !c.rotating() || expires.IsZero() {
 		return 0, false
 	}
-	c.mu.Lock()
-	lifetime := c.lifetime
-	c.mu.Unlock()
-	remaining := time.Until(cn.expires)
+	remaining := time.Until(expires)
 	d := remaining - lifetime/5
 	if lifetime == 0 {
 		d = remaining * 4 / 5

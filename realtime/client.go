@@ -84,7 +84,8 @@ type conn struct {
 	expired    chan struct{} // TOKEN_EXPIRED arrived
 	readerDone chan struct{}
 	readErr    error
-	// identity expiry of the socket (zero: unknown or never), set after each auth.
+	// expires is the socket identity's expiry (zero: unknown or never), set after each auth;
+	// guarded by Client.mu.
 	expires time.Time
 	// resubAt: resend subscriptions still waiting for init at this time (REQUESTS_EXCEEDED).
 	resubAt atomic.Int64
@@ -469,6 +470,10 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			if err != nil {
 				c.log.Info("Re-authentication failed", "error", err.Error())
 				c.emit(Event{Kind: EventError, State: c.State(), Err: err, Epoch: cn.epoch})
+				var se *ServerError
+				if errors.As(err, &se) {
+					cn.lastErr.Store(se) // the server closes next; this is why
+				}
 				if !errors.Is(err, context.Canceled) {
 					// The server closes the socket after a failed re-auth; make sure.
 					_ = cn.ws.CloseNow()
@@ -686,6 +691,9 @@ func (c *Client) handleError(cn *conn, f *frame, se *ServerError) {
 		return
 	}
 	if f.UID.set {
+		if f.Type == "auth" {
+			cn.lastErr.Store(se) // a failed re-auth: Directus closes next
+		}
 		if c.deliverReply(f.UID.s, reply{f: *f, err: se}) {
 			return
 		}
