@@ -361,7 +361,7 @@ func TestTranscriptSubscriptions(t *testing.T) {
 	s.Update("messages", []any{"52"}, map[string]any{"user": "alice"})
 	p.expect(`{"type":"subscription","event":"update","data":[{"id":52,"user":"alice","text":"b1"}],"meta":{"total_count":6},"uid":"alice"}`)
 	s.Update("messages", []any{"51"}, map[string]any{"user": "bob"}) // leaves the filter: nothing
-	s.Delete("messages", 60)                                          // filtered out, still delivered
+	s.Delete("messages", 60)                                         // filtered out, still delivered
 	p.expect(`{"type":"subscription","event":"delete","data":[60],"meta":{"total_count":5},"uid":"alice"}`)
 	p.send(`{"type":"unsubscribe","uid":"alice"}`)
 	p.expect(`{"type":"subscription","event":"unsubscribe","uid":"alice"}`)

@@ -42,7 +42,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
 )
 
 // Options configures a Server. The zero value is a default Directus: handshake auth with a 10s
@@ -688,4 +687,3 @@ func (s *Server) heartbeat() {
 		s.mu.Unlock()
 	}
 }
-
