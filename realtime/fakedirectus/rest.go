@@ -21,7 +21,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 )
 
 func (s *Server) routes(mux *http.ServeMux) {
@@ -304,4 +303,3 @@ func (s *Server) restItems(w http.ResponseWriter, r *http.Request) {
 
 func isList(v any) bool { _, ok := v.([]any); return ok }
 
-var _ = time.Second
