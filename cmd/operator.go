@@ -1,0 +1,192 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	// +kubebuilder:scaffold:imports
+)
+
+// OperatorOptions are the operator's flags.
+type OperatorOptions struct {
+	MetricsAddr             string
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	WatchNamespaces         string
+	LogLevel                string
+	LogFormat               string
+	MinWriteInterval        time.Duration
+	MaxConcurrentReconciles int
+}
+
+func (o *OperatorOptions) bind(fs *flag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 turns it off")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
+	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
+	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
+	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond,
+		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run in parallel")
+}
+
+func runOperator(args []string) int {
+	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	var o OperatorOptions
+	o.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger, err := newLogger(o.LogLevel, o.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctrl.SetLogger(logger)
+	if err := operate(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o); err != nil {
+		logger.Error(err, "Operator stopped")
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the zap logger from --log-level and --log-format.
+func newLogger(level, format string) (logr.Logger, error) {
+	opts := zap.Options{}
+	switch level {
+	case "debug":
+		opts.Level = zapcore.DebugLevel
+	case "info", "":
+		opts.Level = zapcore.InfoLevel
+	case "error":
+		opts.Level = zapcore.ErrorLevel
+	default:
+		var n int
+		if _, err := fmt.Sscanf(level, "%d", &n); err != nil || n < 0 {
+			return logr.Logger{}, fmt.Errorf("--log-level %q: want debug, info, error or a number", level)
+		}
+		opts.Level = zapcore.Level(-n)
+	}
+	switch format {
+	case "json", "":
+	case "text":
+		opts.Development = false
+		opts.Encoder = zapcore.NewConsoleEncoder(zapcore.EncoderConfig{
+			TimeKey: "ts", LevelKey: "level", NameKey: "logger", MessageKey: "msg",
+			EncodeTime: zapcore.ISO8601TimeEncoder, EncodeLevel: zapcore.CapitalLevelEncoder, EncodeDuration: zapcore.StringDurationEncoder,
+		})
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-format %q: want json or text", format)
+	}
+	return zap.New(zap.UseFlagOptions(&opts)), nil
+}
+
+// Scheme holds the types the operator reads and writes.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	// +kubebuilder:scaffold:scheme
+	return s
+}
+
+// ManagerOptions are the manager settings shared by the operator and the
+// tests: the cache only holds the ConfigMaps the operator writes, so it does
+// not mirror every ConfigMap of the cluster.
+func ManagerOptions(o OperatorOptions) ctrl.Options {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
+	opts := ctrl.Options{
+		Scheme:                  Scheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        "directus-operator.realtime.directus-operator.io",
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Connections close cleanly before another replica takes over.
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{
+			ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}},
+		},
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	}
+	if o.WatchNamespaces != "" {
+		opts.Cache.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range strings.Split(o.WatchNamespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				opts.Cache.DefaultNamespaces[ns] = cache.Config{}
+			}
+		}
+	}
+	return opts
+}
+
+// SetupOperator adds the controllers to mgr.
+func SetupOperator(ctx context.Context, mgr ctrl.Manager, o OperatorOptions) error {
+	owner := subscriptions.NewOwner(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"),
+		subscriptions.Options{MinWriteInterval: o.MinWriteInterval})
+	r := &controllers.DirectusSubscriptionReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Owner: owner,
+		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("set up the DirectusSubscription controller: %w", err)
+	}
+	// +kubebuilder:scaffold:builder
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	return mgr.AddReadyzCheck("readyz", healthz.Ping)
+}
+
+func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
+	mgr, err := ctrl.NewManager(cfg, ManagerOptions(o))
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	if err := SetupOperator(ctx, mgr, o); err != nil {
+		return err
+	}
+	ctrl.Log.Info("Starting directus-operator", "version", version, "watchNamespaces", o.WatchNamespaces)
+	return mgr.Start(ctx)
+}

@@ -1,0 +1,221 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+// stalledError is a problem only a change of spec, Secret or ConfigMap can
+// fix; it becomes conditions and a Warning event, not a retry loop.
+type stalledError struct {
+	reason, message string
+}
+
+func (e *stalledError) Error() string { return e.message }
+
+// credentialReader reads Secrets and CA ConfigMaps directly from the API
+// server, so the operator does not cache every Secret of the cluster.
+type credentialReader struct {
+	reader client.Reader
+}
+
+// secretValue is the one way the operator reads a credential. Its errors
+// name the Secret and the key, never the value.
+func (cr credentialReader) secretValue(ctx context.Context, ns, name, key string) (string, error) {
+	s := &corev1.Secret{}
+	if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", &stalledError{v1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", ns, name)}
+		}
+		return "", fmt.Errorf("read Secret %s/%s: %w", ns, name, err)
+	}
+	v, ok := s.Data[key]
+	if !ok || len(v) == 0 {
+		return "", &stalledError{v1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q (or it is empty)", ns, name, key)}
+	}
+	return string(v), nil
+}
+
+func (cr credentialReader) caBundle(ctx context.Context, ns string, src *v1alpha1.CABundleSource) ([]byte, error) {
+	if src.SecretKeyRef != nil {
+		v, err := cr.secretValue(ctx, ns, src.SecretKeyRef.Name, src.SecretKeyRef.Key)
+		return []byte(v), err
+	}
+	ref := src.ConfigMapKeyRef
+	cm := &corev1.ConfigMap{}
+	if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, cm); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &stalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s (tls.ca) not found", ns, ref.Name)}
+		}
+		return nil, fmt.Errorf("read ConfigMap %s/%s: %w", ns, ref.Name, err)
+	}
+	v, ok := cm.Data[ref.Key]
+	if !ok || v == "" {
+		return nil, &stalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s has no key %q (tls.ca)", ns, ref.Name, ref.Key)}
+	}
+	return []byte(v), nil
+}
+
+// buildConfig turns a spec and the credentials it names into the worker's
+// Config. The hash covers the credentials, so a rotated token restarts the
+// connection; it is a digest, the values never leave this function.
+func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
+	spec := &obj.Spec
+	ns := obj.Namespace
+	h := sha256.New()
+	specJSON, _ := json.Marshal(spec)
+	h.Write(specJSON)
+
+	opts := realtime.Options{URL: spec.URL, Path: spec.WebSocketPath}
+	switch {
+	case spec.Auth.Token != nil:
+		tok, err := cr.secretValue(ctx, ns, spec.Auth.Token.Name, spec.Auth.Token.Key)
+		if err != nil {
+			return subscriptions.Config{}, "", err
+		}
+		opts.Auth.AccessToken = tok
+	case spec.Auth.Credentials != nil:
+		c := spec.Auth.Credentials
+		email, err := cr.secretValue(ctx, ns, c.SecretName, defaultString(c.EmailKey, "email"))
+		if err != nil {
+			return subscriptions.Config{}, "", err
+		}
+		password, err := cr.secretValue(ctx, ns, c.SecretName, defaultString(c.PasswordKey, "password"))
+		if err != nil {
+			return subscriptions.Config{}, "", err
+		}
+		opts.Auth.Email, opts.Auth.Password = email, password
+	}
+	fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password)
+	switch {
+	case spec.Auth.Public != nil:
+		opts.AuthMode = realtime.AuthPublic
+	case spec.Auth.Mode == v1alpha1.AuthModeStrict:
+		opts.AuthMode = realtime.AuthStrict
+	default:
+		opts.AuthMode = realtime.AuthHandshake
+	}
+
+	warning := ""
+	if t := spec.TLS; t != nil {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+		if t.CA != nil {
+			pem, err := cr.caBundle(ctx, ns, t.CA)
+			if err != nil {
+				return subscriptions.Config{}, "", err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return subscriptions.Config{}, "", &stalledError{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"}
+			}
+			tc.RootCAs = pool
+			h.Write(pem)
+		}
+		if t.InsecureSkipVerify {
+			tc.InsecureSkipVerify = true //nolint:gosec // explicit, loudly reported opt-in
+			warning = "tls.insecureSkipVerify is set: the server certificate is not verified and credentials can be intercepted"
+		}
+		opts.TLSConfig = tc
+	}
+	if hb := spec.Heartbeat; hb != nil {
+		opts.PingInterval = durationOr(hb.Interval, 0)
+		opts.PongTimeout = durationOr(hb.Timeout, 0)
+	}
+	opts.Reconnect.InitialDelay = 500 * time.Millisecond
+	opts.Reconnect.MaxDelay = time.Minute
+	if rc := spec.Reconnect; rc != nil {
+		opts.Reconnect.InitialDelay = durationOr(rc.InitialDelay, opts.Reconnect.InitialDelay)
+		opts.Reconnect.MaxDelay = durationOr(rc.MaxDelay, opts.Reconnect.MaxDelay)
+	}
+
+	cfg := subscriptions.Config{
+		Name:       types.NamespacedName{Namespace: ns, Name: obj.Name},
+		UID:        obj.UID,
+		Generation: obj.Generation,
+		Realtime:   opts,
+		Collection: spec.Collection,
+		Event:      string(spec.Event),
+	}
+	if spec.Query != nil {
+		q, err := json.Marshal(spec.Query)
+		if err != nil {
+			return subscriptions.Config{}, "", &stalledError{v1alpha1.ReasonInvalidSpec, fmt.Sprintf("query: %v", err)}
+		}
+		cfg.Query = q
+	}
+	cfg.ResyncInterval = durationOr(spec.ResyncInterval, 10*time.Minute)
+	if t := spec.Target.ConfigMap; t != nil {
+		cfg.ConfigMap = &subscriptions.ConfigMapTarget{
+			Name: configMapName(obj), KeyField: t.KeyField,
+			Layout: mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
+			ListKey: defaultString(t.ListKey, "items.json"), Labels: t.Labels, Annotations: t.Annotations,
+		}
+	} else {
+		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
+	}
+	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
+	return cfg, warning, nil
+}
+
+// configMapName is the target ConfigMap's name, defaulting to the
+// subscription's.
+func configMapName(obj *v1alpha1.DirectusSubscription) string {
+	if t := obj.Spec.Target.ConfigMap; t != nil && t.Name != "" {
+		return t.Name
+	}
+	return obj.Name
+}
+
+func defaultString(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func defaultInt32(v, d int32) int32 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.Duration
+}

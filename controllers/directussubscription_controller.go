@@ -1,0 +1,236 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// DirectusSubscriptionReconciler declares, for each DirectusSubscription,
+// which subscription the connection Owner runs, and reports in the status
+// how it goes. It never talks to Directus itself.
+type DirectusSubscriptionReconciler struct {
+	client.Client
+	// APIReader reads Secrets and foreign objects without caching them.
+	APIReader client.Reader
+	Owner     *subscriptions.Owner
+	Recorder  events.EventRecorder
+	// MaxConcurrentReconciles defaults to 4.
+	MaxConcurrentReconciles int
+}
+
+// Reconcile moves one DirectusSubscription towards its spec.
+func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &v1alpha1.DirectusSubscription{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Owner.Remove(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, obj)
+	}
+	if controllerutil.AddFinalizer(obj, v1alpha1.Finalizer) {
+		return ctrl.Result{}, r.Update(ctx, obj)
+	}
+
+	base := obj.DeepCopy()
+	defer func() {
+		r.recordReadyTransition(base, obj)
+		if equality.Semantic.DeepEqual(base.Status, obj.Status) {
+			return
+		}
+		if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	return r.reconcile(ctx, obj)
+}
+
+func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
+	key := client.ObjectKeyFromObject(obj)
+	if obj.Spec.Suspend {
+		if !r.Owner.Remove(key) {
+			return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		}
+		markSuspended(obj, time.Now())
+		return ctrl.Result{}, nil
+	}
+
+	cfg, warning, err := buildConfig(ctx, credentialReader{r.APIReader}, obj)
+	var stalled *stalledError
+	if errors.As(err, &stalled) {
+		// The old connection used credentials that are gone or wrong.
+		r.Owner.Remove(key)
+		markStalled(obj, stalled.reason, stalled.message)
+		return ctrl.Result{}, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	r.Owner.Ensure(cfg)
+	if cfg.ConfigMap != nil {
+		r.Owner.Verify(key)
+	}
+	st, ok := r.Owner.Status(key)
+	if !ok {
+		return ctrl.Result{}, nil
+	}
+	applyWorkerStatus(obj, st, warning)
+	if st.SyncReason == v1alpha1.ReasonConfigMapNotOwned {
+		// Deleting a ConfigMap we do not own sends us no watch event.
+		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileDelete stops the subscription and removes its ConfigMap before
+// letting the object go; the owner reference would let the garbage
+// collector do the latter, but not before the worker stopped writing.
+func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if !r.Owner.Remove(client.ObjectKeyFromObject(obj)) {
+		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	}
+	if err := r.removeStaleConfigMaps(ctx, obj, subscriptions.Config{}); err != nil {
+		return ctrl.Result{}, err
+	}
+	controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, obj))
+}
+
+// removeStaleConfigMaps deletes the ConfigMaps this subscription owns other
+// than the one cfg targets (all of them when cfg has none), as after a
+// rename or a switch to the events target.
+func (r *DirectusSubscriptionReconciler) removeStaleConfigMaps(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config) error {
+	list := &corev1.ConfigMapList{}
+	if err := r.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingLabels{v1alpha1.LabelSubscription: obj.Name}); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		cm := &list.Items[i]
+		if !metav1.IsControlledBy(cm, obj) || (cfg.ConfigMap != nil && cm.Name == cfg.ConfigMap.Name) {
+			continue
+		}
+		if err := r.Delete(ctx, cm, client.Preconditions{UID: &cm.UID}); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordReadyTransition tells people, as an Event on the object, when the
+// subscription becomes ready or stops being ready, and why.
+func (r *DirectusSubscriptionReconciler) recordReadyTransition(base, obj *v1alpha1.DirectusSubscription) {
+	if r.Recorder == nil {
+		return
+	}
+	before := meta.FindStatusCondition(base.Status.Conditions, v1alpha1.ConditionReady)
+	after := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady)
+	if after == nil || (before != nil && before.Status == after.Status && before.Reason == after.Reason) {
+		return
+	}
+	typ := corev1.EventTypeNormal
+	if after.Status != metav1.ConditionTrue {
+		typ = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(obj, nil, typ, after.Reason, "Reconcile", "%s", after.Message)
+}
+
+const secretIndexKey = ".spec.secretNames"
+
+// secretNames lists the Secrets a subscription reads.
+func secretNames(obj client.Object) []string {
+	s := obj.(*v1alpha1.DirectusSubscription)
+	var names []string
+	if s.Spec.Auth.Token != nil {
+		names = append(names, s.Spec.Auth.Token.Name)
+	}
+	if s.Spec.Auth.Credentials != nil {
+		names = append(names, s.Spec.Auth.Credentials.SecretName)
+	}
+	if s.Spec.TLS != nil && s.Spec.TLS.CA != nil && s.Spec.TLS.CA.SecretKeyRef != nil {
+		names = append(names, s.Spec.TLS.CA.SecretKeyRef.Name)
+	}
+	return names
+}
+
+func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	list := &v1alpha1.DirectusSubscriptionList{}
+	if err := r.List(ctx, list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretIndexKey: secret.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Listing subscriptions for a Secret failed", "Secret", client.ObjectKeyFromObject(secret))
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, s := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+	}
+	return reqs
+}
+
+// SetupWithManager registers the controller and the connection Owner.
+func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
+		return err
+	}
+	if err := mgr.Add(r.Owner); err != nil {
+		return err
+	}
+	// Our own status patches must not trigger reconciles; spec changes and
+	// deletion must.
+	specOrDeletion := predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(specOrDeletion)).
+		Owns(&corev1.ConfigMap{}).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		WatchesRawSource(r.Owner.Source()).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Named("directussubscription").
+		Complete(r)
+}

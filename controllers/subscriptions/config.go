@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package subscriptions owns every live Directus realtime subscription of the
+// operator: one worker per DirectusSubscription, each with its connection,
+// its mirror or event sink, and its writer. The reconciler declares what
+// should run (Ensure, Remove) and reads back how it goes (Status); workers
+// never write the subscription's status, they only ask for a reconcile when
+// something the status shows has changed.
+package subscriptions
+
+import (
+	"encoding/json"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+// Config is everything a worker needs; the reconciler builds it from the
+// spec and the Secrets it names.
+type Config struct {
+	// Name and UID identify the DirectusSubscription.
+	Name types.NamespacedName
+	UID  types.UID
+	// Generation is the spec generation this config was built from.
+	Generation int64
+	// Hash covers every input below, credentials included: a worker is
+	// restarted only when it changes.
+	Hash string
+
+	// Realtime carries URL, path, credentials, auth mode, TLS, heartbeat and
+	// reconnect settings. Logger and OnEvent are set by the worker.
+	Realtime realtime.Options
+
+	Collection string
+	// Event is "", create, update or delete.
+	Event string
+	// Query is the user's query object, or nil.
+	Query json.RawMessage
+
+	// ConfigMap is set for the ConfigMap target, Events for the events target.
+	ConfigMap *ConfigMapTarget
+	Events    *EventsTarget
+
+	// ResyncInterval is the period of full resyncs; 0 turns them off.
+	ResyncInterval time.Duration
+}
+
+// ConfigMapTarget configures the mirror.
+type ConfigMapTarget struct {
+	Name string
+	// KeyField names items; empty means the collection's primary key.
+	KeyField    string
+	Layout      mirror.Layout
+	ListKey     string
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// EventsTarget configures the events sink.
+type EventsTarget struct {
+	MaxPerMinute int
+}
+
+// TargetName is what status.target shows.
+func (c *Config) TargetName() string {
+	if c.ConfigMap != nil {
+		return "ConfigMap/" + c.ConfigMap.Name
+	}
+	return "Events"
+}

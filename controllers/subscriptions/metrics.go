@@ -1,0 +1,71 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+)
+
+// Metrics on the controller-runtime metrics endpoint; docs/metrics.md
+// documents them.
+var (
+	connectionsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "directus_operator_connections",
+		Help: "Realtime connections by state.",
+	}, []string{"state"})
+	eventsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "directus_operator_events_received_total",
+		Help: "Subscription messages received from Directus, by collection and event (init, create, update, delete, error, gap).",
+	}, []string{"collection", "event"})
+	reconnectsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "directus_operator_reconnects_total",
+		Help: "Realtime connections re-established, by subscription.",
+	}, []string{"namespace", "subscription"})
+	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "directus_operator_target_writes_total",
+		Help: "Writes to targets (ConfigMap updates, Events), by target and result (success, error, skipped).",
+	}, []string{"target", "result"})
+	writeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "directus_operator_write_errors_total",
+		Help: "Target writes that failed, by target and reason.",
+	}, []string{"target", "reason"})
+	eventToWrite = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "directus_operator_event_to_write_seconds",
+		Help:    "Time from receiving a Directus message to the successful target write that contains it.",
+		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"target"})
+	resyncsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "directus_operator_resyncs_total",
+		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, window, retry).",
+	}, []string{"reason"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(connectionsGauge, eventsReceived, reconnectsTotal, targetWrites, writeErrors, eventToWrite, resyncsTotal)
+	for _, s := range []v1alpha1.ConnectionState{v1alpha1.ConnectionStateConnecting, v1alpha1.ConnectionStateConnected,
+		v1alpha1.ConnectionStateReconnecting, v1alpha1.ConnectionStateDisconnected} {
+		connectionsGauge.WithLabelValues(string(s))
+	}
+}
+
+const (
+	targetConfigMap = "configmap"
+	targetEvents    = "events"
+)
