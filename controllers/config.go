@@ -180,7 +180,7 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 	if t := spec.Target.ConfigMap; t != nil {
 		cfg.ConfigMap = &subscriptions.ConfigMapTarget{
 			Name: configMapName(obj), KeyField: t.KeyField,
-			Layout: mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
+			Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
 			ListKey: defaultString(t.ListKey, "items.json"), Labels: t.Labels, Annotations: t.Annotations,
 		}
 	} else {
