@@ -302,4 +302,3 @@ func (s *Server) restItems(w http.ResponseWriter, r *http.Request) {
 }
 
 func isList(v any) bool { _, ok := v.([]any); return ok }
-
