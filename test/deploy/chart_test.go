@@ -1,0 +1,516 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	// release is the Helm release name in every test; the chart's full name
+	// is then just "directus-operator".
+	release    = "directus-operator"
+	fullname   = "directus-operator"
+	imageRepo  = "ghcr.io/directus-operator/directus-operator"
+	testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
+func TestHelmLintPassesStrict(t *testing.T) {
+	stdout, stderr, err := run("", helmBin, "lint", "--strict", chartDir)
+	if err != nil {
+		t.Fatalf("helm lint --strict failed: %v\n%s%s", err, stdout, stderr)
+	}
+	// The same with every optional object on, so their templates are linted too.
+	stdout, stderr, err = run("", helmBin, "lint", "--strict", chartDir,
+		"--set", "serviceMonitor.enabled=true,podDisruptionBudget.enabled=true,grafana.dashboard.enabled=true",
+		"--set", "watchNamespaces={a,b}")
+	if err != nil {
+		t.Fatalf("helm lint --strict with optional objects failed: %v\n%s%s", err, stdout, stderr)
+	}
+}
+
+// chartCase is one set of values the chart is rendered with.
+type chartCase struct {
+	name      string
+	namespace string
+	values    string
+	// extraNamespaces must exist before the dry-run (watched namespaces).
+	extraNamespaces []string
+	check           func(t *testing.T, g Gomega, objs []*unstructured.Unstructured)
+}
+
+func TestChartRendersValidObjects(t *testing.T) {
+	// The production case uses a PriorityClass; the Priority admission plugin
+	// needs it to exist for the Pod dry-run.
+	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "directus-operator-test"}, Value: 1000}
+	if err := k8sClient.Create(context.Background(), pc); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+
+	cases := []chartCase{
+		{
+			name:      "defaults watch every namespace",
+			namespace: "dop-defaults",
+			values:    "{}",
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				dep := onlyDeployment(t, g, objs)
+				g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(1)))
+				c := dep.Spec.Template.Spec.Containers[0]
+				g.Expect(c.Image).To(Equal(imageRepo + ":" + chartAppVersion(t)))
+				g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullIfNotPresent))
+				g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8080",
+					"--log-level=info", "--log-format=json", "--max-concurrent-reconciles=4", "--mirror-min-write-interval=100ms"))
+				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--watch-namespaces")))
+				g.Expect(c.Resources.Requests).NotTo(BeEmpty(), "resource requests")
+				g.Expect(c.Resources.Limits.Memory().IsZero()).To(BeFalse(), "memory limit")
+
+				g.Expect(ofKind(objs, "ServiceAccount")).To(HaveLen(1))
+				g.Expect(ofKind(objs, "ServiceMonitor")).To(BeEmpty())
+				g.Expect(ofKind(objs, "PodDisruptionBudget")).To(BeEmpty())
+				g.Expect(ofKind(objs, "ConfigMap")).To(BeEmpty())
+
+				manager := clusterRoleNamed(t, g, objs, fullname+"-manager")
+				g.Expect(normalizeRules(manager.Rules)).To(Equal(normalizeRules(generatedManagerRules(t))),
+					"the chart's manager rules differ from config/rbac/role.yaml (generated from the +kubebuilder:rbac markers)")
+				crbs := ofKind(objs, "ClusterRoleBinding")
+				g.Expect(crbs).To(HaveLen(1))
+				crb := typed[rbacv1.ClusterRoleBinding](t, crbs[0])
+				g.Expect(crb.RoleRef.Name).To(Equal(fullname + "-manager"))
+				g.Expect(crb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: fullname, Namespace: "dop-defaults"}))
+
+				svc := onlyService(t, g, objs)
+				g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue(), "metrics Service selects the pods")
+				g.Expect(svc.Spec.Ports).To(ConsistOf(HaveField("TargetPort.StrVal", "metrics")))
+
+				editor := clusterRoleNamed(t, g, objs, fullname+"-directussubscription-editor")
+				g.Expect(editor.Labels).To(HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-edit", "true"))
+				g.Expect(editor.Labels).To(HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-admin", "true"))
+				viewer := clusterRoleNamed(t, g, objs, fullname+"-directussubscription-viewer")
+				g.Expect(viewer.Labels).To(HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-view", "true"))
+			},
+		},
+		{
+			name:            "watchNamespaces list gives a Role per namespace and no cluster-wide manager access",
+			namespace:       "dop-namespaced",
+			values:          "watchNamespaces: [dop-team-a, dop-team-b]\n",
+			extraNamespaces: []string{"dop-team-a", "dop-team-b"},
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				dep := onlyDeployment(t, g, objs)
+				g.Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=dop-team-a,dop-team-b"))
+
+				g.Expect(ofKind(objs, "ClusterRoleBinding")).To(BeEmpty(), "no ClusterRoleBinding in list mode")
+				for _, u := range ofKind(objs, "ClusterRole") {
+					cr := typed[rbacv1.ClusterRole](t, u)
+					g.Expect(normalizeRules(cr.Rules)).NotTo(ContainElement(HavePrefix("/")),
+						"ClusterRole %s grants core resources in list mode", cr.Name)
+				}
+				want := normalizeRules(generatedManagerRules(t))
+				for _, ns := range []string{"dop-team-a", "dop-team-b"} {
+					role := namespaced[rbacv1.Role](t, g, objs, "Role", ns, fullname+"-manager")
+					g.Expect(normalizeRules(role.Rules)).To(Equal(want), "manager Role in %s", ns)
+					rb := namespaced[rbacv1.RoleBinding](t, g, objs, "RoleBinding", ns, fullname+"-manager")
+					g.Expect(rb.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: fullname + "-manager"}))
+					g.Expect(rb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: fullname, Namespace: "dop-namespaced"}))
+				}
+				// The manager rules exist only in the watched namespaces.
+				for _, u := range ofKind(objs, "Role") {
+					if u.GetName() == fullname+"-manager" {
+						g.Expect(u.GetNamespace()).To(BeElementOf("dop-team-a", "dop-team-b"))
+					}
+				}
+			},
+		},
+		{
+			name:      "production values: replicas, digest, PDB, ServiceMonitor, dashboard, scheduling, extras",
+			namespace: "dop-production",
+			values: `replicas: 2
+image:
+  digest: ` + testDigest + `
+  pullPolicy: Always
+imagePullSecrets: [{name: regcred}]
+extraArgs: ["--max-concurrent-reconciles=8"]
+extraEnv: [{name: GOMEMLIMIT, value: 200MiB}]
+podAnnotations: {example.com/owner: platform}
+podLabels: {team: platform}
+serviceAccount: {annotations: {example.com/role: directus-operator}}
+priorityClassName: directus-operator-test
+nodeSelector: {kubernetes.io/os: linux}
+tolerations: [{key: dedicated, operator: Equal, value: operators, effect: NoSchedule}]
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector: {matchLabels: {app.kubernetes.io/name: directus-operator}}
+topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+logLevel: debug
+logFormat: text
+podDisruptionBudget: {enabled: true}
+serviceMonitor: {enabled: true, labels: {release: prometheus}, interval: 15s, scrapeTimeout: 10s}
+grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
+`,
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				dep := onlyDeployment(t, g, objs)
+				pod := dep.Spec.Template
+				c := pod.Spec.Containers[0]
+				g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(2)))
+				g.Expect(c.Image).To(Equal(imageRepo + "@" + testDigest))
+				g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullAlways))
+				g.Expect(c.Args[len(c.Args)-1]).To(Equal("--max-concurrent-reconciles=8"), "extraArgs come last so they win")
+				g.Expect(c.Args).To(ContainElements("--log-level=debug", "--log-format=text", "--leader-elect=true"))
+				g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "GOMEMLIMIT", Value: "200MiB"}))
+				g.Expect(pod.Spec.ImagePullSecrets).To(ConsistOf(corev1.LocalObjectReference{Name: "regcred"}))
+				g.Expect(pod.Annotations).To(HaveKeyWithValue("example.com/owner", "platform"))
+				g.Expect(pod.Labels).To(HaveKeyWithValue("team", "platform"))
+				g.Expect(pod.Spec.PriorityClassName).To(Equal("directus-operator-test"))
+				g.Expect(pod.Spec.NodeSelector).To(HaveKeyWithValue("kubernetes.io/os", "linux"))
+				g.Expect(pod.Spec.Tolerations).To(HaveLen(1))
+				g.Expect(pod.Spec.Affinity).NotTo(BeNil())
+				g.Expect(pod.Spec.TopologySpreadConstraints).To(HaveLen(1))
+				tsc := pod.Spec.TopologySpreadConstraints[0]
+				g.Expect(tsc.LabelSelector).NotTo(BeNil(), "the chart fills in the labelSelector")
+				g.Expect(labels.SelectorFromSet(tsc.LabelSelector.MatchLabels).Matches(labels.Set(pod.Labels))).To(BeTrue())
+
+				sa := typed[corev1.ServiceAccount](t, ofKind(objs, "ServiceAccount")[0])
+				g.Expect(sa.Annotations).To(HaveKeyWithValue("example.com/role", "directus-operator"))
+
+				pdbs := ofKind(objs, "PodDisruptionBudget")
+				g.Expect(pdbs).To(HaveLen(1))
+				pdb := typed[policyv1.PodDisruptionBudget](t, pdbs[0])
+				g.Expect(pdb.Spec.MaxUnavailable).NotTo(BeNil())
+				g.Expect(pdb.Spec.MaxUnavailable.IntValue()).To(Equal(1))
+				g.Expect(pdb.Spec.MinAvailable).To(BeNil())
+				sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(sel.Matches(labels.Set(pod.Labels))).To(BeTrue(), "PDB selects the pods")
+
+				svc := onlyService(t, g, objs)
+				sms := ofKind(objs, "ServiceMonitor")
+				g.Expect(sms).To(HaveLen(1))
+				sm := sms[0]
+				g.Expect(sm.GetLabels()).To(HaveKeyWithValue("release", "prometheus"))
+				smSel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+				g.Expect(labels.SelectorFromSet(smSel).Matches(labels.Set(svc.Labels))).To(BeTrue(), "ServiceMonitor selects the metrics Service")
+				eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+				g.Expect(eps).To(HaveLen(1))
+				g.Expect(eps[0]).To(HaveKeyWithValue("port", svc.Spec.Ports[0].Name))
+				g.Expect(eps[0]).To(HaveKeyWithValue("interval", "15s"))
+
+				cms := ofKind(objs, "ConfigMap")
+				g.Expect(cms).To(HaveLen(1))
+				cm := typed[corev1.ConfigMap](t, cms[0])
+				g.Expect(cm.Labels).To(HaveKeyWithValue("grafana_dashboard", "1"))
+				g.Expect(cm.Annotations).To(HaveKeyWithValue("grafana_folder", "Operators"))
+				dashboard := readRepoFile(t, "charts/directus-operator/dashboards/directus-operator.json")
+				g.Expect(cm.Data["directus-operator.json"]).To(Equal(strings.TrimRight(string(dashboard), "\n")))
+			},
+		},
+		{
+			name:      "existing ServiceAccount, metrics off, no user roles, numeric log level",
+			namespace: "dop-minimal",
+			values: `serviceAccount: {create: false, name: custom-sa}
+metrics: {enabled: false}
+rbac: {aggregateToDefaultRoles: false}
+logLevel: 4
+`,
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				dep := onlyDeployment(t, g, objs)
+				c := dep.Spec.Template.Spec.Containers[0]
+				g.Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal("custom-sa"))
+				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=0", "--log-level=4"))
+				g.Expect(c.Ports).NotTo(ContainElement(HaveField("Name", "metrics")))
+				g.Expect(ofKind(objs, "ServiceAccount")).To(BeEmpty())
+				g.Expect(ofKind(objs, "Service")).To(BeEmpty())
+				g.Expect(ofKind(objs, "ClusterRole")).To(HaveLen(1), "only the manager ClusterRole")
+				for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
+					for _, u := range ofKind(objs, kind) {
+						g.Expect(u.Object["subjects"]).To(ConsistOf(HaveKeyWithValue("name", "custom-sa")), "%s %s", kind, u.GetName())
+					}
+				}
+			},
+		},
+	}
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			objs := helmTemplate(t, tc.namespace, tc.values)
+			g.Expect(objs).NotTo(BeEmpty())
+
+			assertCommonChartObjects(t, g, objs, tc.namespace)
+			tc.check(t, g, objs)
+
+			for _, ns := range append([]string{tc.namespace}, tc.extraNamespaces...) {
+				ensureNamespace(t, ns)
+			}
+			serverDryRun(t, objs)
+			for _, u := range ofKind(objs, "Deployment") {
+				podDryRun(t, tc.namespace, typed[appsv1.Deployment](t, u).Spec.Template)
+			}
+		})
+	}
+}
+
+// assertCommonChartObjects checks what holds for every set of values: every
+// namespaced object names its namespace, pods meet the restricted profile and
+// have probes, Secrets are read-only, leader election is namespaced.
+func assertCommonChartObjects(t *testing.T, g Gomega, objs []*unstructured.Unstructured, ns string) {
+	t.Helper()
+	for _, u := range objs {
+		if clusterScoped[u.GetKind()] {
+			g.Expect(u.GetNamespace()).To(BeEmpty(), "%s %s", u.GetKind(), u.GetName())
+			continue
+		}
+		g.Expect(u.GetNamespace()).NotTo(BeEmpty(), "%s %s has no namespace: it would land in the user's current namespace", u.GetKind(), u.GetName())
+		g.Expect(u.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"), "%s %s", u.GetKind(), u.GetName())
+	}
+
+	dep := onlyDeployment(t, g, objs)
+	assertRestricted(g, dep.Spec.Template.Spec)
+	c := dep.Spec.Template.Spec.Containers[0]
+	assertProbes(g, c)
+	g.Expect(c.Args[0]).To(Equal("operator"), "the binary's subcommand comes first")
+	g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}))
+	g.Expect(dep.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", release))
+
+	for _, u := range ofKind(objs, "ClusterRole") {
+		assertSecretsReadOnly(g, typed[rbacv1.ClusterRole](t, u).Rules, "ClusterRole "+u.GetName())
+	}
+	for _, u := range ofKind(objs, "Role") {
+		assertSecretsReadOnly(g, typed[rbacv1.Role](t, u).Rules, "Role "+u.GetName())
+	}
+	le := namespaced[rbacv1.Role](t, g, objs, "Role", ns, fullname+"-leader-election")
+	g.Expect(normalizeRules(le.Rules)).To(ContainElements("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"))
+	leb := namespaced[rbacv1.RoleBinding](t, g, objs, "RoleBinding", ns, fullname+"-leader-election")
+	g.Expect(leb.RoleRef.Name).To(Equal(le.Name))
+}
+
+func onlyDeployment(t *testing.T, g Gomega, objs []*unstructured.Unstructured) *appsv1.Deployment {
+	t.Helper()
+	deps := ofKind(objs, "Deployment")
+	g.Expect(deps).To(HaveLen(1))
+	dep := typed[appsv1.Deployment](t, deps[0])
+	g.Expect(dep.Spec.Template.Spec.Containers).To(HaveLen(1))
+	return dep
+}
+
+func onlyService(t *testing.T, g Gomega, objs []*unstructured.Unstructured) *corev1.Service {
+	t.Helper()
+	svcs := ofKind(objs, "Service")
+	g.Expect(svcs).To(HaveLen(1))
+	return typed[corev1.Service](t, svcs[0])
+}
+
+func clusterRoleNamed(t *testing.T, g Gomega, objs []*unstructured.Unstructured, name string) *rbacv1.ClusterRole {
+	t.Helper()
+	for _, u := range ofKind(objs, "ClusterRole") {
+		if u.GetName() == name {
+			return typed[rbacv1.ClusterRole](t, u)
+		}
+	}
+	g.Expect(name).To(BeEmpty(), "no ClusterRole %s", name)
+	return nil
+}
+
+func namespaced[T any](t *testing.T, g Gomega, objs []*unstructured.Unstructured, kind, ns, name string) *T {
+	t.Helper()
+	for _, u := range ofKind(objs, kind) {
+		if u.GetNamespace() == ns && u.GetName() == name {
+			return typed[T](t, u)
+		}
+	}
+	t.Fatalf("no %s %s/%s rendered", kind, ns, name)
+	return nil
+}
+
+func chartAppVersion(t *testing.T) string {
+	t.Helper()
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(readRepoFile(t, "charts/directus-operator/Chart.yaml"), &chart); err != nil || chart.AppVersion == "" {
+		t.Fatalf("read appVersion from Chart.yaml: %v", err)
+	}
+	return chart.AppVersion
+}
+
+func TestChartCRDsEqualGeneratedCRDs(t *testing.T) {
+	g := NewWithT(t)
+	names := func(dir string) []string {
+		entries, err := os.ReadDir(filepath.Join(repoRoot, dir))
+		g.Expect(err).NotTo(HaveOccurred())
+		var out []string
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".yaml") {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	generated := names("config/crd/bases")
+	g.Expect(generated).NotTo(BeEmpty())
+	g.Expect(names("charts/directus-operator/crds")).To(Equal(generated),
+		"charts/directus-operator/crds must hold exactly the CRDs of config/crd/bases: run 'make manifests'")
+	for _, name := range generated {
+		want := readRepoFile(t, filepath.Join("config/crd/bases", name))
+		got := readRepoFile(t, filepath.Join("charts/directus-operator/crds", name))
+		g.Expect(bytes.Equal(got, want)).To(BeTrue(),
+			"charts/directus-operator/crds/%s differs from config/crd/bases/%s: run 'make manifests'", name, name)
+	}
+}
+
+func TestValuesSchemaRejectsBadValues(t *testing.T) {
+	cases := []struct {
+		name   string
+		values string
+		want   []string
+	}{
+		{"replicas as a string", `replicas: "2"`, []string{"at '/replicas'", "got string, want integer"}},
+		{"unknown log level", `logLevel: verbose`, []string{"at '/logLevel'", "'debug', 'info', 'error'"}},
+		{"unknown log format", `logFormat: xml`, []string{"at '/logFormat'", "'json', 'text'"}},
+		{"pull policy outside the enum", `image: {pullPolicy: Sometimes}`, []string{"at '/image/pullPolicy'", "'Always', 'IfNotPresent', 'Never'"}},
+		{"misspelt top-level key", `replica: 2`, []string{"additional properties 'replica' not allowed"}},
+		{"misspelt nested key", `serviceMonitor: {enable: true}`, []string{"at '/serviceMonitor'", "additional properties 'enable' not allowed"}},
+		{"digest without algorithm", `image: {digest: "0123abc"}`, []string{"at '/image/digest'", "does not match pattern"}},
+		{"invalid namespace name", `watchNamespaces: [Team_A]`, []string{"at '/watchNamespaces/0'"}},
+		{"duration without unit", `mirrorMinWriteInterval: "100"`, []string{"at '/mirrorMinWriteInterval'"}},
+		{"ServiceMonitor without metrics", "serviceMonitor: {enabled: true}\nmetrics: {enabled: false}", []string{"serviceMonitor.enabled needs metrics.enabled"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, stderr, err := helmTemplateRaw("default", tc.values)
+			g.Expect(err).To(HaveOccurred(), "helm template accepted %q", tc.values)
+			for _, w := range tc.want {
+				g.Expect(stderr).To(ContainSubstring(w))
+			}
+		})
+	}
+	t.Run("good values pass", func(t *testing.T) {
+		for _, v := range []string{`logLevel: 5`, `logLevel: error`, `podDisruptionBudget: {enabled: true, minAvailable: "50%"}`, `image: {tag: v9.9.9}`} {
+			if _, stderr, err := helmTemplateRaw("default", v); err != nil {
+				t.Errorf("helm template rejected %q: %s", v, stderr)
+			}
+		}
+	})
+}
+
+// TestHelmInstallUpgradeUninstallKeepsCRDs installs the chart for real, as a
+// user does, upgrades it, and uninstalls it: the CRD and the users'
+// DirectusSubscriptions survive the uninstall.
+func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	const ns = "dop-helm-install"
+	ensureNamespace(t, ns)
+	home := t.TempDir()
+	helm := func(args ...string) string {
+		t.Helper()
+		args = append(args, "--kubeconfig", kubeconfig)
+		stdout, stderr, err := runEnv([]string{"HELM_CONFIG_HOME=" + home, "HELM_CACHE_HOME=" + home, "HELM_DATA_HOME=" + home}, helmBin, args...)
+		g.Expect(err).NotTo(HaveOccurred(), "helm %s\n%s%s", strings.Join(args, " "), stdout, stderr)
+		return stdout
+	}
+
+	notes := helm("install", release, chartDir, "--namespace", ns)
+	g.Expect(notes).To(ContainSubstring("kubectl -n default create secret generic directus-token"))
+	g.Expect(notes).To(ContainSubstring("kind: DirectusSubscription"))
+	g.Expect(notes).To(ContainSubstring("get dsub -w"))
+	dep := &appsv1.Deployment{}
+	g.Expect(k8sClient.Get(ctx, keyOf(ns, fullname), dep)).To(Succeed())
+	g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(1)))
+
+	helm("upgrade", release, chartDir, "--namespace", ns, "--reuse-values", "--set", "replicas=2")
+	g.Expect(k8sClient.Get(ctx, keyOf(ns, fullname), dep)).To(Succeed())
+	g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(2)))
+
+	sub := sampleSubscription(t, ns)
+	g.Expect(k8sClient.Create(ctx, sub)).To(Succeed())
+
+	helm("uninstall", release, "--namespace", ns)
+	err := k8sClient.Get(ctx, keyOf(ns, fullname), &appsv1.Deployment{})
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Deployment is gone after uninstall: %v", err)
+	crd := &unstructured.Unstructured{}
+	crd.SetAPIVersion("apiextensions.k8s.io/v1")
+	crd.SetKind("CustomResourceDefinition")
+	g.Expect(k8sClient.Get(ctx, keyOf("", "directussubscriptions.realtime.directus-operator.io"), crd)).To(Succeed(), "the CRD survives helm uninstall")
+	g.Expect(k8sClient.Get(ctx, keyOf(ns, sub.GetName()), sub.DeepCopy())).To(Succeed(), "the DirectusSubscription survives helm uninstall")
+}
+
+// sampleSubscription reads the first sample DirectusSubscription into ns.
+func sampleSubscription(t *testing.T, ns string) *unstructured.Unstructured {
+	t.Helper()
+	objs := decodeObjects(t, string(readRepoFile(t, "config/samples/realtime_v1alpha1_directussubscription.yaml")))
+	if len(objs) != 1 {
+		t.Fatalf("want one object in the sample, got %d", len(objs))
+	}
+	objs[0].SetNamespace(ns)
+	return objs[0]
+}
+
+func TestChartReadmeDocumentsEveryValue(t *testing.T) {
+	var values map[string]any
+	if err := yaml.Unmarshal(readRepoFile(t, "charts/directus-operator/values.yaml"), &values); err != nil {
+		t.Fatal(err)
+	}
+	readme := string(readRepoFile(t, "charts/directus-operator/README.md"))
+	// Maps documented as a whole rather than key by key.
+	whole := map[string]bool{
+		"podSecurityContext": true, "securityContext": true, "resources": true,
+		"livenessProbe": true, "readinessProbe": true, "grafana.dashboard.labels": true,
+	}
+	var keys []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			path := prefix + k
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 && !whole[path] {
+				walk(path+".", sub)
+				continue
+			}
+			keys = append(keys, path)
+		}
+	}
+	walk("", values)
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !strings.Contains(readme, fmt.Sprintf("| `%s` |", k)) {
+			t.Errorf("charts/directus-operator/README.md has no row for the value %s", k)
+		}
+	}
+}
