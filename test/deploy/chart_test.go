@@ -514,3 +514,30 @@ func TestChartReadmeDocumentsEveryValue(t *testing.T) {
 		}
 	}
 }
+
+// TestRestrictedChecksCatchAnUnsafePod is the negative control of the checks
+// above: with privilege escalation allowed and NET_RAW kept, the field checks
+// fail, the API server warns on the Deployment and rejects the Pod.
+func TestRestrictedChecksCatchAnUnsafePod(t *testing.T) {
+	g := NewWithT(t)
+	const ns = "dop-unsafe"
+	objs := helmTemplate(t, ns, "securityContext: {allowPrivilegeEscalation: true, capabilities: {drop: [NET_RAW]}}\n")
+	dep := onlyDeployment(t, g, objs)
+
+	var failures []string
+	recorder := NewGomega(func(message string, _ ...int) { failures = append(failures, message) })
+	assertRestricted(recorder, dep.Spec.Template.Spec)
+	g.Expect(failures).To(ContainElements(ContainSubstring("allowPrivilegeEscalation"), ContainSubstring("capabilities.drop")))
+
+	ensureNamespace(t, ns)
+	err := createPodDryRun(ns, dep.Spec.Template)
+	g.Expect(err).To(MatchError(ContainSubstring(`violates PodSecurity "restricted:latest"`)))
+
+	var deployment strings.Builder
+	data, _ := yaml.Marshal(ofKind(objs, "Deployment")[0].Object)
+	deployment.Write(data)
+	_, stderr, err := run(deployment.String(), kubectlBin, "--kubeconfig", kubeconfig,
+		"apply", "--server-side", "--dry-run=server", "-f", "-")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(stderr).To(ContainSubstring(`would violate PodSecurity "restricted:latest"`))
+}

@@ -167,10 +167,14 @@ func serverDryRun(t *testing.T, objs []*unstructured.Unstructured) {
 // Security admission rejects any violation.
 func podDryRun(t *testing.T, ns string, tmpl corev1.PodTemplateSpec) {
 	t.Helper()
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "template-", Namespace: ns, Labels: tmpl.Labels, Annotations: tmpl.Annotations}, Spec: tmpl.Spec}
-	if err := k8sClient.Create(context.Background(), pod, client.DryRunAll); err != nil {
+	if err := createPodDryRun(ns, tmpl); err != nil {
 		t.Fatalf("a Pod from the pod template is rejected in a restricted namespace: %v", err)
 	}
+}
+
+func createPodDryRun(ns string, tmpl corev1.PodTemplateSpec) error {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "template-", Namespace: ns, Labels: tmpl.Labels, Annotations: tmpl.Annotations}, Spec: tmpl.Spec}
+	return k8sClient.Create(context.Background(), pod, client.DryRunAll)
 }
 
 // assertRestricted checks, field by field, the security settings the
