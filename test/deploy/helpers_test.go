@@ -43,16 +43,22 @@ import (
 
 // run runs a tool and returns its stdout and stderr.
 func run(stdin string, bin string, args ...string) (string, string, error) {
-	return runIn(stdin, nil, bin, args...)
+	return runIn(stdin, "", nil, bin, args...)
 }
 
 // runEnv runs a tool with extra environment variables.
 func runEnv(env []string, bin string, args ...string) (string, string, error) {
-	return runIn("", env, bin, args...)
+	return runIn("", "", env, bin, args...)
 }
 
-func runIn(stdin string, env []string, bin string, args ...string) (string, string, error) {
+// runInDir runs a tool in a folder with extra environment variables.
+func runInDir(dir string, env []string, bin string, args ...string) (string, string, error) {
+	return runIn("", dir, env, bin, args...)
+}
+
+func runIn(stdin, dir string, env []string, bin string, args ...string) (string, string, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
