@@ -24,12 +24,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 )
@@ -272,4 +279,94 @@ func TestDockerfileMatchesDaemonlessImage(t *testing.T) {
 	for _, needed := range []string{"go.mod", "go.sum", "cmd/", "api/", "controllers/", "realtime/", "*", "**/*.go"} {
 		g.Expect(ignore).NotTo(ContainElement(needed), ".dockerignore must not exclude %s", needed)
 	}
+}
+
+// TestChartArgsStartTheRealOperator runs the real binary with the exact
+// arguments and environment the chart renders, against the envtest API
+// server: every flag is accepted, /readyz answers on the health port and
+// /metrics serves the operator's metrics.
+func TestChartArgsStartTheRealOperator(t *testing.T) {
+	g := NewWithT(t)
+	bin, real := buildOperatorBinary(t, t.TempDir())
+	if !real {
+		t.Skip("./cmd does not build yet; nothing to run")
+	}
+	const ns = "dop-run"
+	ensureNamespace(t, ns)
+	health, metrics := freePort(t), freePort(t)
+	objs := helmTemplate(t, ns, fmt.Sprintf("health: {port: %d}\nmetrics: {port: %d}\nlogFormat: text\n", health, metrics))
+	c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
+
+	cmd := exec.Command(bin, c.Args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "POD_NAMESPACE="+ns)
+	output := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = output, output
+	g.Expect(cmd.Start()).To(Succeed())
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+
+	get := func(port int32, path string) func() (string, error) {
+		return func() (string, error) {
+			select {
+			case <-done:
+				return "", StopTrying(fmt.Sprintf("the operator exited (%v):\n%s", waitErr, output))
+			default:
+			}
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				return "", fmt.Errorf("%s: %s %s", path, resp.Status, body)
+			}
+			return string(body), err
+		}
+	}
+	g.Eventually(get(health, "/readyz")).WithTimeout(60*time.Second).Should(Equal("ok"), "operator output:\n%s", output)
+	g.Eventually(get(health, "/healthz")).Should(Equal("ok"))
+	g.Eventually(get(metrics, "/metrics")).Should(ContainSubstring("directus_operator_connections"))
+
+	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+	g.Eventually(done).WithTimeout(30*time.Second).Should(BeClosed(), "the operator stops on SIGTERM:\n%s", output)
+	g.Expect(waitErr).NotTo(HaveOccurred(), "the operator exits cleanly on SIGTERM:\n%s", output)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freePort returns a TCP port nobody listens on right now.
+func freePort(t *testing.T) int32 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return int32(l.Addr().(*net.TCPAddr).Port)
 }
