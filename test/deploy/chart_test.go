@@ -451,6 +451,14 @@ func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
 	g.Expect(notes).To(ContainSubstring("kubectl -n default create secret generic directus-token"))
 	g.Expect(notes).To(ContainSubstring("kind: DirectusSubscription"))
 	g.Expect(notes).To(ContainSubstring("get dsub -w"))
+	// The DirectusSubscription the notes tell users to apply is valid.
+	_, manifest, found := strings.Cut(notes, "<<'YAML' | kubectl -n default apply -f -\n")
+	g.Expect(found).To(BeTrue(), "the notes have a heredoc to apply:\n%s", notes)
+	manifest, _, found = strings.Cut(manifest, "\nYAML\n")
+	g.Expect(found).To(BeTrue(), "the heredoc ends with YAML at the start of a line")
+	stdout, stderr, err := run(manifest, kubectlBin, "--kubeconfig", kubeconfig, "apply", "-n", ns, "--dry-run=server", "-f", "-")
+	g.Expect(err).NotTo(HaveOccurred(), "apply the notes' DirectusSubscription: %s%s", stdout, stderr)
+	g.Expect(stdout).To(ContainSubstring("directussubscription.realtime.directus-operator.io/messages created (server dry run)"))
 	dep := &appsv1.Deployment{}
 	g.Expect(k8sClient.Get(ctx, keyOf(ns, fullname), dep)).To(Succeed())
 	g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(1)))
@@ -463,7 +471,7 @@ func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, sub)).To(Succeed())
 
 	helm("uninstall", release, "--namespace", ns)
-	err := k8sClient.Get(ctx, keyOf(ns, fullname), &appsv1.Deployment{})
+	err = k8sClient.Get(ctx, keyOf(ns, fullname), &appsv1.Deployment{})
 	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the Deployment is gone after uninstall: %v", err)
 	crd := &unstructured.Unstructured{}
 	crd.SetAPIVersion("apiextensions.k8s.io/v1")
