@@ -67,8 +67,12 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	if !obj.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, obj)
 	}
+	// The finalizer update does not change the generation, so no event
+	// would bring us back: carry on in the same pass.
 	if controllerutil.AddFinalizer(obj, v1alpha1.Finalizer) {
-		return ctrl.Result{}, r.Update(ctx, obj)
+		if err := r.Update(ctx, obj); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 
 	base := obj.DeepCopy()

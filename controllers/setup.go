@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// Scheme holds the types the operator reads and writes.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}
+
+// CacheOptions makes the manager's cache hold only the ConfigMaps the
+// operator writes, not every ConfigMap of the cluster, and only the
+// watched namespaces (all when none are given).
+func CacheOptions(watchNamespaces []string) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}}}
+	if len(watchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range watchNamespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+// ClientOptions keeps Secrets out of the cache: they are read on demand.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
+}
+
+// Options tune the operator.
+type Options struct {
+	// MinWriteInterval: see subscriptions.Options. Defaults to 100ms.
+	MinWriteInterval time.Duration
+	// StatusInterval: see subscriptions.Options. Defaults to 5s.
+	StatusInterval time.Duration
+	// MaxConcurrentReconciles defaults to 4.
+	MaxConcurrentReconciles int
+}
+
+// Setup adds the DirectusSubscription controller and its connection Owner
+// to mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Owner, error) {
+	owner := subscriptions.NewOwner(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"),
+		subscriptions.Options{MinWriteInterval: o.MinWriteInterval, StatusInterval: o.StatusInterval})
+	r := &DirectusSubscriptionReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Owner: owner,
+		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
+	}
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
+	}
+	return owner, nil
+}
