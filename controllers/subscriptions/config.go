@@ -60,6 +60,11 @@ type Config struct {
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
 	ResyncInterval time.Duration
+
+	// Store, when set, receives the mirror instead of the ConfigMap that
+	// ConfigMap names (the sidecar writes into a directory). ConfigMap still
+	// gives the key field and the layout.
+	Store Store
 }
 
 // ConfigMapTarget configures the mirror.
@@ -80,6 +85,9 @@ type EventsTarget struct {
 
 // TargetName is what status.target shows.
 func (c *Config) TargetName() string {
+	if c.Store != nil {
+		return c.Store.Name()
+	}
 	if c.ConfigMap != nil {
 		return "ConfigMap/" + c.ConfigMap.Name
 	}

@@ -22,12 +22,15 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
 
 // Options tune the Owner.
@@ -194,6 +197,22 @@ func (o *Owner) Source() source.Source {
 		o.mu.Unlock()
 		return nil
 	})
+}
+
+// store is where cfg's mirror goes: cfg.Store, or the ConfigMap it names,
+// owned by the DirectusSubscription.
+func (o *Owner) store(cfg Config) Store {
+	if cfg.Store != nil {
+		return cfg.Store
+	}
+	return &ConfigMapStore{
+		Client: o.client, Reader: o.reader,
+		Key: types.NamespacedName{Namespace: cfg.Name.Namespace, Name: cfg.ConfigMap.Name},
+		Owner: metav1.OwnerReference{
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: cfg.Name.Name, UID: cfg.UID,
+		},
+		Subscription: cfg.Name.Name, Labels: cfg.ConfigMap.Labels, Annotations: cfg.ConfigMap.Annotations,
+	}
 }
 
 func (o *Owner) notify(name types.NamespacedName) {

@@ -51,7 +51,7 @@ type worker struct {
 	verifyC chan struct{}
 
 	mirror *mirror.Mirror
-	cm     *configMapWriter
+	cm     *mirrorWriter
 	ev     *eventsWriter
 
 	mu           sync.Mutex
@@ -79,7 +79,7 @@ func newWorker(o *Owner, cfg Config) *worker {
 	}
 	if cfg.ConfigMap != nil {
 		w.mirror = mirror.New(cfg.ConfigMap.Layout, cfg.ConfigMap.ListKey)
-		w.cm = newConfigMapWriter(w)
+		w.cm = newMirrorWriter(w, o.store(cfg))
 	} else {
 		w.ev = newEventsWriter(w)
 		w.st.Synced, w.st.SyncReason, w.st.SyncMessage = metav1.ConditionTrue, v1alpha1.ReasonEventsRecorded, "each change becomes a Kubernetes Event on this object"
