@@ -56,6 +56,10 @@ type Message struct {
 	Items []json.RawMessage
 	// Keys holds delete keys normalised to strings: "44" and 44 both give "44".
 	Keys []string
+	// Data is the frame's "data" exactly as Directus sent it (nil when the frame had none):
+	// for tools that show the server's own words, such as delete keys that are strings or
+	// numbers depending on how the delete was made. Items and Keys are views of it.
+	Data json.RawMessage
 	// Meta is the "meta" object (e.g. total_count), when the query asked for it.
 	Meta json.RawMessage
 	// Err is set for KindError.
@@ -220,6 +224,9 @@ func keyString(r json.RawMessage) (string, error) {
 // subscriptionMessage converts a "subscription" frame into a Message.
 func subscriptionMessage(f *frame, epoch uint64, now time.Time) (Message, error) {
 	m := Message{UID: f.UID.s, Meta: f.Meta, Epoch: epoch, Received: now}
+	if !isNull(f.Data) {
+		m.Data = f.Data
+	}
 	var err error
 	switch f.Event {
 	case "init":

@@ -52,15 +52,15 @@ func TestDecodeFrame(t *testing.T) {
 	}{
 		{in: `{"type":"subscription","event":"init","uid":"msgs"}`, want: Message{Kind: KindInit, UID: "msgs"}},
 		{in: `{"type":"subscription","event":"init","data":[{"id":1},{"id":2}],"uid":"all"}`,
-			want: Message{Kind: KindInit, UID: "all", Items: []json.RawMessage{json.RawMessage(`{"id":1}`), json.RawMessage(`{"id":2}`)}}},
+			want: Message{Kind: KindInit, UID: "all", Items: []json.RawMessage{json.RawMessage(`{"id":1}`), json.RawMessage(`{"id":2}`)}, Data: json.RawMessage(`[{"id":1},{"id":2}]`)}},
 		{in: `{"type":"subscription","event":"init","data":{"id":54,"text":"b2"},"uid":"item-num"}`,
-			want: Message{Kind: KindInit, UID: "item-num", Items: []json.RawMessage{json.RawMessage(`{"id":54,"text":"b2"}`)}}},
-		{in: `{"type":"subscription","event":"delete","data":["44"],"uid":"all"}`, want: Message{Kind: KindDelete, UID: "all", Keys: []string{"44"}}},
-		{in: `{"type":"subscription","event":"delete","data":[45,46],"uid":"all"}`, want: Message{Kind: KindDelete, UID: "all", Keys: []string{"45", "46"}}},
-		{in: `{"type":"subscription","event":"delete","data":"54","uid":"item-num"}`, want: Message{Kind: KindDelete, UID: "item-num", Keys: []string{"54"}}},
-		{in: `{"type":"subscription","event":"create","data":[{"id":57}],"uid":7}`, want: Message{Kind: KindCreate, UID: "7", Items: []json.RawMessage{json.RawMessage(`{"id":57}`)}}},
+			want: Message{Kind: KindInit, UID: "item-num", Items: []json.RawMessage{json.RawMessage(`{"id":54,"text":"b2"}`)}, Data: json.RawMessage(`{"id":54,"text":"b2"}`)}},
+		{in: `{"type":"subscription","event":"delete","data":["44"],"uid":"all"}`, want: Message{Kind: KindDelete, UID: "all", Keys: []string{"44"}, Data: json.RawMessage(`["44"]`)}},
+		{in: `{"type":"subscription","event":"delete","data":[45,46],"uid":"all"}`, want: Message{Kind: KindDelete, UID: "all", Keys: []string{"45", "46"}, Data: json.RawMessage(`[45,46]`)}},
+		{in: `{"type":"subscription","event":"delete","data":"54","uid":"item-num"}`, want: Message{Kind: KindDelete, UID: "item-num", Keys: []string{"54"}, Data: json.RawMessage(`"54"`)}},
+		{in: `{"type":"subscription","event":"create","data":[{"id":57}],"uid":7}`, want: Message{Kind: KindCreate, UID: "7", Items: []json.RawMessage{json.RawMessage(`{"id":57}`)}, Data: json.RawMessage(`[{"id":57}]`)}},
 		{in: `{"type":"subscription","event":"update","data":[{"id":1}],"meta":{"total_count":9},"uid":"a"}`,
-			want: Message{Kind: KindUpdate, UID: "a", Items: []json.RawMessage{json.RawMessage(`{"id":1}`)}, Meta: json.RawMessage(`{"total_count":9}`)}},
+			want: Message{Kind: KindUpdate, UID: "a", Items: []json.RawMessage{json.RawMessage(`{"id":1}`)}, Meta: json.RawMessage(`{"total_count":9}`), Data: json.RawMessage(`[{"id":1}]`)}},
 		{in: `{"type":"subscription","event":"delete","data":[{"x":1}],"uid":"a"}`, err: true},
 		{in: `{"type":"subscription","event":"upsert","uid":"a"}`, err: true},
 	} {
@@ -88,6 +88,31 @@ func TestDecodeFrame(t *testing.T) {
 	f, _ := decodeFrame([]byte(`{"type":"auth","status":"error","error":{"code":"TOKEN_EXPIRED","message":"Token expired."}}`))
 	if se := f.serverError(); se == nil || se.Code != CodeTokenExpired || se.Error() != "directus: TOKEN_EXPIRED: Token expired." {
 		t.Errorf("serverError() = %v", se)
+	}
+}
+
+// TestMessageDataIsVerbatim proves Data keeps the server's own bytes, which
+// Keys normalises: a delete made through the REST URL sends its key as a
+// string, other deletes send numbers.
+func TestMessageDataIsVerbatim(t *testing.T) {
+	for _, tc := range []struct{ in, data string }{
+		{`{"type":"subscription","event":"delete","data":["44"],"uid":"all"}`, `["44"]`},
+		{`{"type":"subscription","event":"delete","data":[ 45, 46.0 ],"uid":"all"}`, `[ 45, 46.0 ]`},
+		{`{"type":"subscription","event":"create","data":[{"text":"é","id":1}],"uid":"all"}`, `[{"text":"é","id":1}]`},
+		{`{"type":"subscription","event":"init","uid":"msgs"}`, ``},
+		{`{"type":"subscription","event":"init","data":null,"uid":"msgs"}`, ``},
+	} {
+		f, err := decodeFrame([]byte(tc.in))
+		if err != nil {
+			t.Fatalf("decodeFrame(%s): %v", tc.in, err)
+		}
+		m, err := subscriptionMessage(&f, 1, time.Time{})
+		if err != nil {
+			t.Fatalf("subscriptionMessage(%s): %v", tc.in, err)
+		}
+		if string(m.Data) != tc.data || (tc.data == "" && m.Data != nil) {
+			t.Errorf("subscriptionMessage(%s).Data = %q, want %q", tc.in, m.Data, tc.data)
+		}
 	}
 }
 
