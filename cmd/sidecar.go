@@ -1,0 +1,332 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// Downward API variables the ConfigMap target needs: the ConfigMap is
+// written in the pod's namespace and owned by the pod.
+const (
+	envPodNamespace = "POD_NAMESPACE"
+	envPodName      = "POD_NAME"
+	envPodUID       = "POD_UID"
+)
+
+func runSidecar(args []string) int {
+	ctx, stop := signalContext()
+	defer stop()
+	return runSidecarTo(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+}
+
+// runSidecarTo is the sidecar with its environment, output and lifetime
+// passed in. It exits 0 when ctx ends and 2 on configuration errors, found
+// before it connects.
+func runSidecarTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return sidecar(ctx, args, getenv, stderr, sidecarHooks{})
+}
+
+// sidecarHooks let tests learn the probe address and replace the
+// Kubernetes client.
+type sidecarHooks struct {
+	// listening is called with the probe server's address once it listens.
+	listening func(net.Addr)
+	// kubeClient returns the client of the ConfigMap target. Defaults to an
+	// uncached client from the in-cluster config or the kubeconfig.
+	kubeClient func() (client.Client, error)
+}
+
+// sidecarFlags are the sidecar's own flags, named like the spec's target.
+type sidecarFlags struct {
+	TargetDir        string
+	TargetConfigMap  string
+	KeyField         string
+	Layout           string
+	ListKey          string
+	ResyncInterval   time.Duration
+	ProbeAddr        string
+	MinWriteInterval time.Duration
+	LogLevel         string
+	LogFormat        string
+}
+
+func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&sf.TargetDir, "target-dir", "", "write the mirror as files into this directory (e.g. an emptyDir shared with the app)")
+	fs.StringVar(&sf.TargetConfigMap, "target-configmap", "", "write the mirror into this ConfigMap of $POD_NAMESPACE, owned by the pod")
+	fs.StringVar(&sf.KeyField, "key-field", "", "field that names items; defaults to the collection's primary key")
+	fs.StringVar(&sf.Layout, "layout", string(mirror.PerItem), "PerItem (one file or key per item, <key>.json) or List (one JSON array)")
+	fs.StringVar(&sf.ListKey, "list-key", "items.json", "file or key of the List layout")
+	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
+	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond, "least time between two writes; a burst is merged")
+	fs.StringVar(&sf.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
+	fs.StringVar(&sf.LogFormat, "log-format", "json", "log format: json or text")
+}
+
+// podRef is the pod the ConfigMap target belongs to.
+type podRef struct{ Namespace, Name, UID string }
+
+// sidecarConfig turns the flags and the environment into the worker's
+// Config (without its Store) and, for the ConfigMap target, the pod.
+func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, stderr io.Writer) (subscriptions.Config, *podRef, error) {
+	switch {
+	case sf.TargetDir == "" && sf.TargetConfigMap == "":
+		return subscriptions.Config{}, nil, usagef("set --target-dir or --target-configmap (or DIRECTUS_TARGET_DIR / DIRECTUS_TARGET_CONFIGMAP)")
+	case sf.TargetDir != "" && sf.TargetConfigMap != "":
+		return subscriptions.Config{}, nil, usagef("--target-dir and --target-configmap are exclusive")
+	}
+	layout := mirror.Layout(sf.Layout)
+	if layout != mirror.PerItem && layout != mirror.List {
+		return subscriptions.Config{}, nil, usagef("--layout %q: want PerItem or List", sf.Layout)
+	}
+	if layout == mirror.List && (sf.ListKey == "" || strings.ContainsAny(sf.ListKey, `/\`) || strings.HasPrefix(sf.ListKey, ".")) {
+		return subscriptions.Config{}, nil, usagef("--list-key %q: want a plain file name such as items.json", sf.ListKey)
+	}
+	if sf.ResyncInterval < 0 {
+		return subscriptions.Config{}, nil, usagef("--resync-interval must not be negative")
+	}
+	opts, err := cf.options(getenv, stderr)
+	if err != nil {
+		return subscriptions.Config{}, nil, err
+	}
+	so := cf.subscribeOptions()
+	name := types.NamespacedName{Namespace: getenv(envPodNamespace), Name: getenv(envPodName)}
+	if name.Name == "" {
+		name.Name = "sidecar"
+	}
+	cfg := subscriptions.Config{
+		Name: name, Generation: 1, Hash: "sidecar",
+		Realtime: opts, Collection: so.Collection, Event: so.Event, Query: so.Query,
+		ConfigMap:      &subscriptions.ConfigMapTarget{Name: sf.TargetConfigMap, KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey},
+		ResyncInterval: sf.ResyncInterval,
+	}
+	if sf.TargetDir != "" {
+		return cfg, nil, nil
+	}
+	if errs := validation.IsDNS1123Subdomain(sf.TargetConfigMap); len(errs) > 0 {
+		return subscriptions.Config{}, nil, usagef("--target-configmap %q is not a valid ConfigMap name: %s", sf.TargetConfigMap, strings.Join(errs, "; "))
+	}
+	pod := &podRef{Namespace: getenv(envPodNamespace), Name: getenv(envPodName), UID: getenv(envPodUID)}
+	var missing []string
+	for _, v := range []struct{ env, val string }{{envPodNamespace, pod.Namespace}, {envPodName, pod.Name}, {envPodUID, pod.UID}} {
+		if v.val == "" {
+			missing = append(missing, v.env)
+		}
+	}
+	if len(missing) > 0 {
+		return subscriptions.Config{}, nil, usagef("--target-configmap needs %s, %s and %s from the downward API (fieldRef metadata.namespace, metadata.name, metadata.uid); missing: %s",
+			envPodNamespace, envPodName, envPodUID, strings.Join(missing, ", "))
+	}
+	return cfg, pod, nil
+}
+
+// configMapStore writes into the ConfigMap, owned by the pod so that it
+// goes away with it.
+func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ConfigMapStore {
+	label := name
+	if len(validation.IsValidLabelValue(label)) > 0 {
+		label = ""
+	}
+	return &subscriptions.ConfigMapStore{
+		Client: kc, Reader: kc,
+		Key:          types.NamespacedName{Namespace: pod.Namespace, Name: name},
+		Owner:        metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: types.UID(pod.UID)},
+		Subscription: label,
+	}
+}
+
+func defaultKubeClient() (client.Client, error) {
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes config: %w", err)
+	}
+	return client.New(cfg, client.Options{}) // uncached: one ConfigMap, read rarely
+}
+
+func sidecar(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks sidecarHooks) int {
+	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: directus-operator sidecar --url URL --collection NAME (--target-dir DIR | --target-configmap NAME) [flags]\n\n"+
+			"Mirrors one subscription into a directory or a ConfigMap, from inside the application's pod.\n"+
+			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
+		fs.PrintDefaults()
+	}
+	var cf connFlags
+	cf.bind(fs, true)
+	var sf sidecarFlags
+	sf.bind(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return exitCode(fs, err, stderr)
+	}
+	log, err := newLogger(sf.LogLevel, sf.LogFormat)
+	if err != nil {
+		return exitCode(fs, &usageError{err.Error()}, stderr)
+	}
+	cfg, pod, err := sidecarConfig(&cf, &sf, getenv, stderr)
+	if err != nil {
+		return exitCode(fs, err, stderr)
+	}
+	var kc client.Client
+	if pod == nil {
+		cfg.Store = &subscriptions.DirectoryStore{Dir: sf.TargetDir}
+	} else {
+		ctrl.SetLogger(log)
+		newClient := hooks.kubeClient
+		if newClient == nil {
+			newClient = defaultKubeClient
+		}
+		if kc, err = newClient(); err != nil {
+			return exitCode(fs, &usageError{err.Error()}, stderr)
+		}
+		cfg.Store = configMapStore(kc, sf.TargetConfigMap, pod)
+	}
+
+	ln, err := net.Listen("tcp", sf.ProbeAddr)
+	if err != nil {
+		return exitCode(fs, usagef("--health-probe-bind-address: %v", err), stderr)
+	}
+	owner := subscriptions.NewOwner(kc, kc, log.WithName("subscriptions"), subscriptions.Options{MinWriteInterval: sf.MinWriteInterval})
+	owner.Ensure(cfg)
+	srv := &http.Server{Handler: probeHandler(owner, cfg.Name), ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if hooks.listening != nil {
+		hooks.listening(ln.Addr())
+	}
+	log.Info("Starting sidecar", "version", version, "collection", cfg.Collection, "event", cfg.Event,
+		"target", cfg.Store.Name(), "url", cf.URL, "probeAddress", ln.Addr().String())
+
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		_ = owner.Start(ctx) // returns once ctx ends and the worker has stopped
+	}()
+	watchReadiness(ctx, log, owner, cfg.Name)
+	<-started
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error(err, "Probe server failed")
+	}
+	log.Info("Sidecar stopped")
+	return 0
+}
+
+// readiness is the body of /readyz: ready, and why not.
+type readiness struct {
+	Ready   bool     `json:"ready"`
+	Reasons []string `json:"reasons,omitempty"`
+	Target  string   `json:"target,omitempty"`
+	Items   int64    `json:"items"`
+	// Connection, Subscribed and Synced mirror the DirectusSubscription's
+	// conditions.
+	Connection string `json:"connection"`
+	Subscribed bool   `json:"subscribed"`
+	Synced     string `json:"synced"`
+	LastError  string `json:"lastError,omitempty"`
+}
+
+// readinessOf says whether the sidecar is connected, subscribed and has
+// written the mirror, and if not, why, in the condition reasons the
+// operator uses.
+func readinessOf(st subscriptions.Status, ok bool) readiness {
+	if !ok {
+		return readiness{Reasons: []string{"NotStarted: the subscription is not running"}}
+	}
+	r := readiness{Target: st.Target, Items: st.Items, Connection: string(st.ConnState), Subscribed: st.Subscribed, Synced: string(st.Synced), LastError: st.LastError}
+	if st.ConnState != v1alpha1.ConnectionStateConnected {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.ConnReason, st.ConnMessage))
+	}
+	if !st.Subscribed {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.SubReason, st.SubMessage))
+	}
+	if st.Synced != metav1.ConditionTrue {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.SyncReason, st.SyncMessage))
+	}
+	r.Ready = len(r.Reasons) == 0
+	return r
+}
+
+// probeHandler serves /healthz (200 while the process runs) and /readyz
+// (200 when ready, else 503; the body says why, as JSON).
+func probeHandler(owner *subscriptions.Owner, name types.NamespacedName) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		r := readinessOf(owner.Status(name))
+		w.Header().Set("Content-Type", "application/json")
+		if !r.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(r)
+	})
+	return mux
+}
+
+// watchReadiness logs every change of readiness, with the reasons, until
+// ctx ends.
+func watchReadiness(ctx context.Context, log logr.Logger, owner *subscriptions.Owner, name types.NamespacedName) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var last *readiness
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r := readinessOf(owner.Status(name))
+		if last != nil && last.Ready == r.Ready && slices.Equal(last.Reasons, r.Reasons) {
+			continue
+		}
+		if r.Ready {
+			log.Info("Sidecar ready", "target", r.Target, "items", r.Items)
+		} else {
+			log.Info("Sidecar not ready", "reasons", r.Reasons)
+		}
+		last = &r
+	}
+}
