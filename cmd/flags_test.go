@@ -135,7 +135,9 @@ func TestInsecureSkipTLSVerifyWarnsLoudly(t *testing.T) {
 
 func TestCredentialsComeFromTheEnvironmentOrFiles(t *testing.T) {
 	const secretValue = "s3cr3t-value"
-	args := func(extra ...string) []string { return append([]string{"--url", "http://x", "--collection", "m"}, extra...) }
+	args := func(extra ...string) []string {
+		return append([]string{"--url", "http://x", "--collection", "m"}, extra...)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -73,7 +73,7 @@ type DirectoryStore struct {
 var _ Store = (*DirectoryStore)(nil)
 
 // Name implements Store.
-func (s *DirectoryStore) Name() string { return "Directory/" + s.Dir }
+func (s *DirectoryStore) Name() string { return "Directory:" + s.Dir }
 
 // Apply implements Store. It returns "skipped" when index.json already
 // holds r's hash and every file it lists exists.

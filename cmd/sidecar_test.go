@@ -1,0 +1,220 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+const wait = 10 * time.Second
+
+// startSidecar runs the sidecar until the test ends and returns the probe
+// server's base URL.
+func startSidecar(t *testing.T, args []string, e env, hooks sidecarHooks) (string, *run) {
+	t.Helper()
+	addr := make(chan net.Addr, 1)
+	hooks.listening = func(a net.Addr) { addr <- a }
+	args = append([]string{"--health-probe-bind-address", "127.0.0.1:0", "--reconnect-initial-delay", "20ms", "--reconnect-max-delay", "100ms",
+		"--mirror-min-write-interval", "1ms", "--log-level", "error"}, args...)
+	r := start(t, func(ctx context.Context) int { return sidecar(ctx, args, e.get, io.Discard, hooks) })
+	select {
+	case a := <-addr:
+		return "http://" + a.String(), r
+	case <-r.done:
+		t.Fatalf("the sidecar exited with %d before listening", r.code)
+	case <-time.After(wait):
+		t.Fatal("the sidecar did not listen")
+	}
+	return "", nil
+}
+
+// probe returns the status code and body of a probe endpoint.
+func probe(url string) (int, string) {
+	resp, err := http.Get(url) //nolint:gosec // test server
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func fileContent(dir, name string) func() string {
+	return func() string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		return string(b)
+	}
+}
+
+func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
+	g := NewWithT(t)
+	s := fixture(t)
+	s.SetSilently("messages", map[string]any{"text": "one", "user": "a"}, map[string]any{"text": "two", "user": "b"})
+	s.SetRealtimeEnabled(false)
+	dir := filepath.Join(t.TempDir(), "data")
+
+	base, sc := startSidecar(t, []string{"--url", s.URL(), "--collection", "messages", "--target-dir", dir}, env{"DIRECTUS_TOKEN": botToken}, sidecarHooks{})
+
+	code, body := probe(base + "/healthz")
+	g.Expect(code).To(Equal(http.StatusOK))
+	g.Expect(body).To(Equal("ok\n"))
+	g.Eventually(func(g Gomega) {
+		code, body := probe(base + "/readyz")
+		g.Expect(code).To(Equal(http.StatusServiceUnavailable))
+		var r readiness
+		g.Expect(json.Unmarshal([]byte(body), &r)).To(Succeed())
+		g.Expect(r.Ready).To(BeFalse())
+		g.Expect(r.Reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonRealtimeDisabled)))
+	}).WithTimeout(wait).Should(Succeed())
+	g.Expect(filepath.Join(dir, "1.json")).NotTo(BeAnExistingFile())
+
+	s.SetRealtimeEnabled(true)
+	g.Eventually(func() int { code, _ := probe(base + "/readyz"); return code }).WithTimeout(wait).Should(Equal(http.StatusOK))
+	g.Expect(fileContent(dir, "1.json")()).To(Equal(`{"id":1,"text":"one","user":"a"}`))
+	g.Expect(fileContent(dir, "2.json")()).To(Equal(`{"id":2,"text":"two","user":"b"}`))
+	_, body = probe(base + "/readyz")
+	g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2,"connection":"Connected","subscribed":true,"synced":"True",
+		"lastError":"Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"}`))
+
+	keys := s.Create("messages", map[string]any{"text": "three", "user": "c"})
+	g.Eventually(fileContent(dir, "3.json")).WithTimeout(wait).Should(Equal(`{"id":3,"text":"three","user":"c"}`))
+	s.Update("messages", []any{1}, map[string]any{"text": "one, edited"})
+	g.Eventually(fileContent(dir, "1.json")).WithTimeout(wait).Should(Equal(`{"id":1,"text":"one, edited","user":"a"}`))
+	s.DeleteByURL("messages", keys[0])
+	s.Delete("messages", 2)
+	g.Eventually(func(g Gomega) {
+		g.Expect(filepath.Join(dir, "3.json")).NotTo(BeAnExistingFile())
+		g.Expect(filepath.Join(dir, "2.json")).NotTo(BeAnExistingFile())
+		idx, err := (&subscriptions.DirectoryStore{Dir: dir}).ReadIndex()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(idx.Keys).To(Equal([]string{"1.json"}))
+	}).WithTimeout(wait).Should(Succeed())
+
+	g.Expect(sc.stop(t)).To(Equal(0), "SIGTERM exits 0")
+	code, _ = probe(base + "/healthz")
+	g.Expect(code).To(BeZero(), "the probe server is closed")
+}
+
+func TestSidecarMirrorsIntoAConfigMapOwnedByThePod(t *testing.T) {
+	g := NewWithT(t)
+	s := fixture(t)
+	s.SetSilently("messages", map[string]any{"text": "one", "user": "a"})
+	kc := fake.NewClientBuilder().Build()
+	e := env{"DIRECTUS_TOKEN": botToken, "POD_NAMESPACE": "apps", "POD_NAME": "web-0", "POD_UID": "c0ffee"}
+
+	startSidecar(t, []string{"--url", s.URL(), "--collection", "messages", "--target-configmap", "messages", "--layout", "List"}, e,
+		sidecarHooks{kubeClient: func() (client.Client, error) { return kc, nil }})
+
+	cm := &corev1.ConfigMap{}
+	g.Eventually(func() error {
+		return kc.Get(context.Background(), types.NamespacedName{Namespace: "apps", Name: "messages"}, cm)
+	}).WithTimeout(wait).Should(Succeed())
+	g.Expect(cm.Data).To(Equal(map[string]string{"items.json": `[{"id":1,"text":"one","user":"a"}]`}))
+	g.Expect(cm.OwnerReferences).To(HaveLen(1))
+	ref := cm.OwnerReferences[0]
+	g.Expect([]string{ref.APIVersion, ref.Kind, ref.Name, string(ref.UID)}).To(Equal([]string{"v1", "Pod", "web-0", "c0ffee"}))
+	g.Expect(ref.Controller).To(HaveValue(BeTrue()))
+}
+
+func TestSidecarConfigurationErrorsExit2(t *testing.T) {
+	const secretValue = "tok-secret"
+	base := []string{"--url", "http://127.0.0.1:1", "--collection", "messages", "--health-probe-bind-address", "127.0.0.1:0"}
+	token := env{"DIRECTUS_TOKEN": secretValue}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		env    env
+		stderr string
+	}{
+		{"no target", nil, token, "set --target-dir or --target-configmap"},
+		{"two targets", []string{"--target-dir", "/tmp/x", "--target-configmap", "x"}, token, "exclusive"},
+		{"bad layout", []string{"--target-dir", "/tmp/x", "--layout", "Tree"}, token, `--layout "Tree"`},
+		{"bad list key", []string{"--target-dir", "/tmp/x", "--layout", "List", "--list-key", "../x"}, token, "--list-key"},
+		{"no credentials", []string{"--target-dir", "/tmp/x"}, nil, "no credentials"},
+		{"ConfigMap without the downward API", []string{"--target-configmap", "x"}, env{"DIRECTUS_TOKEN": secretValue, "POD_NAMESPACE": "apps"}, "missing: POD_NAME, POD_UID"},
+		{"bad ConfigMap name", []string{"--target-configmap", "Not_Valid"}, token, "not a valid ConfigMap name"},
+		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "flag provided but not defined: -token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			stderr := &syncBuffer{}
+			hooks := sidecarHooks{
+				listening:  func(net.Addr) { t.Error("the sidecar started") },
+				kubeClient: func() (client.Client, error) { t.Error("the sidecar made a client"); return nil, nil },
+			}
+			code := sidecar(context.Background(), append(append([]string{}, base...), tc.args...), tc.env.get, stderr, hooks)
+			g.Expect(code).To(Equal(2))
+			g.Expect(stderr.String()).To(ContainSubstring(tc.stderr))
+			g.Expect(stderr.String()).NotTo(ContainSubstring(secretValue))
+		})
+	}
+}
+
+func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
+	ready := subscriptions.Status{
+		Target: "Directory/data", Items: 3, ConnState: v1alpha1.ConnectionStateConnected, ConnReason: v1alpha1.ReasonConnected,
+		Subscribed: true, SubReason: v1alpha1.ReasonSubscribed, Synced: metav1.ConditionTrue, SyncReason: v1alpha1.ReasonSynced,
+	}
+	for _, tc := range []struct {
+		name    string
+		change  func(st *subscriptions.Status)
+		reasons []string
+	}{
+		{"all good", func(*subscriptions.Status) {}, nil},
+		{"reconnecting", func(st *subscriptions.Status) {
+			st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonAuthFailed, "refused"
+			st.Subscribed, st.SubReason, st.SubMessage = false, v1alpha1.ReasonReconnecting, "waiting for the connection"
+		}, []string{"AuthFailed: refused", "Reconnecting: waiting for the connection"}},
+		{"forbidden", func(st *subscriptions.Status) {
+			st.Subscribed, st.SubReason, st.SubMessage = false, v1alpha1.ReasonForbidden, "no access"
+		}, []string{"Forbidden: no access"}},
+		{"too large", func(st *subscriptions.Status) {
+			st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionFalse, v1alpha1.ReasonTooLarge, "too big"
+		}, []string{"TooLarge: too big"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			st := ready
+			tc.change(&st)
+			r := readinessOf(st, true)
+			g.Expect(r.Ready).To(Equal(tc.reasons == nil))
+			g.Expect(r.Reasons).To(Equal(tc.reasons))
+		})
+	}
+	NewWithT(t).Expect(readinessOf(subscriptions.Status{}, false).Ready).To(BeFalse())
+}
