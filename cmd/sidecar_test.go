@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/yaml"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
@@ -217,4 +219,47 @@ func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
 		})
 	}
 	NewWithT(t).Expect(readinessOf(subscriptions.Status{}, false).Ready).To(BeFalse())
+}
+
+// TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
+// in step with the flags: its args and env, with the Secret and the downward
+// API filled in, make a valid sidecar configuration.
+func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	b, err := os.ReadFile(filepath.Join("..", "config", "samples", "sidecar-pod.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	pod := &corev1.Pod{}
+	g.Expect(yaml.UnmarshalStrict(b, pod)).To(Succeed())
+	var c *corev1.Container
+	for i := range pod.Spec.Containers {
+		if len(pod.Spec.Containers[i].Args) > 0 && pod.Spec.Containers[i].Args[0] == "sidecar" {
+			c = &pod.Spec.Containers[i]
+		}
+	}
+	g.Expect(c).NotTo(BeNil(), "a container runs the sidecar")
+	e := env{}
+	for _, v := range c.Env {
+		switch {
+		case v.ValueFrom == nil:
+			e[v.Name] = v.Value
+		case v.ValueFrom.SecretKeyRef != nil:
+			e[v.Name] = "from-a-secret"
+		case v.ValueFrom.FieldRef != nil:
+			e[v.Name] = "from-the-downward-api"
+		}
+	}
+	g.Expect(e).To(HaveKey(envToken), "the token comes from a Secret")
+
+	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
+	var cf connFlags
+	cf.bind(fs, true)
+	var sf sidecarFlags
+	sf.bind(fs)
+	g.Expect(parseFlags(fs, c.Args[1:], e.get)).To(Succeed())
+	cfg, pod2, err := sidecarConfig(&cf, &sf, e.get, io.Discard)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pod2).To(BeNil(), "the sample writes into a directory")
+	g.Expect(cfg.Collection).To(Equal("messages"))
+	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", sf.TargetDir)))
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
 }
