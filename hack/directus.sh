@@ -127,13 +127,13 @@ wait_ping() {
   done
 }
 
-run_cli() { (cd "$STATE" && env $(directus_env | xargs) "$NODE" "$APP/node_modules/@directus/api/cli/run.js" "$@"); }
+run_cli() { (cd "$STATE" && env $(directus_env | xargs) "$NODE" "$APP/node_modules/@directus/api/dist/cli/run.js" "$@"); }
 
 launch() {
   pid_alive && die "already running (pid $(cat "$STATE/pid"))"
   mkdir -p "$STATE/uploads" "$STATE/extensions"
   # Runs what the `directus` bin runs, minus its update check (network).
-  (cd "$STATE" && exec env $(directus_env | xargs) setsid "$NODE" "$APP/node_modules/@directus/api/cli/run.js" start \
+  (cd "$STATE" && exec env $(directus_env | xargs) setsid "$NODE" "$APP/node_modules/@directus/api/dist/cli/run.js" start \
     >>"$STATE/directus.log" 2>&1 </dev/null) &
   echo $! >"$STATE/pid"
   wait_ping 120

@@ -306,11 +306,21 @@ func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMes
 	delete(q, "page")
 	delete(q, "meta")
 	if _, ok := q["sort"]; !ok {
+		// Directus applies no default order, so pages could overlap or
+		// skip rows; sort by the primary key. Users without access to
+		// directus_fields (most non-admin tokens) cannot look it up: they
+		// get Directus's natural order, and callers that know the key
+		// should put it in the query's sort.
 		pk, err := r.PrimaryKey(ctx, collection)
-		if err != nil {
+		var se *ServerError
+		switch {
+		case err == nil:
+			q["sort"], _ = json.Marshal([]string{pk})
+		case errors.As(err, &se) && (se.StatusCode == http.StatusForbidden || se.Code == CodeForbidden):
+			r.o.Logger.V(4).Info("Primary key lookup forbidden, paging in natural order", "collection", collection)
+		default:
 			return nil, err
 		}
-		q["sort"], _ = json.Marshal([]string{pk})
 	}
 	params, err := queryParams(q)
 	if err != nil {

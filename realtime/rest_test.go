@@ -119,11 +119,22 @@ func TestRESTPrimaryKeyAndTypedErrors(t *testing.T) {
 	g := NewWithT(t)
 	s := fake(t, fakedirectus.Options{})
 	s.AddCollection("things", "slug", "name")
-	s.AddUser(fakedirectus.User{StaticToken: "things-token", Read: []string{"things"}})
+	s.AddUser(fakedirectus.User{StaticToken: "things-token", Read: []string{"things"}, ReadFields: true})
 	r, _ := restClient(t, s, Auth{AccessToken: "things-token"})
 	pk, err := r.PrimaryKey(context.Background(), "things")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(pk).To(Equal("slug"))
+
+	// A plain API user may not read directus_fields (as on a real
+	// Directus 12): the lookup is refused, but reading still works.
+	s.AddUser(fakedirectus.User{StaticToken: "api-token", Read: []string{"things"}})
+	s.SetSilently("things", map[string]any{"slug": "b", "name": "B"}, map[string]any{"slug": "a", "name": "A"})
+	api, _ := restClient(t, s, Auth{AccessToken: "api-token"})
+	_, err = api.PrimaryKey(context.Background(), "things")
+	g.Expect(IsCode(err, CodeForbidden)).To(BeTrue(), "%v", err)
+	rows, err := api.ReadAll(context.Background(), "things", nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rows).To(HaveLen(2))
 
 	_, err = r.PrimaryKey(context.Background(), "secrets")
 	var se *ServerError

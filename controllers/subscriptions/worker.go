@@ -60,7 +60,9 @@ type worker struct {
 	missingWhy   string
 	notifiedKey  transitionKey
 	notifiedCnt  counters
-	sessionAuths int
+	// everConnected survives sessions, so every connection after the
+	// first counts as a reconnect.
+	everConnected bool
 }
 
 func newWorker(o *Owner, cfg Config) *worker {
@@ -251,9 +253,6 @@ func (w *worker) session(ctx context.Context) (bool, error) {
 		return false, err
 	}
 
-	w.mu.Lock()
-	w.sessionAuths = 0
-	w.mu.Unlock()
 	w.update(func(st *Status) {
 		if st.ConnState != v1alpha1.ConnectionStateReconnecting {
 			st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateConnecting, v1alpha1.ReasonConnecting, "connecting to Directus"
@@ -319,6 +318,26 @@ func (w *worker) plan(ctx context.Context, rest *realtime.REST) (queryPlan, erro
 	return p, nil
 }
 
+// snapshotQuery is the query of full reads: the subscription's, sorted by
+// the key field when it names no order, so that paging is stable.
+func (p queryPlan) snapshotQuery() json.RawMessage {
+	if p.keyField == "" {
+		return p.query
+	}
+	q := map[string]json.RawMessage{}
+	if len(p.query) > 0 {
+		if err := json.Unmarshal(p.query, &q); err != nil {
+			return p.query
+		}
+	}
+	if _, ok := q["sort"]; ok {
+		return p.query
+	}
+	q["sort"], _ = json.Marshal([]string{p.keyField})
+	out, _ := json.Marshal(q)
+	return out
+}
+
 func isNetworkError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne)
@@ -328,8 +347,8 @@ func (w *worker) onClientEvent(ev realtime.Event) {
 	switch ev.Kind {
 	case realtime.EventAuthenticated:
 		w.mu.Lock()
-		w.sessionAuths++
-		again := w.sessionAuths > 1
+		again := w.everConnected
+		w.everConnected = true
 		w.mu.Unlock()
 		if again {
 			reconnectsTotal.WithLabelValues(w.cfg.Name.Namespace, w.cfg.Name.Name).Inc()
@@ -589,7 +608,7 @@ func keysOf(items []json.RawMessage, field string) []string {
 func (w *worker) snapshot(ctx context.Context, rest *realtime.REST, plan queryPlan, reason string) error {
 	resyncsTotal.WithLabelValues(reason).Inc()
 	start := time.Now()
-	rows, err := rest.ReadAll(ctx, w.cfg.Collection, plan.query)
+	rows, err := rest.ReadAll(ctx, w.cfg.Collection, plan.snapshotQuery())
 	if err != nil {
 		r, msg := classifySnapshotError(err)
 		w.log.Info("Snapshot failed", "reason", r, "error", err.Error())

@@ -108,6 +108,14 @@ func (s *Server) restFields(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("collection")
+	// A real Directus 12 refuses /fields to users whose policies grant no
+	// read on directus_fields, which is the case of a plain API user like
+	// the quickstart's bot (seen against directus@12.4.1).
+	if u != nil && !u.Admin && !u.ReadFields {
+		restError(w, http.StatusForbidden, &apiError{code: "FORBIDDEN",
+			message: `You don't have permission to perform "read" for collection "directus_fields" or it does not exist.`})
+		return
+	}
 	if !s.canReadLocked(u, name) {
 		restError(w, http.StatusForbidden, errForbiddenREST)
 		return

@@ -75,6 +75,9 @@ type User struct {
 	StaticToken string
 	Read, Write []string
 	Admin       bool
+	// ReadFields lets a non-admin read /fields (directus_fields), as a
+	// policy with app access does. Plain API users cannot.
+	ReadFields bool
 }
 
 // Frame is one WebSocket frame the server received (FromClient) or sent.
