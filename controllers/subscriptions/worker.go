@@ -54,12 +54,12 @@ type worker struct {
 	cm     *mirrorWriter
 	ev     *eventsWriter
 
-	mu           sync.Mutex
-	st           Status
-	missing      int
-	missingWhy   string
-	notifiedKey  transitionKey
-	notifiedCnt  counters
+	mu          sync.Mutex
+	st          Status
+	missing     int
+	missingWhy  string
+	notifiedKey transitionKey
+	notifiedCnt counters
 	// everConnected survives sessions, so every connection after the
 	// first counts as a reconnect.
 	everConnected bool
