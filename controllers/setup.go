@@ -67,7 +67,7 @@ func ClientOptions() client.Options {
 type Options struct {
 	// MinWriteInterval: see subscriptions.Options. Defaults to 100ms.
 	MinWriteInterval time.Duration
-	// StatusInterval: see subscriptions.Options. Defaults to 5s.
+	// StatusInterval: see subscriptions.Options. Defaults to 2s.
 	StatusInterval time.Duration
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int

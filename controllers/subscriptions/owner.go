@@ -41,7 +41,7 @@ type Options struct {
 	// bounds a burst to about one write per interval. Defaults to 100ms.
 	MinWriteInterval time.Duration
 	// StatusInterval is how often counters (events received, items) are
-	// brought to the status when nothing else changed. Defaults to 5s.
+	// brought to the status when nothing else changed. Defaults to 2s.
 	StatusInterval time.Duration
 }
 
@@ -72,7 +72,7 @@ func NewOwner(c client.Client, reader client.Reader, log logr.Logger, opts Optio
 		opts.MinWriteInterval = 100 * time.Millisecond
 	}
 	if opts.StatusInterval <= 0 {
-		opts.StatusInterval = 5 * time.Second
+		opts.StatusInterval = 2 * time.Second
 	}
 	return &Owner{client: c, reader: reader, log: log, opts: opts, workers: map[types.NamespacedName]*worker{}}
 }

@@ -1,0 +1,234 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/go-logr/logr"
+	. "github.com/onsi/gomega"
+
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+func TestSnapshotQuerySortsByTheKeyFieldOnlyWhenTheQueryNamesNoOrder(t *testing.T) {
+	cases := []struct {
+		name     string
+		query    string // "" is no query
+		keyField string
+		want     string // "" is no query
+	}{
+		{name: "no key field leaves no query alone", query: "", keyField: "", want: ""},
+		{name: "no key field leaves the query as is", query: `{"fields":["title"]}`, keyField: "", want: `{"fields":["title"]}`},
+		{name: "no query gets a sort by the key field", query: "", keyField: "id", want: `{"sort":["id"]}`},
+		{name: "other keys are kept beside the added sort", query: `{"fields":["id","title"],"filter":{"status":{"_eq":"published"}},"limit":10}`, keyField: "id",
+			want: `{"fields":["id","title"],"filter":{"status":{"_eq":"published"}},"limit":10,"sort":["id"]}`},
+		{name: "a sort of the user's wins", query: `{"sort":["-date_created"],"limit":10}`, keyField: "id", want: `{"sort":["-date_created"],"limit":10}`},
+		{name: "the key field is the one sorted by", query: `{}`, keyField: "slug", want: `{"sort":["slug"]}`},
+		{name: "a query that is not an object is passed on untouched", query: `[1,2]`, keyField: "id", want: `[1,2]`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			p := queryPlan{keyField: tc.keyField}
+			if tc.query != "" {
+				p.query = json.RawMessage(tc.query)
+			}
+			got := p.snapshotQuery()
+			if tc.want == "" {
+				g.Expect(got).To(BeEmpty())
+				return
+			}
+			g.Expect(string(got)).To(MatchJSON(tc.want))
+		})
+	}
+}
+
+func TestSnapshotQueryDoesNotChangeThePlansQuery(t *testing.T) {
+	g := NewWithT(t)
+	p := queryPlan{query: json.RawMessage(`{"fields":["id"]}`), keyField: "id"}
+	_ = p.snapshotQuery()
+	g.Expect(string(p.query)).To(Equal(`{"fields":["id"]}`))
+}
+
+func TestKeysOfNamesItemsByTheKeyFieldAndSkipsThoseWithout(t *testing.T) {
+	cases := []struct {
+		name  string
+		items []string
+		field string
+		want  []string
+	}{
+		{name: "no items", items: nil, field: "id", want: []string{}},
+		{name: "numbers and strings become text, in order", items: []string{`{"id":3}`, `{"id":"abc"}`, `{"id":1.5}`}, field: "id", want: []string{"3", "abc", "1.5"}},
+		{name: "the key field named is the one used", items: []string{`{"id":1,"slug":"hello"}`}, field: "slug", want: []string{"hello"}},
+		{name: "items without the key field are left unnamed", items: []string{`{"id":1}`, `{"title":"x"}`, `{"id":null}`, `{"id":2}`}, field: "id", want: []string{"1", "2"}},
+		{name: "keys that are objects are left unnamed", items: []string{`{"id":{"a":1}}`, `{"id":7}`}, field: "id", want: []string{"7"}},
+		{name: "items that are not objects are left unnamed", items: []string{`42`, `{"id":8}`}, field: "id", want: []string{"8"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			items := make([]json.RawMessage, len(tc.items))
+			for i, s := range tc.items {
+				items[i] = json.RawMessage(s)
+			}
+			g.Expect(keysOf(items, tc.field)).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestFirstReasonKeepsThePendingSnapshotReason(t *testing.T) {
+	cases := []struct{ pending, reason, want string }{
+		{"", "connect", "connect"},
+		{"", "gap", "gap"},
+		{"connect", "window", "connect"},
+		{"gap", "connect", "gap"},
+		{"periodic", "", "periodic"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pending+"+"+tc.reason, func(t *testing.T) {
+			NewWithT(t).Expect(firstReason(tc.pending, tc.reason)).To(Equal(tc.want))
+		})
+	}
+}
+
+// fieldsServer answers GET /fields/<collection> like Directus: with the
+// collection's fields, or with status when it is not 200.
+func fieldsServer(t *testing.T, status int, primaryKey string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/fields/messages" || status != http.StatusOK {
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"You don't have permission to access this.","extensions":{"code":"FORBIDDEN"}}]}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"field":"title","schema":{"is_primary_key":false}},{"field":"` + primaryKey + `","schema":{"is_primary_key":true}}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newTestREST(t *testing.T, url string) *realtime.REST {
+	t.Helper()
+	rest, err := realtime.NewREST(realtime.RESTOptions{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rest
+}
+
+func TestPlanWithAKeyFieldShapesTheQueryWithoutAskingDirectus(t *testing.T) {
+	cases := []struct {
+		name      string
+		query     string // "" is no query
+		wantQuery string // "" is no query
+		wantStrip bool
+		wantWin   bool
+	}{
+		{name: "no query stays no query", query: "", wantQuery: ""},
+		{name: "fields without the key field get it, and it is stripped from items",
+			query: `{"fields":["title"],"filter":{"a":{"_eq":1}}}`, wantQuery: `{"fields":["title","slug"],"filter":{"a":{"_eq":1}}}`, wantStrip: true},
+		{name: "fields with the key field stay as written", query: `{"fields":["slug","title"]}`, wantQuery: `{"fields":["slug","title"]}`},
+		{name: "the * wildcard includes the key field", query: `{"fields":["*"]}`, wantQuery: `{"fields":["*"]}`},
+		{name: "a limit makes a window", query: `{"limit":10}`, wantQuery: `{"limit":10}`, wantWin: true},
+		{name: "limit -1 is no window", query: `{"limit":-1}`, wantQuery: `{"limit":-1}`},
+		{name: "a window with fields gets the key field too",
+			query: `{"fields":["title"],"limit":5}`, wantQuery: `{"fields":["title","slug"],"limit":5}`, wantStrip: true, wantWin: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			cfg := Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", KeyField: "slug", Layout: mirror.PerItem}}
+			if tc.query != "" {
+				cfg.Query = json.RawMessage(tc.query)
+			}
+			w := &worker{cfg: cfg, log: logr.Discard()}
+			p, err := w.plan(context.Background(), nil) // a nil REST proves Directus is not asked
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(p.keyField).To(Equal("slug"))
+			g.Expect(p.strip).To(Equal(tc.wantStrip))
+			g.Expect(p.window).To(Equal(tc.wantWin))
+			if tc.wantQuery == "" {
+				g.Expect(p.query).To(BeEmpty())
+			} else {
+				g.Expect(string(p.query)).To(MatchJSON(tc.wantQuery))
+			}
+			if tc.query != "" {
+				g.Expect(string(w.cfg.Query)).To(Equal(tc.query), "the configured query is not modified")
+			}
+		})
+	}
+}
+
+func TestPlanWithoutAKeyFieldUsesThePrimaryKey(t *testing.T) {
+	g := NewWithT(t)
+	srv := fieldsServer(t, http.StatusOK, "uuid")
+	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`{"fields":["title"]}`),
+		ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
+	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.keyField).To(Equal("uuid"))
+	g.Expect(string(p.query)).To(MatchJSON(`{"fields":["title","uuid"]}`))
+	g.Expect(p.strip).To(BeTrue())
+}
+
+func TestPlanFallsBackToIDWhenThePrimaryKeyCannotBeRead(t *testing.T) {
+	g := NewWithT(t)
+	srv := fieldsServer(t, http.StatusForbidden, "")
+	w := &worker{cfg: Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
+	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.keyField).To(Equal("id"))
+}
+
+func TestPlanReturnsANetworkErrorSoTheSessionRetries(t *testing.T) {
+	g := NewWithT(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	w := &worker{cfg: Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
+	_, err := w.plan(context.Background(), newTestREST(t, url))
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(isNetworkError(err)).To(BeTrue())
+}
+
+func TestPlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
+	g := NewWithT(t)
+	srv := fieldsServer(t, http.StatusOK, "id")
+	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`{"fields":["title"],"limit":3}`),
+		Events: &EventsTarget{MaxPerMinute: 60}}, log: logr.Discard()}
+	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.keyField).To(Equal("id"))
+	g.Expect(string(p.query)).To(Equal(`{"fields":["title"],"limit":3}`))
+	g.Expect(p.strip).To(BeFalse())
+	g.Expect(p.window).To(BeTrue())
+}
+
+func TestPlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
+	g := NewWithT(t)
+	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`["title"]`),
+		ConfigMap: &ConfigMapTarget{Name: "messages", KeyField: "id", Layout: mirror.PerItem}}, log: logr.Discard()}
+	_, err := w.plan(context.Background(), nil)
+	g.Expect(err).To(MatchError(ContainSubstring("query is not a JSON object")))
+}
