@@ -34,13 +34,7 @@ func setCondition(obj *v1alpha1.DirectusSubscription, typ string, status metav1.
 	})
 }
 
-func trimMessage(s string) string {
-	const max = 1024
-	if len(s) > max {
-		return s[:max-len("…")] + "…"
-	}
-	return s
-}
+func trimMessage(s string) string { return subscriptions.Truncate(s, 1024) }
 
 func boolStatus(b bool) metav1.ConditionStatus {
 	if b {
@@ -61,9 +55,9 @@ func applyWorkerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Stat
 	setCondition(obj, v1alpha1.ConditionConnected, boolStatus(connected), st.ConnReason, st.ConnMessage)
 	setCondition(obj, v1alpha1.ConditionSubscribed, boolStatus(st.Subscribed), st.SubReason, st.SubMessage)
 	setCondition(obj, v1alpha1.ConditionSynced, st.Synced, st.SyncReason, st.SyncMessage)
+	s.Target = st.Target
 	setReady(obj, warning)
 
-	s.Target = st.Target
 	s.Connection.State = st.ConnState
 	s.Connection.Since = timeOrNil(st.ConnSince)
 	s.Connection.LastMessageTime = timeOrNil(st.LastMessage)

@@ -224,7 +224,6 @@ func TestApplyWorkerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
 }
 
 func TestApplyWorkerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
-	t.Skip("known bug: applyWorkerStatus calls setReady before it copies st.Target, so Ready names the previous status.target (empty on the first report)")
 	cases := []struct{ previous, target string }{
 		{previous: "", target: "ConfigMap/feed"},
 		{previous: "ConfigMap/old", target: "ConfigMap/feed"},

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
@@ -107,10 +108,20 @@ func describeChange(collection, verb string, keys []string) string {
 	default:
 		msg = fmt.Sprintf("%s: %d items %s: %s", collection, len(keys), verb, strings.Join(keys, ", "))
 	}
-	if len(msg) > maxEventMessage {
-		msg = msg[:maxEventMessage-len("…")] + "…"
+	return Truncate(msg, maxEventMessage)
+}
+
+// Truncate cuts s to at most n bytes, ending in "…" when it was cut, and
+// never inside a UTF-8 character.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return msg
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func (ew *eventsWriter) emit(ctx context.Context, typ, reason, message string) {

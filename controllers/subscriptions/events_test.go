@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 )
@@ -84,4 +85,15 @@ func TestDescribeChangeAtExactlyTheLimitIsNotTrimmed(t *testing.T) {
 	msg := describeChange("messages", "updated", []string{key})
 	g.Expect(msg).To(HaveLen(maxEventMessage))
 	g.Expect(msg).To(HaveSuffix("k updated"))
+}
+
+func TestTruncateNeverSplitsAUTF8Character(t *testing.T) {
+	g := NewWithT(t)
+	for _, s := range []string{strings.Repeat("é", 600), strings.Repeat("€", 400), strings.Repeat("a", 2000)} {
+		out := Truncate(s, 512)
+		g.Expect(len(out)).To(BeNumerically("<=", 512))
+		g.Expect(utf8.ValidString(out)).To(BeTrue(), "cut inside a character: %q", out[len(out)-6:])
+		g.Expect(out).To(HaveSuffix("…"))
+	}
+	g.Expect(Truncate("short", 512)).To(Equal("short"))
 }

@@ -150,6 +150,8 @@ func TestPlanWithAKeyFieldShapesTheQueryWithoutAskingDirectus(t *testing.T) {
 			query: `{"fields":["title"],"filter":{"a":{"_eq":1}}}`, wantQuery: `{"fields":["title","slug"],"filter":{"a":{"_eq":1}}}`, wantStrip: true},
 		{name: "fields with the key field stay as written", query: `{"fields":["slug","title"]}`, wantQuery: `{"fields":["slug","title"]}`},
 		{name: "the * wildcard includes the key field", query: `{"fields":["*"]}`, wantQuery: `{"fields":["*"]}`},
+		{name: "*.* includes every top-level field too", query: `{"fields":["*.*"]}`, wantQuery: `{"fields":["*.*"]}`},
+		{name: "*.author includes every top-level field too", query: `{"fields":["title","*.author"]}`, wantQuery: `{"fields":["title","*.author"]}`},
 		{name: "a limit makes a window", query: `{"limit":10}`, wantQuery: `{"limit":10}`, wantWin: true},
 		{name: "limit -1 is no window", query: `{"limit":-1}`, wantQuery: `{"limit":-1}`},
 		{name: "a window with fields gets the key field too",

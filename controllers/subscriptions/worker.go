@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -309,7 +310,7 @@ func (w *worker) plan(ctx context.Context, rest *realtime.REST) (queryPlan, erro
 	}
 	if raw, ok := q["fields"]; ok {
 		var fields []string
-		if err := json.Unmarshal(raw, &fields); err == nil && !slices.Contains(fields, p.keyField) && !slices.Contains(fields, "*") {
+		if err := json.Unmarshal(raw, &fields); err == nil && !slices.Contains(fields, p.keyField) && !slices.ContainsFunc(fields, allTopLevel) {
 			q["fields"], _ = json.Marshal(append(fields, p.keyField))
 			p.strip = true
 			p.query, _ = json.Marshal(q)
@@ -317,6 +318,10 @@ func (w *worker) plan(ctx context.Context, rest *realtime.REST) (queryPlan, erro
 	}
 	return p, nil
 }
+
+// allTopLevel tells whether a fields entry already returns every top-level
+// field: "*", "*.*", "*.author"...
+func allTopLevel(field string) bool { return field == "*" || strings.HasPrefix(field, "*.") }
 
 // snapshotQuery is the query of full reads: the subscription's, sorted by
 // the key field when it names no order, so that paging is stable.
