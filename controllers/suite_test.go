@@ -34,7 +34,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
@@ -64,24 +63,11 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  controllers.Scheme(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(nil),
-		Client:  controllers.ClientOptions(),
-	})
+	stop, err := envtestutil.StartOperator(cfg, controllers.Options{StatusInterval: 500 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := controllers.Setup(ctx, mgr, controllers.Options{StatusInterval: 500 * time.Millisecond}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
 	watcher, err = client.NewWithWatch(cfg, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -93,8 +79,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}

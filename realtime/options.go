@@ -188,11 +188,7 @@ func (o *Options) setDefaults() error {
 	}
 	o.Reconnect = o.Reconnect.withDefaults()
 	if o.HTTPClient == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if o.TLSConfig != nil {
-			tr.TLSClientConfig = o.TLSConfig.Clone()
-		}
-		o.HTTPClient = &http.Client{Transport: tr}
+		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
 	}
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()
@@ -283,4 +279,15 @@ func endpoints(base, path string) (ws *url.URL, rest *url.URL, err error) {
 	wsU.Path, wsU.RawPath = prefix+"/"+strings.TrimPrefix(path, "/"), ""
 	wsU.Fragment = ""
 	return &wsU, &restU, nil
+}
+
+// defaultHTTPClient is the client used when the caller gives none: the
+// default transport's settings with tlsConfig, and no overall timeout
+// (deadlines come from contexts).
+func defaultHTTPClient(tlsConfig *tls.Config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConfig != nil {
+		tr.TLSClientConfig = tlsConfig.Clone()
+	}
+	return &http.Client{Transport: tr}
 }

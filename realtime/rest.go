@@ -88,11 +88,7 @@ func NewREST(o RESTOptions) (*REST, error) {
 		o.PageSize = 500
 	}
 	if o.HTTPClient == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if o.TLSConfig != nil {
-			tr.TLSClientConfig = o.TLSConfig.Clone()
-		}
-		o.HTTPClient = &http.Client{Transport: tr}
+		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
 	}
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()

@@ -19,13 +19,18 @@ limitations under the License.
 package envtestutil
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/directus-operator/directus-operator/controllers"
 )
 
 // K8sVersion is the control-plane version the tests run against; keep it in
@@ -75,6 +80,32 @@ func Tool(name, envOverride string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found next to %s: run 'make envtest'", name, assets)
+}
+
+// StartOperator runs the operator's manager in-process against cfg, as the
+// operator binary sets it up but without metrics, probes or leader election.
+// stop cancels it and returns its error.
+func StartOperator(cfg *rest.Config, opts controllers.Options) (stop func() error, err error) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  controllers.Scheme(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   controllers.CacheOptions(nil),
+		Client:  controllers.ClientOptions(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := controllers.Setup(ctx, mgr, opts); err != nil {
+		cancel()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}, nil
 }
 
 // Start starts a control plane with the project's CRDs installed. Stop it
