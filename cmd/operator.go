@@ -26,22 +26,13 @@ import (
 
 	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -122,22 +113,16 @@ func newLogger(level, format string) (logr.Logger, error) {
 	return zap.New(zap.UseFlagOptions(&opts)), nil
 }
 
-// Scheme holds the types the operator reads and writes.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(v1alpha1.AddToScheme(s))
-	// +kubebuilder:scaffold:scheme
-	return s
-}
-
-// ManagerOptions are the manager settings shared by the operator and the
-// tests: the cache only holds the ConfigMaps the operator writes, so it does
-// not mirror every ConfigMap of the cluster.
-func ManagerOptions(o OperatorOptions) ctrl.Options {
-	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
-	opts := ctrl.Options{
-		Scheme:                  Scheme(),
+// managerOptions are the manager settings of the operator.
+func managerOptions(o OperatorOptions) ctrl.Options {
+	var namespaces []string
+	for _, ns := range strings.Split(o.WatchNamespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			namespaces = append(namespaces, ns)
+		}
+	}
+	return ctrl.Options{
+		Scheme:                  controllers.Scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElect,
@@ -145,46 +130,25 @@ func ManagerOptions(o OperatorOptions) ctrl.Options {
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Connections close cleanly before another replica takes over.
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{
-			ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}},
-		},
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Cache:                         controllers.CacheOptions(namespaces),
+		Client:                        controllers.ClientOptions(),
 	}
-	if o.WatchNamespaces != "" {
-		opts.Cache.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range strings.Split(o.WatchNamespaces, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				opts.Cache.DefaultNamespaces[ns] = cache.Config{}
-			}
-		}
-	}
-	return opts
-}
-
-// SetupOperator adds the controllers to mgr.
-func SetupOperator(ctx context.Context, mgr ctrl.Manager, o OperatorOptions) error {
-	owner := subscriptions.NewOwner(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"),
-		subscriptions.Options{MinWriteInterval: o.MinWriteInterval})
-	r := &controllers.DirectusSubscriptionReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Owner: owner,
-		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-	}
-	if err := r.SetupWithManager(ctx, mgr); err != nil {
-		return fmt.Errorf("set up the DirectusSubscription controller: %w", err)
-	}
-	// +kubebuilder:scaffold:builder
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
-	}
-	return mgr.AddReadyzCheck("readyz", healthz.Ping)
 }
 
 func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
-	mgr, err := ctrl.NewManager(cfg, ManagerOptions(o))
+	mgr, err := ctrl.NewManager(cfg, managerOptions(o))
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if err := SetupOperator(ctx, mgr, o); err != nil {
+	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
+		MinWriteInterval: o.MinWriteInterval, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
 	ctrl.Log.Info("Starting directus-operator", "version", version, "watchNamespaces", o.WatchNamespaces)

@@ -68,6 +68,8 @@ func (e *events) add(ev Event) {
 func (e *events) waitFor(t *testing.T, what string, match func(Event) bool) Event {
 	t.Helper()
 	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for time.Now().Before(deadline) {
 		e.mu.Lock()
 		for _, ev := range e.evs {
@@ -77,7 +79,7 @@ func (e *events) waitFor(t *testing.T, what string, match func(Event) bool) Even
 			}
 		}
 		e.mu.Unlock()
-		time.Sleep(5 * time.Millisecond) // polling, not synchronisation
+		<-tick.C
 	}
 	t.Fatalf("no %s event within %s", what, wait)
 	return Event{}
