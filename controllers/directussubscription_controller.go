@@ -51,8 +51,13 @@ type DirectusSubscriptionReconciler struct {
 	APIReader client.Reader
 	Owner     *subscriptions.Owner
 	Recorder  events.EventRecorder
+	// Cache reads Secret metadata from the manager's cache, so that
+	// reconciles which only bring status updates read no Secret.
+	Cache client.Reader
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
+
+	configs configCache
 }
 
 // Reconcile moves one DirectusSubscription towards its spec.
@@ -61,6 +66,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Owner.Remove(req.NamespacedName)
+			r.configs.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -98,7 +104,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		return ctrl.Result{}, nil
 	}
 
-	cfg, warning, err := buildConfig(ctx, credentialReader{r.APIReader}, obj)
+	cfg, warning, err := r.configs.config(ctx, credentialReader{r.APIReader}, obj)
 	var stalled *stalledError
 	if errors.As(err, &stalled) {
 		// The old connection used credentials that are gone or wrong.
@@ -217,6 +223,7 @@ func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Cont
 
 // SetupWithManager registers the controller and the connection Owner.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	r.configs.metadata = r.Cache
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
 		return err
 	}

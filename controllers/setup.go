@@ -79,7 +79,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Own
 	owner := subscriptions.NewOwner(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"),
 		subscriptions.Options{MinWriteInterval: o.MinWriteInterval, StatusInterval: o.StatusInterval})
 	r := &DirectusSubscriptionReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Owner: owner,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Owner: owner,
 		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
 	}
 	if err := r.SetupWithManager(ctx, mgr); err != nil {

@@ -1,0 +1,104 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// configCache remembers the Config built for each subscription with the
+// inputs it was built from: the object's UID and generation and the
+// resourceVersions of the Secrets it names, read from the metadata cache
+// that the Secret watch keeps anyway. Most reconciles only carry status
+// updates from a worker; with the cache they read no Secret from the API
+// server. A CA bundle in a ConfigMap is not watched: it is read again when
+// the subscription or one of its Secrets changes.
+type configCache struct {
+	// metadata reads Secret metadata from the manager's cache.
+	metadata client.Reader
+
+	mu      sync.Mutex
+	entries map[types.NamespacedName]configEntry
+}
+
+type configEntry struct {
+	inputs  string
+	cfg     subscriptions.Config
+	warning string
+}
+
+// config returns obj's Config, building it only when its inputs changed.
+func (c *configCache) config(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
+	key := client.ObjectKeyFromObject(obj)
+	inputs, known := c.inputs(ctx, obj)
+	if known {
+		c.mu.Lock()
+		e, hit := c.entries[key]
+		c.mu.Unlock()
+		if hit && e.inputs == inputs {
+			return e.cfg, e.warning, nil
+		}
+	}
+	cfg, warning, err := buildConfig(ctx, cr, obj)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || !known {
+		delete(c.entries, key)
+		return cfg, warning, err
+	}
+	if c.entries == nil {
+		c.entries = map[types.NamespacedName]configEntry{}
+	}
+	c.entries[key] = configEntry{inputs: inputs, cfg: cfg, warning: warning}
+	return cfg, warning, nil
+}
+
+// forget drops a deleted subscription's entry.
+func (c *configCache) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	delete(c.entries, key)
+	c.mu.Unlock()
+}
+
+// inputs describes what obj's Config depends on; known is false when a
+// Secret's metadata is not in the cache (then the Config is always built).
+func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscription) (string, bool) {
+	if c.metadata == nil {
+		return "", false
+	}
+	parts := []string{string(obj.UID), fmt.Sprint(obj.Generation)}
+	for _, name := range secretNames(obj) {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		if err := c.metadata.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, m); err != nil {
+			return "", false
+		}
+		parts = append(parts, name+"@"+m.ResourceVersion)
+	}
+	return strings.Join(parts, "/"), true
+}

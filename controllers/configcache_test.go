@@ -1,0 +1,80 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+)
+
+func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
+	secretReads := 0
+	counting := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, _ client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*corev1.Secret); ok {
+				secretReads++
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
+	cache := &configCache{metadata: c}
+	obj := tokenSubscription(nil)
+
+	first, _, err := cache.config(ctx, credentialReader{counting}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, _, err = cache.config(ctx, credentialReader{counting}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(secretReads).To(Equal(1), "the same generation and Secret version: no second read")
+
+	s := &corev1.Secret{}
+	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: tokenSecret}, s)).To(Succeed())
+	s.Data = map[string][]byte{"token": []byte("t-2")}
+	g.Expect(c.Update(ctx, s)).To(Succeed())
+	rotated, _, err := cache.config(ctx, credentialReader{counting}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(secretReads).To(Equal(2), "a new Secret version is read")
+	g.Expect(rotated.Realtime.Auth.AccessToken).To(Equal("t-2"))
+	g.Expect(rotated.Hash).NotTo(Equal(first.Hash))
+
+	obj.Generation++
+	_, _, err = cache.config(ctx, credentialReader{counting}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(secretReads).To(Equal(3), "a new generation is built again")
+}
+
+func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fake.NewClientBuilder().WithScheme(Scheme()).Build()
+	cache := &configCache{metadata: c}
+	obj := tokenSubscription(nil)
+	_, _, err := cache.config(ctx, credentialReader{c}, obj)
+	g.Expect(err).To(HaveOccurred())
+	g.Expect(c.Create(ctx, secret(tokenSecret, map[string]string{"token": "t"}))).To(Succeed())
+	cfg, _, err := cache.config(ctx, credentialReader{c}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t"))
+}
