@@ -249,7 +249,9 @@ type DirectusSubscriptionSpec struct {
 	Collection string `json:"collection"`
 
 	// Event limits the subscription to one kind of change: create, update or
-	// delete. Unset means all of them.
+	// delete. Unset means all of them. With a configMap target and an event,
+	// the mirror holds a full read of the query plus the changes of that kind;
+	// the others show up at the next resync.
 	// +optional
 	Event Event `json:"event,omitempty"`
 
