@@ -303,6 +303,22 @@ func TestForeignConfigMapIsNotTakenOver(t *testing.T) {
 	w.g.Expect(w.configMap("theirs").Data).To(Equal(map[string]string{"keep": "me"}))
 }
 
+func TestABadFrameIsReportedAndTheMirrorIsRebuilt(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.subscription("garbage", nil)
+	w.ready("garbage")
+	// A change Directus made without telling (as if its frame were the
+	// one lost), then a frame that cannot be read.
+	w.dx.SetSilently("messages", map[string]any{"text": "only a full read finds me", "user": "x"})
+	w.dx.SendRaw(`{"type":"subscription","event":"create","data":[{"id":1,`)
+	w.mirrorData("garbage", func(g Gomega, d map[string]string) {
+		g.Expect(d).To(HaveKey("1.json"), "the bad frame triggered a full read")
+	})
+	w.g.Eventually(func() string { return w.get("garbage").Status.LastError }, timeout, 50*time.Millisecond).
+		Should(ContainSubstring("could not be read"))
+	w.ready("garbage")
+}
+
 func TestAMirrorTooLargeForAConfigMapIsNotWrittenAndResumesWhenItFits(t *testing.T) {
 	w := newWorld(t, fakedirectus.Options{})
 	keys := w.dx.Create("messages", map[string]any{"text": "a", "user": "a"}, map[string]any{"text": "b", "user": "b"},

@@ -555,6 +555,9 @@ type badFrameError struct{ msg string }
 
 func (e *badFrameError) Error() string { return "directus: bad frame: " + e.msg }
 
+// Is makes errors.Is(err, ErrBadFrame) true.
+func (e *badFrameError) Is(target error) bool { return target == ErrBadFrame }
+
 func (c *Client) readFrame(ctx context.Context, ws *websocket.Conn) ([]byte, error) {
 	typ, r, err := ws.Reader(ctx)
 	if err != nil {

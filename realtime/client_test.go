@@ -437,7 +437,9 @@ func TestBadFramesDoNotKillTheConnection(t *testing.T) {
 	s.SendRaw(`[1,2,3]`)
 	s.SendRaw(`{"type":"bogus"}`)
 	s.SendRaw(`{"type":"subscription","event":"create","data":[{"text":"` + strings.Repeat("x", 4096) + `"}],"uid":"` + sub.UID() + `"}`)
-	g.Eventually(func() int { return ev.count(func(e Event) bool { return e.Kind == EventError }) }, wait).Should(BeNumerically(">=", 4))
+	g.Eventually(func() int {
+		return ev.count(func(e Event) bool { return e.Kind == EventError && errors.Is(e.Err, ErrBadFrame) })
+	}, wait).Should(BeNumerically(">=", 4), "each skipped frame is reported as ErrBadFrame")
 	s.Create("messages", map[string]any{"text": "fine"})
 	m := next(t, sub)
 	g.Expect(m.Kind).To(Equal(KindCreate))

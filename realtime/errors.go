@@ -59,6 +59,10 @@ var (
 	// ErrPongTimeout is the reason a connection was dropped when nothing arrived within
 	// PongTimeout after our JSON ping.
 	ErrPongTimeout = errors.New("directus: no reply to ping (dead peer)")
+	// ErrBadFrame is reported (EventError) for a frame that was skipped: over ReadLimit, not
+	// JSON, binary, or of an unknown type. The connection stays up, but if the frame carried a
+	// change, that change is lost: callers that mirror data should resynchronise.
+	ErrBadFrame = errors.New("directus: bad frame")
 	// ErrAlreadyStarted is returned by a second Connect.
 	ErrAlreadyStarted = errors.New("directus: Connect already called")
 )

@@ -62,6 +62,7 @@ const (
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
 	ReasonWriteFailed       = "WriteFailed"
 	ReasonMissingKey        = "MissingKey"
+	ReasonBadFrame          = "BadFrame"
 	ReasonEventsRecorded    = "EventsRecorded"
 
 	ReasonReady    = "Ready"

@@ -50,6 +50,9 @@ type worker struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	verifyC chan struct{}
+	// badFrameC asks the consumer to resynchronise: Directus sent a frame
+	// that could not be read, and it may have carried a change.
+	badFrameC chan struct{}
 
 	mirror *mirror.Mirror
 	cm     *mirrorWriter
@@ -73,6 +76,8 @@ func newWorker(o *Owner, cfg Config) *worker {
 		log:     o.log.WithValues("DirectusSubscription", cfg.Name.String()),
 		done:    make(chan struct{}),
 		verifyC: make(chan struct{}, 1),
+
+		badFrameC: make(chan struct{}, 1),
 	}
 	w.st = Status{
 		Hash: cfg.Hash, Generation: cfg.Generation, Target: cfg.TargetName(),
@@ -391,6 +396,10 @@ func (w *worker) onClientEvent(ev realtime.Event) {
 		if ev.Err == nil {
 			return
 		}
+		if errors.Is(ev.Err, realtime.ErrBadFrame) {
+			w.badFrame(ev.Err)
+			return
+		}
 		reason, msg := classifyConnError(ev.Err)
 		w.log.V(1).Info("Directus connection error", "reason", reason, "error", ev.Err.Error())
 		w.update(func(st *Status) {
@@ -404,6 +413,23 @@ func (w *worker) onClientEvent(ev realtime.Event) {
 		w.update(func(st *Status) {
 			st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateDisconnected, reason, msg
 		})
+	}
+}
+
+// badFrame reports a frame that could not be read and, for a mirror, has it
+// rebuilt from a full read: the frame may have been one of its changes.
+func (w *worker) badFrame(err error) {
+	w.log.Info("Directus sent a frame that could not be read", "error", err.Error())
+	msg := fmt.Sprintf("Directus sent a frame that could not be read (%v); a change may be lost", err)
+	w.update(func(st *Status) {
+		st.LastError = msg
+		if w.mirror != nil {
+			st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionFalse, v1alpha1.ReasonBadFrame, msg+", so the mirror is rebuilt from a full read"
+		}
+	})
+	select {
+	case w.badFrameC <- struct{}{}:
+	default:
 	}
 }
 
@@ -482,6 +508,10 @@ func (w *worker) consume(ctx context.Context, sub *realtime.Subscription, rest *
 		case <-w.verifyC:
 			if w.cm != nil {
 				w.cm.kick()
+			}
+		case <-w.badFrameC:
+			if w.mirror != nil && pending == "" {
+				pending = "gap"
 			}
 		case <-flush:
 			w.ev.flushFolded(ctx)
