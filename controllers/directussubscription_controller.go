@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -190,6 +191,23 @@ func (r *DirectusSubscriptionReconciler) recordReadyTransition(base, obj *v1alph
 	r.Recorder.Eventf(obj, nil, typ, after.Reason, "Reconcile", "%s", after.Message)
 }
 
+// notOurWrite passes ConfigMap events that the operator did not cause:
+// deletions, and updates whose data no longer matches the content hash the
+// operator wrote with it (someone edited it). The operator's own writes, one
+// per burst of changes, would otherwise each bring a reconcile and a status
+// write.
+var notOurWrite = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		cm, ok := e.ObjectNew.(*corev1.ConfigMap)
+		if !ok {
+			return true
+		}
+		return cm.Annotations[v1alpha1.AnnotationContentHash] != mirror.Hash(cm.Data) ||
+			cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+	},
+	CreateFunc: func(event.CreateEvent) bool { return false },
+}
+
 const secretIndexKey = ".spec.secretNames"
 
 // secretNames lists the Secrets a subscription reads.
@@ -237,7 +255,7 @@ func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, m
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(specOrDeletion)).
-		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WatchesRawSource(r.Owner.Source()).

@@ -180,6 +180,40 @@ func TestABurstOfCreatesLandsInFarFewerWritesThanEvents(t *testing.T) {
 	w.g.Expect(writes).To(BeNumerically("<", n/10), "writes must be coalesced")
 }
 
+func TestAStreamOfChangesDoesNotCauseAStormOfStatusWrites(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.subscription("steady", nil)
+	w.ready("steady")
+	obj := w.get("steady")
+	wi, err := watcher.Watch(w.ctx, &v1alpha1.DirectusSubscriptionList{}, client.InNamespace(w.ns))
+	w.g.Expect(err).NotTo(HaveOccurred())
+	defer wi.Stop()
+
+	// 150 changes spread over about 3 s: several status intervals.
+	const n = 150
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := range n {
+		<-tick.C
+		w.dx.Create("messages", map[string]any{"text": fmt.Sprint(i), "user": "u"})
+	}
+	w.g.Eventually(func() int64 { return w.get("steady").Status.Items }, timeout, 50*time.Millisecond).Should(BeEquivalentTo(n))
+	final := w.get("steady").ResourceVersion
+	writes := 0
+	for ev := range wi.ResultChan() {
+		o, ok := ev.Object.(*v1alpha1.DirectusSubscription)
+		if !ok || o.ResourceVersion == obj.ResourceVersion {
+			continue
+		}
+		writes++
+		if o.ResourceVersion == final {
+			break
+		}
+	}
+	t.Logf("%d changes, %d writes of the subscription", n, writes)
+	w.g.Expect(writes).To(BeNumerically("<", 30), "status follows counters periodically, not per change")
+}
+
 func TestDeletingTheSubscriptionStopsTheConnectionAndRemovesTheConfigMap(t *testing.T) {
 	w := newWorld(t, fakedirectus.Options{})
 	obj := w.subscription("bye", nil)
