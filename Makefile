@@ -57,7 +57,7 @@ test: manifests generate fmt vet envtest ## Run the unit and envtest suites (bui
 .PHONY: test-e2e
 test-e2e: envtest ## Run the end-to-end suite against a real Directus (installed from npm on first use).
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" KUBECTL="$(KUBECTL)" HELM="$(HELM)" \
-	  go test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... 2>&1 | tee /tmp/directus-operator-e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|e2e[: ]|    [a-z_]+\.go:)' || exit 1
+	  go test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... 2>&1 | tee /tmp/directus-operator-e2e.log | grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|e2e[: ]|    [a-z_]+\.go:)' || exit 1
 
 ##@ Build
 

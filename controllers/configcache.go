@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,11 +37,17 @@ import (
 // resourceVersions of the Secrets it names, read from the metadata cache
 // that the Secret watch keeps anyway. Most reconciles only carry status
 // updates from a worker; with the cache they read no Secret from the API
-// server. A CA bundle in a ConfigMap is not watched: it is read again when
-// the subscription or one of its Secrets changes.
+// server. A CA bundle in a ConfigMap is not watched (the cache only holds
+// the ConfigMaps the operator writes): its resourceVersion is read directly
+// on each reconcile, and the reconciler requeues such subscriptions every
+// caRecheckInterval so a new bundle is noticed even when nothing else
+// happens.
 type configCache struct {
 	// metadata reads Secret metadata from the manager's cache.
 	metadata client.Reader
+	// apiReader reads the metadata of a CA ConfigMap, which the manager's
+	// cache (it only holds the ConfigMaps the operator writes) does not.
+	apiReader client.Reader
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]configEntry
@@ -100,5 +107,28 @@ func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscrip
 		}
 		parts = append(parts, name+"@"+m.ResourceVersion)
 	}
+	if ref := caBundleConfigMap(obj); ref != "" {
+		if c.apiReader == nil {
+			return "", false
+		}
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+		if err := c.apiReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref}, m); err != nil {
+			return "", false
+		}
+		parts = append(parts, "configmap:"+ref+"@"+m.ResourceVersion)
+	}
 	return strings.Join(parts, "/"), true
+}
+
+// caRecheckInterval is how often a subscription whose CA bundle is in a
+// ConfigMap (not watched) is reconciled to notice a new bundle.
+const caRecheckInterval = 5 * time.Minute
+
+// caBundleConfigMap names the ConfigMap holding obj's CA bundle, or "".
+func caBundleConfigMap(obj *v1alpha1.DirectusSubscription) string {
+	if t := obj.Spec.TLS; t != nil && t.CA != nil && t.CA.ConfigMapKeyRef != nil {
+		return t.CA.ConfigMapKeyRef.Name
+	}
+	return ""
 }

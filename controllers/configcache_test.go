@@ -25,6 +25,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
 
 func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
@@ -77,4 +79,27 @@ func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
 	cfg, _, err := cache.config(ctx, credentialReader{c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t"))
+}
+
+func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(
+		secret(tokenSecret, map[string]string{"token": "t"}),
+		configMap("ca", map[string]string{"ca.crt": string(testCAPEM(t))}),
+	).Build()
+	cache := &configCache{metadata: c, apiReader: c}
+	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.TLS = &v1alpha1.TLSSpec{CA: &v1alpha1.CABundleSource{ConfigMapKeyRef: &v1alpha1.ConfigMapKeySelector{Name: "ca", Key: "ca.crt"}}}
+	})
+	first, _, err := cache.config(ctx, credentialReader{c}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	cm := &corev1.ConfigMap{}
+	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: "ca"}, cm)).To(Succeed())
+	cm.Data["ca.crt"] = string(testCAPEM(t))
+	g.Expect(c.Update(ctx, cm)).To(Succeed())
+	second, _, err := cache.config(ctx, credentialReader{c}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(second.Hash).NotTo(Equal(first.Hash), "a new CA bundle builds a new config, which restarts the connection")
 }

@@ -133,6 +133,10 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		// Deleting a ConfigMap we do not own sends us no watch event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
 	}
+	if caBundleConfigMap(obj) != "" {
+		// Nor does a change of the ConfigMap holding the CA bundle.
+		return ctrl.Result{RequeueAfter: caRecheckInterval}, nil
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -241,7 +245,7 @@ func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Cont
 
 // SetupWithManager registers the controller and the connection Owner.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	r.configs.metadata = r.Cache
+	r.configs.metadata, r.configs.apiReader = r.Cache, r.APIReader
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
 		return err
 	}
