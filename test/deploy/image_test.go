@@ -297,28 +297,14 @@ func TestChartArgsStartTheRealOperator(t *testing.T) {
 	objs := helmTemplate(t, ns, fmt.Sprintf("health: {port: %d}\nmetrics: {port: %d}\nlogFormat: text\n", health, metrics))
 	c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
 
-	cmd := exec.Command(bin, c.Args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "POD_NAMESPACE="+ns)
-	output := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = output, output
-	g.Expect(cmd.Start()).To(Succeed())
-	done := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		select {
-		case <-done:
-		default:
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	op := startBinary(t, bin, c.Args, "POD_NAMESPACE="+ns)
+	cmd, output, done := op.cmd, op.output, op.done
 
 	get := func(port int32, path string) func() (string, error) {
 		return func() (string, error) {
 			select {
 			case <-done:
-				return "", StopTrying(fmt.Sprintf("the operator exited (%v):\n%s", waitErr, output))
+				return "", StopTrying(fmt.Sprintf("the operator exited (%v):\n%s", op.err(), output))
 			default:
 			}
 			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
@@ -339,7 +325,44 @@ func TestChartArgsStartTheRealOperator(t *testing.T) {
 
 	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
 	g.Eventually(done).WithTimeout(30*time.Second).Should(BeClosed(), "the operator stops on SIGTERM:\n%s", output)
-	g.Expect(waitErr).NotTo(HaveOccurred(), "the operator exits cleanly on SIGTERM:\n%s", output)
+	g.Expect(op.err()).NotTo(HaveOccurred(), "the operator exits cleanly on SIGTERM:\n%s", output)
+}
+
+// runningBinary is the operator binary running against the envtest API
+// server.
+type runningBinary struct {
+	cmd     *exec.Cmd
+	output  *syncBuffer
+	done    chan struct{}
+	waitErr error
+}
+
+// err is the process's exit error, once done is closed.
+func (r *runningBinary) err() error {
+	<-r.done
+	return r.waitErr
+}
+
+// startBinary runs bin with args against the envtest API server and kills
+// it when the test ends, if it has not stopped by then.
+func startBinary(t *testing.T, bin string, args []string, env ...string) *runningBinary {
+	t.Helper()
+	r := &runningBinary{cmd: exec.Command(bin, args...), output: &syncBuffer{}, done: make(chan struct{})}
+	r.cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
+	r.cmd.Stdout, r.cmd.Stderr = r.output, r.output
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.waitErr = r.cmd.Wait(); close(r.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
 }
 
 // syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
