@@ -180,16 +180,6 @@ func (c *Client) emit(ev Event) {
 	}
 }
 
-func (c *Client) setState(s State) State {
-	c.mu.Lock()
-	old := c.state
-	if old != StateClosed {
-		c.state = s
-	}
-	c.mu.Unlock()
-	return old
-}
-
 // Connect dials, upgrades and authenticates, synchronously. On failure it returns a typed
 // error (*HandshakeError, *ServerError such as AUTH_FAILED, or a network error) and the
 // client stays idle, so Connect may be called again. On success a background loop reads,

@@ -469,7 +469,3 @@ type DirectusSubscriptionList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []DirectusSubscription `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&DirectusSubscription{}, &DirectusSubscriptionList{})
-}

@@ -44,8 +44,6 @@ type mirrorWriter struct {
 
 	mu      sync.Mutex
 	pending []pendingChange
-	written uint64
-	failed  bool
 }
 
 // pendingChange remembers when the change with mirror sequence seq arrived,
@@ -175,8 +173,6 @@ func (cw *mirrorWriter) write(ctx context.Context) error {
 
 	now := time.Now()
 	cw.mu.Lock()
-	cw.written = r.Seq
-	cw.failed = false
 	keep := cw.pending[:0]
 	for _, p := range cw.pending {
 		if p.seq <= r.Seq {
@@ -200,9 +196,6 @@ func (cw *mirrorWriter) fail(reason, msg string, retry bool) error {
 	targetWrites.WithLabelValues(targetConfigMap, "error").Inc()
 	writeErrors.WithLabelValues(targetConfigMap, reason).Inc()
 	cw.w.log.Info("Mirror not written", "reason", reason, "message", msg)
-	cw.mu.Lock()
-	cw.failed = true
-	cw.mu.Unlock()
 	cw.w.update(func(st *Status) {
 		st.Synced, st.SyncReason, st.SyncMessage, st.LastError = metav1.ConditionFalse, reason, msg, msg
 	})
