@@ -397,6 +397,10 @@ func (c *Client) heartbeatTick() time.Duration {
 	return max(5*time.Millisecond, min(d, time.Second))
 }
 
+// closeGrace is how long the client waits for the server to close a socket
+// whose re-authentication failed before it cuts the connection itself.
+const closeGrace = time.Second
+
 // serve runs one connection until it ends or the client closes.
 func (c *Client) serve(cn *conn, subs []*Subscription) error {
 	connCtx, cancelConn := context.WithCancel(context.Background())
@@ -440,6 +444,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 	defer tick.Stop()
 	var pingSent time.Time
 	pinging := false
+	var forceClose <-chan time.Time
 	for {
 		select {
 		case <-cn.readerDone:
@@ -465,12 +470,19 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 					cn.lastErr.Store(se) // the server closes next; this is why
 				}
 				if !errors.Is(err, context.Canceled) {
-					// The server closes the socket after a failed re-auth; make sure.
-					_ = cn.ws.CloseNow()
+					// Directus closes the socket itself after a failed re-auth
+					// (1005); cutting it at once would race that close frame
+					// and report an abnormal 1006. Give it a moment, then make
+					// sure.
+					forceClose = time.After(closeGrace)
 				}
 				continue
 			}
 			scheduleRefresh()
+		case <-forceClose:
+			forceClose = nil
+			_ = cn.ws.CloseNow()
+			continue
 		case now := <-tick.C:
 			last := time.Unix(0, cn.lastRecv.Load())
 			if pinging && last.After(pingSent) {
