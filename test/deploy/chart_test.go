@@ -436,7 +436,7 @@ func TestValuesSchemaRejectsBadValues(t *testing.T) {
 func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	const ns = "dop-helm-install"
+	ns := uniqueNS("dop-helm-install")
 	ensureNamespace(t, ns)
 	home := t.TempDir()
 	helm := func(args ...string) string {

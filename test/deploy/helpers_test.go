@@ -20,12 +20,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -293,3 +295,10 @@ var clusterScoped = map[string]bool{
 
 // keyOf is the key of an object.
 func keyOf(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
+
+var nsRuns atomic.Int64
+
+// uniqueNS gives a test a namespace of its own on every run, so that tests
+// which leave objects behind on purpose (a CRD-kept subscription) also pass
+// with -count=N against the same API server.
+func uniqueNS(base string) string { return fmt.Sprintf("%s-%d", base, nsRuns.Add(1)) }

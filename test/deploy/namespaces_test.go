@@ -40,7 +40,7 @@ func TestWatchNamespacesConfinesTheOperator(t *testing.T) {
 	if !real {
 		t.Skip("./cmd does not build yet; nothing to run")
 	}
-	const home, watched, other = "dop-ns-home", "dop-ns-watched", "dop-ns-other"
+	home, watched, other := uniqueNS("dop-ns-home"), uniqueNS("dop-ns-watched"), uniqueNS("dop-ns-other")
 	for _, ns := range []string{home, watched, other} {
 		ensureNamespace(t, ns)
 	}
