@@ -142,7 +142,9 @@ launch() {
 
 start() {
   install
-  [[ -f "$STATE/data.db" ]] && pid_alive && die "already running at $URL"
+  # A Directus left running from this state dir (an interrupted run) is ours
+  # to replace; nothing else is touched.
+  pid_alive && { log "stopping the instance a previous run left in $STATE"; stop; }
   rm -rf "$STATE"; mkdir -p "$STATE"
   log "bootstrapping a new database in $STATE"
   run_cli bootstrap >"$STATE/bootstrap.log" 2>&1 || { tail -n 30 "$STATE/bootstrap.log" >&2; die "bootstrap failed"; }
