@@ -75,7 +75,9 @@ limitations under the License.
 //     the client's context, and start a new reader only after the old one has exited.
 //   - REQUESTS_EXCEEDED (rate limiting) delays the next sends by the advertised time and
 //     re-sends subscribes that got no init; it never ends the connection. Bad frames (not
-//     JSON, unknown types, larger than ReadLimit) are reported as EventError and skipped.
+//     JSON, unknown types, larger than ReadLimit) are reported as EventError (errors.Is
+//     ErrBadFrame) and skipped; a mirror should resynchronise, as the frame may have been a
+//     change.
 //   - Errors are typed (ServerError, HandshakeError, sentinels for errors.Is) and never
 //     contain tokens or passwords.
 //
