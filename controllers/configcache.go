@@ -39,8 +39,8 @@ import (
 // updates from a worker; with the cache they read no Secret from the API
 // server. A CA bundle in a ConfigMap is not watched (the cache only holds
 // the ConfigMaps the operator writes): its resourceVersion is read directly
-// on each reconcile, and the reconciler requeues such subscriptions every
-// caRecheckInterval so a new bundle is noticed even when nothing else
+// at most once a minute, and the reconciler requeues such subscriptions
+// every caRecheckInterval so a new bundle is noticed even when nothing else
 // happens.
 type configCache struct {
 	// metadata reads Secret metadata from the manager's cache.
@@ -51,7 +51,20 @@ type configCache struct {
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]configEntry
+	// caSeen remembers a CA ConfigMap's resourceVersion for a minute, so
+	// that status-only reconciles (every few seconds while data flows) do
+	// not each read it from the API server.
+	caSeen map[types.NamespacedName]caVersion
+	now    func() time.Time
 }
+
+type caVersion struct {
+	rv string
+	at time.Time
+}
+
+// caCheckTTL is how long a CA ConfigMap's resourceVersion is trusted.
+const caCheckTTL = time.Minute
 
 type configEntry struct {
 	inputs  string
@@ -108,17 +121,43 @@ func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscrip
 		parts = append(parts, name+"@"+m.ResourceVersion)
 	}
 	if ref := caBundleConfigMap(obj); ref != "" {
-		if c.apiReader == nil {
+		rv, ok := c.caVersion(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref})
+		if !ok {
 			return "", false
 		}
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-		if err := c.apiReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref}, m); err != nil {
-			return "", false
-		}
-		parts = append(parts, "configmap:"+ref+"@"+m.ResourceVersion)
+		parts = append(parts, "configmap:"+ref+"@"+rv)
 	}
 	return strings.Join(parts, "/"), true
+}
+
+// caVersion reads a CA ConfigMap's resourceVersion, at most once per
+// caCheckTTL.
+func (c *configCache) caVersion(ctx context.Context, key types.NamespacedName) (string, bool) {
+	if c.apiReader == nil {
+		return "", false
+	}
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	c.mu.Lock()
+	seen, ok := c.caSeen[key]
+	c.mu.Unlock()
+	if ok && now().Sub(seen.at) < caCheckTTL {
+		return seen.rv, true
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	if err := c.apiReader.Get(ctx, key, m); err != nil {
+		return "", false
+	}
+	c.mu.Lock()
+	if c.caSeen == nil {
+		c.caSeen = map[types.NamespacedName]caVersion{}
+	}
+	c.caSeen[key] = caVersion{rv: m.ResourceVersion, at: now()}
+	c.mu.Unlock()
+	return m.ResourceVersion, true
 }
 
 // caRecheckInterval is how often a subscription whose CA bundle is in a

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -88,7 +89,8 @@ func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
 		secret(tokenSecret, map[string]string{"token": "t"}),
 		configMap("ca", map[string]string{"ca.crt": string(testCAPEM(t))}),
 	).Build()
-	cache := &configCache{metadata: c, apiReader: c}
+	clock := time.Now()
+	cache := &configCache{metadata: c, apiReader: c, now: func() time.Time { return clock }}
 	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
 		s.TLS = &v1alpha1.TLSSpec{CA: &v1alpha1.CABundleSource{ConfigMapKeyRef: &v1alpha1.ConfigMapKeySelector{Name: "ca", Key: "ca.crt"}}}
 	})
@@ -99,6 +101,11 @@ func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: "ca"}, cm)).To(Succeed())
 	cm.Data["ca.crt"] = string(testCAPEM(t))
 	g.Expect(c.Update(ctx, cm)).To(Succeed())
+	same, _, err := cache.config(ctx, credentialReader{c}, obj)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(same.Hash).To(Equal(first.Hash), "within a minute the CA ConfigMap is not read again")
+
+	clock = clock.Add(caCheckTTL)
 	second, _, err := cache.config(ctx, credentialReader{c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(second.Hash).NotTo(Equal(first.Hash), "a new CA bundle builds a new config, which restarts the connection")

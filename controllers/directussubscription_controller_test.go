@@ -113,6 +113,26 @@ func TestEventsTargetRecordsEachChangeOnTheSubscription(t *testing.T) {
 	w.g.Expect(w.configMap("audit")).To(BeNil(), "the events target writes no ConfigMap")
 }
 
+func TestEventsTargetWarnsThatChangesDuringAReconnectAreLost(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.subscription("gap", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Target = v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 600}}
+	})
+	w.ready("gap")
+	w.dx.DropConnections()
+	w.g.Eventually(func(g Gomega) {
+		list := &corev1.EventList{}
+		g.Expect(k8s.List(w.ctx, list, client.InNamespace(w.ns))).To(Succeed())
+		var lost []string
+		for _, e := range list.Items {
+			if e.Reason == "ChangesLost" && e.Type == corev1.EventTypeWarning {
+				lost = append(lost, e.Message)
+			}
+		}
+		g.Expect(lost).NotTo(BeEmpty())
+	}, timeout, 50*time.Millisecond).Should(Succeed())
+}
+
 func TestEventsTargetFoldsABurstBeyondItsRate(t *testing.T) {
 	w := newWorld(t, fakedirectus.Options{})
 	w.subscription("burst", func(s *v1alpha1.DirectusSubscriptionSpec) {
@@ -292,6 +312,23 @@ func TestMissingSecretIsReportedThenRecovered(t *testing.T) {
 	w.ready("nosecret")
 }
 
+func TestASecretDeletedAndRestoredResumesTheSubscription(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.subscription("restored", nil)
+	w.ready("restored")
+	secret := &corev1.Secret{}
+	w.g.Expect(k8s.Get(w.ctx, client.ObjectKey{Namespace: w.ns, Name: "directus"}, secret)).To(Succeed())
+	w.g.Expect(k8s.Delete(w.ctx, secret)).To(Succeed())
+	w.condition("restored", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound)
+	w.g.Eventually(w.dx.Connections, timeout, 50*time.Millisecond).Should(BeZero(), "the credentials are gone: so is the connection")
+
+	// The same token comes back (a restore, a re-created ExternalSecret).
+	w.secret("directus", map[string]string{"token": botToken})
+	w.ready("restored")
+	w.dx.Create("messages", map[string]any{"text": "after the restore", "user": "a"})
+	w.mirrorData("restored", func(g Gomega, d map[string]string) { g.Expect(d).To(HaveKey("1.json")) })
+}
+
 func TestForbiddenCollectionIsReported(t *testing.T) {
 	w := newWorld(t, fakedirectus.Options{})
 	w.subscription("forbidden", func(s *v1alpha1.DirectusSubscriptionSpec) { s.Collection = "secrets" })
@@ -443,6 +480,32 @@ func TestAnItemUpdatedOutOfTheFilterIsGoneAfterAResync(t *testing.T) {
 		g.Expect(cm.Data).To(HaveLen(1))
 		g.Expect(cm.Data).To(HaveKey("2.json"))
 	}, 45*time.Second, 200*time.Millisecond).Should(Succeed())
+}
+
+func TestAMirrorKeyedByAnotherFieldFollowsDeletesAndRenames(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.dx.AddCollection("articles", "id", "slug", "title")
+	w.dx.AddUser(fakedirectus.User{StaticToken: "articles-token", Read: []string{"articles"}})
+	w.secret("articles", map[string]string{"token": "articles-token"})
+	keys := w.dx.Create("articles", map[string]any{"slug": "hello", "title": "Hello"}, map[string]any{"slug": "bye", "title": "Bye"})
+	w.subscription("articles", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Auth.Token.Name = "articles"
+		s.Collection = "articles"
+		s.Query = &v1alpha1.DirectusQuery{Fields: []string{"title"}}
+		s.Target.ConfigMap = &v1alpha1.ConfigMapTarget{KeyField: "slug"}
+	})
+	w.ready("articles")
+	w.mirrorData("articles", func(g Gomega, d map[string]string) {
+		g.Expect(d).To(HaveKeyWithValue("hello.json", `{"title":"Hello"}`))
+		g.Expect(d).To(HaveKey("bye.json"))
+	})
+	// A delete event names the primary key (2), not the slug; an update
+	// may change the slug itself.
+	w.dx.Delete("articles", keys[1])
+	w.dx.Update("articles", keys[:1], map[string]any{"slug": "hello-again"})
+	w.mirrorData("articles", func(g Gomega, d map[string]string) {
+		g.Expect(d).To(Equal(map[string]string{"hello-again.json": `{"title":"Hello"}`}))
+	})
 }
 
 func TestAWindowQueryIsKeptExactBySnapshots(t *testing.T) {

@@ -361,6 +361,67 @@ func jsonInt(raw json.RawMessage) (int, error) {
 
 // queryParams encodes a Directus query as URL parameters: arrays of strings (fields, sort,
 // groupBy) comma-joined, strings and numbers as they are, objects JSON-encoded.
+// ReadAllByKey reads every item matching query, paging by key (keyset
+// pagination): pages are sorted by key and each asks for keys greater than
+// the last one seen. Unlike limit/offset paging, an item created or deleted
+// while the pages are read cannot shift another item out of them. key must
+// be unique (the primary key, or a unique field) and be among the returned
+// fields. The query's sort, limit, offset and page are ignored: the result is
+// a set, in key order.
+func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
+	if err := validQuery(query); err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return nil, errors.New("directus: ReadAllByKey needs a key field")
+	}
+	q := map[string]json.RawMessage{}
+	if !isNull(query) {
+		if err := json.Unmarshal(query, &q); err != nil {
+			return nil, fmt.Errorf("directus: query: %w", err)
+		}
+	}
+	for _, k := range []string{"sort", "limit", "offset", "page", "meta"} {
+		delete(q, k)
+	}
+	base := q["filter"]
+	q["sort"], _ = json.Marshal([]string{key})
+	var all []json.RawMessage
+	var last json.RawMessage
+	for {
+		if last != nil {
+			after, _ := json.Marshal(map[string]any{key: map[string]json.RawMessage{"_gt": last}})
+			if isNull(base) {
+				q["filter"] = after
+			} else {
+				q["filter"], _ = json.Marshal(map[string][]json.RawMessage{"_and": {base, after}})
+			}
+		}
+		params, err := queryParams(q)
+		if err != nil {
+			return nil, err
+		}
+		params.Set("limit", strconv.Itoa(r.o.PageSize))
+		var page []json.RawMessage
+		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < r.o.PageSize {
+			return all, nil
+		}
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal(page[len(page)-1], &row); err != nil {
+			return nil, fmt.Errorf("directus: item is not an object: %w", err)
+		}
+		next, ok := row[key]
+		if !ok || isNull(next) {
+			return nil, fmt.Errorf("directus: items lack the key field %q: include it in the query's fields", key)
+		}
+		last = next
+	}
+}
+
 func queryParams(q map[string]json.RawMessage) (url.Values, error) {
 	v := url.Values{}
 	for k, raw := range q {

@@ -78,18 +78,36 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		return "", err
 	}
 	if !ownedBy(cm, s.Owner.UID) {
-		return "", &TargetError{v1alpha1.ReasonConfigMapNotOwned, fmt.Sprintf(
-			"ConfigMap %s exists and is not owned by this %s; it will not be taken over. Delete it or choose another ConfigMap name", key.Name, s.Owner.Kind)}
+		return "", s.notOwned()
 	}
 	if cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) && s.metaCurrent(cm) {
 		return "skipped", nil
 	}
 	s.desired(cm, r)
-	return "success", s.Client.Update(ctx, cm)
+	err = s.Client.Update(ctx, cm)
+	if apierrors.IsConflict(err) {
+		// The cache lags behind our previous write: read the current
+		// version directly instead of retrying against the same stale copy.
+		fresh := &corev1.ConfigMap{}
+		if err := s.Reader.Get(ctx, key, fresh); err != nil {
+			return "", err
+		}
+		if !ownedBy(fresh, s.Owner.UID) {
+			return "", s.notOwned()
+		}
+		s.desired(fresh, r)
+		err = s.Client.Update(ctx, fresh)
+	}
+	return "success", err
 }
 
 // desired sets what the operator owns on the ConfigMap and leaves the rest
 // (other labels, annotations, binaryData) as others wrote it.
+func (s *ConfigMapStore) notOwned() *TargetError {
+	return &TargetError{Reason: v1alpha1.ReasonConfigMapNotOwned, Backoff: true, Message: fmt.Sprintf(
+		"ConfigMap %s exists and is not owned by this %s; it will not be taken over. Delete it or choose another ConfigMap name", s.Key.Name, s.Owner.Kind)}
+}
+
 func (s *ConfigMapStore) desired(cm *corev1.ConfigMap, r mirror.Rendered) {
 	if cm.Labels == nil {
 		cm.Labels = map[string]string{}

@@ -138,7 +138,7 @@ func (s *DirectoryStore) fileNames(data map[string]string) ([]string, error) {
 	files := make([]named, 0, len(data))
 	for k := range data {
 		if k == "" || k == "." || k == ".." || strings.ContainsAny(k, `/\`) || strings.HasPrefix(k, ".") || k == IndexFile {
-			return nil, &TargetError{v1alpha1.ReasonInvalidSpec, fmt.Sprintf(
+			return nil, &TargetError{Reason: v1alpha1.ReasonInvalidSpec, Message: fmt.Sprintf(
 				"data key %q cannot be a file in %s: it must be a plain file name, not start with a dot and not be %s", k, s.Dir, IndexFile)}
 		}
 		key, err := mirror.DataKeyToKey(k)

@@ -84,7 +84,7 @@ func (ew *eventsWriter) record(ctx context.Context, kind realtime.MessageKind, k
 // token): an events target cannot replay them.
 func (ew *eventsWriter) lost(ctx context.Context) {
 	ew.emit(ctx, corev1.EventTypeWarning, ReasonChangesLost,
-		fmt.Sprintf("%s: some changes may not have been recorded (the subscription fell behind or its token expired)", ew.w.cfg.Collection))
+		fmt.Sprintf("%s: some changes may not have been recorded (the connection was lost, the subscription fell behind, or its token expired)", ew.w.cfg.Collection))
 }
 
 // flushFolded summarises folded changes once the limit allows one Event.

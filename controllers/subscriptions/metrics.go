@@ -53,7 +53,7 @@ var (
 	}, []string{"target"})
 	resyncsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_resyncs_total",
-		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, window, retry).",
+		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, refresh, missing, retry).",
 	}, []string{"reason"})
 )
 

@@ -111,7 +111,10 @@ func (o *Owner) Ensure(cfg Config) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	prev := o.workers[cfg.Name]
-	if prev != nil && prev.cfg.Hash == cfg.Hash {
+	// A worker told to stop (its Secret went missing, its object was
+	// deleted) is replaced even for the same config; so is one that served
+	// an earlier object of the same name.
+	if prev != nil && prev.cfg.Hash == cfg.Hash && prev.cfg.UID == cfg.UID && !prev.stopping.Load() {
 		prev.mu.Lock()
 		prev.st.Generation = cfg.Generation
 		prev.cfg.Generation = cfg.Generation
@@ -121,7 +124,9 @@ func (o *Owner) Ensure(cfg Config) {
 	w := newWorker(o, cfg)
 	o.workers[cfg.Name] = w
 	if prev != nil {
-		o.log.Info("Restarting subscription, its spec or credentials changed", "DirectusSubscription", cfg.Name.String())
+		if !prev.stopping.Load() {
+			o.log.Info("Restarting subscription, its spec or credentials changed", "DirectusSubscription", cfg.Name.String())
+		}
 		if prev.cancel != nil {
 			prev.stop()
 		} else {

@@ -100,7 +100,7 @@ func TestFirstReasonKeepsThePendingSnapshotReason(t *testing.T) {
 	cases := []struct{ pending, reason, want string }{
 		{"", "connect", "connect"},
 		{"", "gap", "gap"},
-		{"connect", "window", "connect"},
+		{"connect", "refresh", "connect"},
 		{"gap", "connect", "gap"},
 		{"periodic", "", "periodic"},
 	}
@@ -137,7 +137,7 @@ func newTestREST(t *testing.T, url string) *realtime.REST {
 	return rest
 }
 
-func TestPlanWithAKeyFieldShapesTheQueryWithoutAskingDirectus(t *testing.T) {
+func TestPlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
 	cases := []struct {
 		name      string
 		query     string // "" is no query
@@ -165,11 +165,11 @@ func TestPlanWithAKeyFieldShapesTheQueryWithoutAskingDirectus(t *testing.T) {
 				cfg.Query = json.RawMessage(tc.query)
 			}
 			w := &worker{cfg: cfg, log: logr.Discard()}
-			p, err := w.plan(context.Background(), nil) // a nil REST proves Directus is not asked
+			p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusOK, "slug").URL))
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(p.keyField).To(Equal("slug"))
 			g.Expect(p.strip).To(Equal(tc.wantStrip))
-			g.Expect(p.window).To(Equal(tc.wantWin))
+			g.Expect(p.refresh).To(Equal(tc.wantWin))
 			if tc.wantQuery == "" {
 				g.Expect(p.query).To(BeEmpty())
 			} else {
@@ -214,6 +214,30 @@ func TestPlanReturnsANetworkErrorSoTheSessionRetries(t *testing.T) {
 	g.Expect(isNetworkError(err)).To(BeTrue())
 }
 
+func TestPlanKeyedByAnotherFieldThanThePrimaryKeyRefreshesFromSnapshots(t *testing.T) {
+	g := NewWithT(t)
+	for _, tc := range []struct {
+		name   string
+		status int
+		want   bool
+	}{
+		{"the primary key is id", http.StatusOK, true},
+		{"the primary key cannot be read: id is assumed", http.StatusForbidden, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &worker{cfg: Config{Collection: "articles", ConfigMap: &ConfigMapTarget{Name: "a", KeyField: "slug", Layout: mirror.PerItem}}, log: logr.Discard()}
+			p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, tc.status, "id").URL))
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(p.keyField).To(Equal("slug"))
+			g.Expect(p.refresh).To(Equal(tc.want), "deletes name primary keys, not slugs")
+		})
+	}
+	w := &worker{cfg: Config{Collection: "articles", ConfigMap: &ConfigMapTarget{Name: "a", KeyField: "id", Layout: mirror.PerItem}}, log: logr.Discard()}
+	p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusForbidden, "id").URL))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.refresh).To(BeFalse(), "an explicit id is the assumed primary key")
+}
+
 func TestPlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
 	g := NewWithT(t)
 	srv := fieldsServer(t, http.StatusOK, "id")
@@ -224,13 +248,13 @@ func TestPlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
 	g.Expect(p.keyField).To(Equal("id"))
 	g.Expect(string(p.query)).To(Equal(`{"fields":["title"],"limit":3}`))
 	g.Expect(p.strip).To(BeFalse())
-	g.Expect(p.window).To(BeTrue())
+	g.Expect(p.refresh).To(BeTrue())
 }
 
 func TestPlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
 	g := NewWithT(t)
 	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`["title"]`),
 		ConfigMap: &ConfigMapTarget{Name: "messages", KeyField: "id", Layout: mirror.PerItem}}, log: logr.Discard()}
-	_, err := w.plan(context.Background(), nil)
+	_, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusOK, "id").URL))
 	g.Expect(err).To(MatchError(ContainSubstring("query is not a JSON object")))
 }

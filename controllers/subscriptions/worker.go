@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -47,8 +48,14 @@ type worker struct {
 	owner *Owner
 	log   logr.Logger
 
-	cancel  context.CancelFunc
-	done    chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	// stopping is set once the worker was told to stop: it must not be
+	// kept by Ensure, even for the same config.
+	stopping atomic.Bool
+	// current is true while the mirror holds a complete read plus every
+	// change since; Synced turns True only then.
+	current atomic.Bool
 	verifyC chan struct{}
 	// badFrameC asks the consumer to resynchronise: Directus sent a frame
 	// that could not be read, and it may have carried a change.
@@ -102,9 +109,13 @@ func (w *worker) start(ctx context.Context, prev *worker) {
 	go func() {
 		defer close(w.done)
 		if prev != nil {
+			// Even when this worker is cancelled first, it is done only
+			// once its predecessor is: whoever waits for it (deleting the
+			// ConfigMap, a new leader) must not race a writer still alive.
 			select {
 			case <-prev.done:
 			case <-ctx.Done():
+				<-prev.done
 				return
 			}
 		}
@@ -112,7 +123,10 @@ func (w *worker) start(ctx context.Context, prev *worker) {
 	}()
 }
 
-func (w *worker) stop() { w.cancel() }
+func (w *worker) stop() {
+	w.stopping.Store(true)
+	w.cancel()
+}
 
 func (w *worker) stopped() bool {
 	select {
@@ -229,10 +243,15 @@ type queryPlan struct {
 	// strip removes keyField from stored items: the operator added it to a
 	// fields list that did not ask for it.
 	strip bool
-	// window is a query with a limit: it is kept exact by snapshots, since
-	// Directus truncates events to the limit and says nothing about rows
-	// pushed out of the window.
-	window bool
+	// refresh keeps the mirror exact by snapshots (coalesced) after
+	// changes instead of patching it event by event: for a query with a
+	// limit, since Directus truncates events to the limit and says nothing
+	// about rows pushed out of the window; and for a key field other than
+	// the primary key, since delete events carry primary keys only.
+	refresh bool
+	// limited is a query with a limit: its full read must honour the sort
+	// and the limit that define the window.
+	limited bool
 }
 
 // session runs one realtime client from dial to its end. It reports whether
@@ -283,23 +302,27 @@ func (w *worker) session(ctx context.Context) (bool, error) {
 // plan decides the key field and the query the mirror subscribes with.
 func (w *worker) plan(ctx context.Context, rest *realtime.REST) (queryPlan, error) {
 	p := queryPlan{query: w.cfg.Query}
+	explicit := ""
 	if w.cfg.ConfigMap != nil {
-		p.keyField = w.cfg.ConfigMap.KeyField
+		explicit = w.cfg.ConfigMap.KeyField
 	}
-	if p.keyField == "" {
-		pk, err := rest.PrimaryKey(ctx, w.cfg.Collection)
-		switch {
-		case err == nil:
-			p.keyField = pk
-		case isNetworkError(err):
-			return p, err
-		default:
-			// The user may not read the collection's fields; Directus's
-			// default primary key is the best guess, and an item without
-			// it is reported, not dropped silently.
-			w.log.V(1).Info("Primary key lookup failed, using id", "error", err.Error())
-			p.keyField = "id"
-		}
+	pk, err := rest.PrimaryKey(ctx, w.cfg.Collection)
+	switch {
+	case err == nil:
+	case isNetworkError(err):
+		return p, err
+	default:
+		// The user may not read the collection's fields (most API users
+		// may not); Directus's default primary key is the best guess, and
+		// an item without it is reported, not dropped silently.
+		w.log.V(1).Info("Primary key lookup failed, assuming id", "error", err.Error())
+		pk = "id"
+	}
+	p.keyField = pk
+	if explicit != "" && explicit != pk {
+		// Delete events name primary keys, and an update can change the
+		// key field: a mirror keyed by another field follows snapshots.
+		p.keyField, p.refresh = explicit, true
 	}
 	var q map[string]json.RawMessage
 	if len(w.cfg.Query) > 0 {
@@ -308,7 +331,7 @@ func (w *worker) plan(ctx context.Context, rest *realtime.REST) (queryPlan, erro
 		}
 	}
 	if raw, ok := q["limit"]; ok && string(raw) != "-1" {
-		p.window = true
+		p.refresh, p.limited = true, true
 	}
 	if w.cfg.ConfigMap == nil {
 		return p, nil
@@ -420,6 +443,9 @@ func (w *worker) onClientEvent(ev realtime.Event) {
 // rebuilt from a full read: the frame may have been one of its changes.
 func (w *worker) badFrame(err error) {
 	w.log.Info("Directus sent a frame that could not be read", "error", err.Error())
+	if w.mirror != nil {
+		w.current.Store(false)
+	}
 	msg := fmt.Sprintf("Directus sent a frame that could not be read (%v); a change may be lost", err)
 	w.update(func(st *Status) {
 		st.LastError = msg
@@ -529,10 +555,14 @@ func (w *worker) handle(ctx context.Context, msg realtime.Message, plan queryPla
 	switch msg.Kind {
 	case realtime.KindInit:
 		w.log.Info("Subscribed to collection", "collection", w.cfg.Collection, "event", w.cfg.Event, "epoch", msg.Epoch)
-		w.update(func(st *Status) {
-			st.Subscribed, st.SubReason, st.SubMessage = true, v1alpha1.ReasonSubscribed, fmt.Sprintf("subscribed to %s", w.cfg.Collection)
-		})
+		w.subscribed()
+		if w.ev != nil && msg.Epoch > 1 {
+			// Nothing is replayed: what changed while reconnecting is gone.
+			w.ev.lost(ctx)
+		}
 		if w.mirror != nil {
+			// Changes made while disconnected are only in a full read.
+			w.markStale("reading the collection after connecting")
 			return firstReason(pending, "connect")
 		}
 	case realtime.KindCreate, realtime.KindUpdate:
@@ -540,6 +570,7 @@ func (w *worker) handle(ctx context.Context, msg realtime.Message, plan queryPla
 			w.ev.record(ctx, msg.Kind, keysOf(msg.Items, plan.keyField), msg.Received)
 			return pending
 		}
+		w.subscribed()
 		changed := false
 		for _, item := range msg.Items {
 			key, stored, err := w.itemEntry(item, plan)
@@ -549,8 +580,13 @@ func (w *worker) handle(ctx context.Context, msg realtime.Message, plan queryPla
 			}
 			changed = w.mirror.Upsert(key, stored) || changed
 		}
-		if plan.window {
-			return firstReason(pending, "window")
+		if plan.refresh {
+			return firstReason(pending, "refresh")
+		}
+		if w.hasMissing() {
+			// Only a full read can tell whether a nameless item got a key
+			// or went away.
+			return firstReason(pending, "missing")
 		}
 		if changed {
 			w.cm.changed(msg.Received)
@@ -560,12 +596,16 @@ func (w *worker) handle(ctx context.Context, msg realtime.Message, plan queryPla
 			w.ev.record(ctx, msg.Kind, msg.Keys, msg.Received)
 			return pending
 		}
+		w.subscribed()
 		changed := false
 		for _, k := range msg.Keys {
 			changed = w.mirror.Delete(k) || changed
 		}
-		if plan.window {
-			return firstReason(pending, "window")
+		if plan.refresh {
+			return firstReason(pending, "refresh")
+		}
+		if w.hasMissing() {
+			return firstReason(pending, "missing")
 		}
 		if changed {
 			w.cm.changed(msg.Received)
@@ -576,18 +616,56 @@ func (w *worker) handle(ctx context.Context, msg realtime.Message, plan queryPla
 		}
 		reason, text := classifySubError(msg.Err)
 		w.log.Info("Directus refused the subscription", "reason", reason, "code", msg.Err.Code)
+		w.mu.Lock()
+		wasActive := w.st.Subscribed
+		w.mu.Unlock()
 		w.update(func(st *Status) {
 			st.Subscribed, st.SubReason, st.SubMessage, st.LastError = false, reason, text, text
 		})
+		if wasActive && w.mirror != nil {
+			// Directus sent this instead of a change (e.g. FORBIDDEN while
+			// a policy was briefly withdrawn): that change is lost.
+			w.markStale("a change may have been lost: " + text)
+			return firstReason(pending, "gap")
+		}
 	case realtime.KindGap:
 		w.log.Info("Messages may have been lost, resynchronising", "collection", w.cfg.Collection)
 		if w.ev != nil {
 			w.ev.lost(ctx)
 			return pending
 		}
+		w.markStale("messages may have been lost; reading the collection again")
 		return firstReason(pending, "gap")
 	}
 	return pending
+}
+
+// subscribed records that the subscription delivers: its init, or any
+// change after an error frame.
+func (w *worker) subscribed() {
+	w.update(func(st *Status) {
+		if !st.Subscribed {
+			st.Subscribed, st.SubReason, st.SubMessage = true, v1alpha1.ReasonSubscribed, fmt.Sprintf("subscribed to %s", w.cfg.Collection)
+		}
+	})
+}
+
+// markStale records that the mirror may miss changes until the next full
+// read: Synced turns False (unless it is still Unknown, before the first
+// read), and writes until then do not turn it True.
+func (w *worker) markStale(why string) {
+	w.current.Store(false)
+	w.update(func(st *Status) {
+		if st.Synced != metav1.ConditionUnknown {
+			st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionFalse, v1alpha1.ReasonSyncing, why
+		}
+	})
+}
+
+func (w *worker) hasMissing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.missing > 0
 }
 
 func firstReason(pending, reason string) string {
@@ -643,10 +721,19 @@ func keysOf(items []json.RawMessage, field string) []string {
 func (w *worker) snapshot(ctx context.Context, rest *realtime.REST, plan queryPlan, reason string) error {
 	resyncsTotal.WithLabelValues(reason).Inc()
 	start := time.Now()
-	rows, err := rest.ReadAll(ctx, w.cfg.Collection, plan.snapshotQuery())
+	var rows []json.RawMessage
+	var err error
+	if plan.limited {
+		rows, err = rest.ReadAll(ctx, w.cfg.Collection, plan.snapshotQuery())
+	} else {
+		// Paging by key: a write during the read cannot shift an item out
+		// of the pages, as it could with limit/offset.
+		rows, err = rest.ReadAllByKey(ctx, w.cfg.Collection, plan.query, plan.keyField)
+	}
 	if err != nil {
 		r, msg := classifySnapshotError(err)
 		w.log.Info("Snapshot failed", "reason", r, "error", err.Error())
+		w.current.Store(false)
 		w.update(func(st *Status) {
 			st.Synced, st.SyncReason, st.SyncMessage, st.LastError = metav1.ConditionFalse, r, msg, msg
 		})
@@ -668,6 +755,7 @@ func (w *worker) snapshot(ctx context.Context, rest *realtime.REST, plan queryPl
 	w.missing, w.missingWhy = missing, why
 	w.mu.Unlock()
 	w.log.V(1).Info("Snapshot read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
+	w.current.Store(true)
 	w.cm.prime()
 	w.cm.changed(start)
 	return nil

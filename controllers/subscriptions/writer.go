@@ -139,6 +139,10 @@ type Store interface {
 // TargetError is a write that retrying cannot fix, with a condition reason.
 type TargetError struct {
 	Reason, Message string
+	// Backoff makes the writer wait (up to 30s) before it tries again even
+	// when changes keep coming, for refusals that cost API calls to find
+	// out (a ConfigMap owned by someone else).
+	Backoff bool
 }
 
 func (e *TargetError) Error() string { return e.Message }
@@ -165,7 +169,7 @@ func (cw *mirrorWriter) write(ctx context.Context) error {
 	if err != nil {
 		var te *TargetError
 		if errors.As(err, &te) {
-			return cw.fail(te.Reason, te.Message, false)
+			return cw.fail(te.Reason, te.Message, te.Backoff)
 		}
 		return cw.fail(v1alpha1.ReasonWriteFailed, fmt.Sprintf("writing %s failed: %v", cw.store.Name(), err), true)
 	}
@@ -183,10 +187,16 @@ func (cw *mirrorWriter) write(ctx context.Context) error {
 	}
 	cw.pending = keep
 	cw.mu.Unlock()
+	current := w.current.Load()
 	w.update(func(st *Status) {
+		st.Items = int64(r.Items)
+		if !current {
+			// Written, but known to miss changes until the next full read
+			// (a snapshot failed or is pending): say so, not Synced.
+			return
+		}
 		st.Synced, st.SyncReason = metav1.ConditionTrue, v1alpha1.ReasonSynced
 		st.SyncMessage = fmt.Sprintf("%s holds the %d items received", cw.store.Name(), r.Items)
-		st.Items = int64(r.Items)
 		st.LastSync = now
 	})
 	return nil
