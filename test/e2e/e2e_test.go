@@ -161,6 +161,31 @@ func TestFilterAndFieldsAreHonoured(t *testing.T) {
 	})
 }
 
+// More items than one page of the full read (500) and than the realtime
+// init's cap (100): the mirror still holds them all.
+func TestAThousandItemsAreMirroredWhole(t *testing.T) {
+	namespace := ns(t)
+	for b := range 3 {
+		batch := make([]map[string]any, 400)
+		for i := range batch {
+			batch[i] = map[string]any{"text": fmt.Sprintf("bulk %d", b*400+i), "user": "bulk"}
+		}
+		createREST(t, batch...)
+	}
+	subscribe(t, namespace, "bulk", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Query = &v1alpha1.DirectusQuery{Fields: []string{"text", "user"}, Filter: rawJSON(`{"user":{"_eq":"bulk"}}`)}
+	})
+	ready(t, namespace, "bulk")
+	configMapData(t, namespace, "bulk", func(g Gomega, d map[string]string) {
+		g.Expect(d).To(HaveLen(1200))
+		want := collection(g, `{"fields":["id","text","user"],"filter":{"user":{"_eq":"bulk"}}}`)
+		g.Expect(d).To(HaveLen(len(want)))
+		for k := range want {
+			g.Expect(d).To(HaveKey(k))
+		}
+	})
+}
+
 func TestEventsTargetRecordsEachChange(t *testing.T) {
 	namespace := ns(t)
 	subscribe(t, namespace, "audit", func(s *v1alpha1.DirectusSubscriptionSpec) {
