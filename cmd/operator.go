@@ -82,6 +82,11 @@ func runOperator(args []string) int {
 	return 0
 }
 
+// maxLogVerbosity caps --log-level: from 6 on, client-go logs HTTP
+// requests, and from 8 their bodies, which for the Secrets the operator
+// reads are credentials.
+const maxLogVerbosity = 5
+
 // newLogger builds the zap logger from --log-level and --log-format.
 func newLogger(level, format string) (logr.Logger, error) {
 	opts := zap.Options{}
@@ -96,6 +101,9 @@ func newLogger(level, format string) (logr.Logger, error) {
 		var n int
 		if _, err := fmt.Sscanf(level, "%d", &n); err != nil || n < 0 {
 			return logr.Logger{}, fmt.Errorf("--log-level %q: want debug, info, error or a number", level)
+		}
+		if n > maxLogVerbosity {
+			return logr.Logger{}, fmt.Errorf("--log-level %d: the highest is %d; above it client-go logs request and response bodies, Secrets included", n, maxLogVerbosity)
 		}
 		opts.Level = zapcore.Level(-n)
 	}

@@ -19,12 +19,16 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,10 +56,17 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// logs holds everything the operator logged during the suite, up to the
+// highest verbosity its --log-level allows (5), so that the suite can check
+// that no credential ever reached a log.
+var logs syncBuffer
+
 func run(m *testing.M) int {
+	var out io.Writer = &logs
 	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
-		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+		out = io.MultiWriter(&logs, os.Stderr)
 	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(out), zap.Level(zapcore.Level(-5))))
 	env, cfg, err := envtestutil.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -79,6 +90,15 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	if leaked := credentialsIn(logs.String()); len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: credentials reached the operator's logs: %v\n", leaked)
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if len(credentialsIn(line)) > 0 {
+				fmt.Fprintln(os.Stderr, "  ", line)
+			}
+		}
+		code = 1
+	}
 	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
@@ -255,3 +275,42 @@ func countWrites(t *testing.T, w *world, name, from string) int {
 }
 
 func rawJSON(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
+
+// credentials are every secret value the tests hand to the operator.
+var credentials = []string{botToken, "bot-password", "second-token", "not-a-token", "articles-token"}
+
+// credentialsIn returns the credentials that appear in text.
+func credentialsIn(text string) []string {
+	var found []string
+	for _, c := range credentials {
+		if strings.Contains(text, c) {
+			found = append(found, c)
+		}
+	}
+	return found
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestTheLogsAreCapturedForTheCredentialCheck(t *testing.T) {
+	// The suite's final check is only worth something if the operator's
+	// logs, debug levels included, really reach the buffer.
+	NewWithT(t).Eventually(func() string { return logs.String() }, timeout, 50*time.Millisecond).
+		Should(ContainSubstring("Starting Controller"))
+	NewWithT(t).Expect(credentialsIn("x " + botToken + " y")).To(Equal([]string{botToken}))
+}

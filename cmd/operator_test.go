@@ -1,0 +1,47 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+)
+
+func TestLogLevelIsCappedSoSecretsNeverReachTheLogs(t *testing.T) {
+	for _, tc := range []struct {
+		level string
+		ok    bool
+	}{
+		{"info", true}, {"debug", true}, {"error", true}, {"0", true}, {"5", true},
+		{"6", false}, {"8", false}, {"-1", false}, {"verbose", false},
+	} {
+		t.Run(tc.level, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := newLogger(tc.level, "json")
+			if tc.ok {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(HaveOccurred())
+		})
+	}
+	_, err := newLogger("8", "json")
+	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("Secrets included")))
+	_, err = newLogger("info", "yaml")
+	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("--log-format")))
+}
