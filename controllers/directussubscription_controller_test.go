@@ -402,7 +402,7 @@ func TestAMirrorTooLargeForAConfigMapIsNotWrittenAndResumesWhenItFits(t *testing
 	big := strings.Repeat("x", 300<<10)
 	w.dx.Update("messages", keys, map[string]any{"text": big})
 	obj := w.condition("big", v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonTooLarge)
-	w.g.Expect(cond(obj, v1alpha1.ConditionSynced).Message).To(ContainSubstring("over the ConfigMap limit of 1048576 bytes"))
+	w.g.Expect(cond(obj, v1alpha1.ConditionSynced).Message).To(ContainSubstring("over the limit of 1048576 bytes of ConfigMap/big"))
 	w.g.Expect(w.configMap("big").Data).To(Equal(small), "nothing partial was written: the ConfigMap keeps its last content")
 
 	w.dx.Update("messages", keys[:2], map[string]any{"text": "small again"})

@@ -54,6 +54,9 @@ type ConfigMapStore struct {
 // Name implements Store.
 func (s *ConfigMapStore) Name() string { return "ConfigMap/" + s.Key.Name }
 
+// MaxSize is the API server's limit for a ConfigMap's data.
+func (s *ConfigMapStore) MaxSize() int { return mirror.MaxDataSize }
+
 // Apply implements Store.
 func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, error) {
 	key := s.Key

@@ -136,6 +136,12 @@ type Store interface {
 	Name() string
 }
 
+// sizeLimited is a Store that cannot hold more than MaxSize bytes of data:
+// a mirror over it is not written at all rather than written in part.
+type sizeLimited interface {
+	MaxSize() int
+}
+
 // TargetError is a write that retrying cannot fix, with a condition reason.
 type TargetError struct {
 	Reason, Message string
@@ -153,10 +159,10 @@ func (cw *mirrorWriter) write(ctx context.Context) error {
 	if err != nil {
 		return cw.fail(v1alpha1.ReasonMissingKey, err.Error(), false)
 	}
-	if r.Size > mirror.MaxDataSize {
+	if limited, ok := cw.store.(sizeLimited); ok && r.Size > limited.MaxSize() {
 		return cw.fail(v1alpha1.ReasonTooLarge, fmt.Sprintf(
-			"the mirror of %d items needs %d bytes, over the ConfigMap limit of %d bytes; nothing was written and the ConfigMap keeps its last content. Narrow the query (fields, filter, limit) to resume",
-			r.Items, r.Size, mirror.MaxDataSize), false)
+			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. Narrow the query (fields, filter, limit) to resume",
+			r.Items, r.Size, limited.MaxSize(), cw.store.Name()), false)
 	}
 
 	var result string
