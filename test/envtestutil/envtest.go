@@ -122,6 +122,9 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// Start can fail after the control plane is up (a CRD the API
+		// server refuses): stop it, or kube-apiserver and etcd outlive us.
+		_ = env.Stop()
 		return nil, nil, fmt.Errorf("start envtest (binaries in %s): %w", assets, err)
 	}
 	return env, cfg, nil
