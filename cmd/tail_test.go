@@ -17,17 +17,16 @@ limitations under the License.
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+	"github.com/directus-operator/directus-operator/test/testutil"
 )
 
 const botToken = "bot-static-token"
@@ -45,22 +44,7 @@ func fixture(t *testing.T) *fakedirectus.Server {
 }
 
 // syncBuffer is an io.Writer that a command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer struct{ testutil.SyncBuffer }
 
 // lines returns the complete lines written so far.
 func (s *syncBuffer) lines() []string {

@@ -18,15 +18,9 @@ package controllers
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"testing"
 	"time"
 
@@ -41,6 +35,7 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/test/testutil"
 )
 
 const (
@@ -53,29 +48,6 @@ const (
 	caConfigMap  = "directus-ca"
 	caSecretName = "directus-ca-secret"
 )
-
-// testCAPEM is a self-signed CA certificate, PEM-encoded.
-func testCAPEM(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Test CA"},
-		NotBefore:             time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
 
 func secret(name string, data map[string]string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: name}, Data: map[string][]byte{}}
@@ -519,4 +491,10 @@ func TestBuildConfigKeepsTheTokenOutOfTheHashAndTheWarning(t *testing.T) {
 	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal(theToken))
 	g.Expect(cfg.Hash).NotTo(ContainSubstring(theToken))
 	g.Expect(warning).NotTo(ContainSubstring(theToken))
+}
+
+// testCAPEM is a new self-signed CA certificate, PEM-encoded.
+func testCAPEM(t *testing.T) []byte {
+	_, pem := testutil.SelfSignedCert(t, "Test CA", true)
+	return pem
 }

@@ -121,7 +121,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	}
 
 	r.Owner.Ensure(cfg)
-	if cfg.ConfigMap != nil {
+	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
 		r.Owner.Verify(key)
 	}
 	st, ok := r.Owner.Status(key)
@@ -196,20 +196,34 @@ func (r *DirectusSubscriptionReconciler) recordReadyTransition(base, obj *v1alph
 }
 
 // notOurWrite passes ConfigMap events that the operator did not cause:
-// deletions, and updates whose data no longer matches the content hash the
-// operator wrote with it (someone edited it). The operator's own writes, one
-// per burst of changes, would otherwise each bring a reconcile and a status
-// write.
+// deletions, and updates that tampered with what it wrote. The operator's
+// own writes, one per burst of changes, would otherwise each bring a
+// reconcile and a status write.
 var notOurWrite = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		cm, ok := e.ObjectNew.(*corev1.ConfigMap)
-		if !ok {
-			return true
-		}
-		return cm.Annotations[v1alpha1.AnnotationContentHash] != mirror.Hash(cm.Data) ||
-			cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+		return !ok || tampered(cm)
 	},
 	CreateFunc: func(event.CreateEvent) bool { return false },
+}
+
+// tampered tells whether someone changed a ConfigMap the operator wrote:
+// its data no longer matches the content hash written with it, or its
+// labels are gone.
+func tampered(cm *corev1.ConfigMap) bool {
+	return cm.Annotations[v1alpha1.AnnotationContentHash] != mirror.Hash(cm.Data) ||
+		cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+}
+
+// configMapTampered tells whether the target ConfigMap must be rewritten
+// from the mirror: it is missing, or someone changed it. Most reconciles
+// only carry status updates; they leave the writer alone.
+func (r *DirectusSubscriptionReconciler) configMapTampered(ctx context.Context, namespace, name string) bool {
+	cm := &corev1.ConfigMap{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, cm); err != nil {
+		return true
+	}
+	return tampered(cm)
 }
 
 const secretIndexKey = ".spec.secretNames"

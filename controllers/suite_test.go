@@ -22,7 +22,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,6 +42,7 @@ import (
 	"github.com/directus-operator/directus-operator/controllers"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
+	"github.com/directus-operator/directus-operator/test/testutil"
 )
 
 // k8s talks to the envtest API server directly (no cache), so tests see
@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 // logs holds everything the operator logged during the suite, up to the
 // highest verbosity its --log-level allows (5), so that the suite can check
 // that no credential ever reached a log.
-var logs syncBuffer
+var logs testutil.SyncBuffer
 
 func run(m *testing.M) int {
 	var out io.Writer = &logs
@@ -288,23 +288,6 @@ func credentialsIn(text string) []string {
 		}
 	}
 	return found
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestTheLogsAreCapturedForTheCredentialCheck(t *testing.T) {

@@ -58,7 +58,7 @@ type Status struct {
 // once; counters and times are folded into the periodic update.
 type transitionKey struct {
 	conn                v1alpha1.ConnectionState
-	connReason, subReas string
+	connReason, subReason string
 	subscribed          bool
 	synced              metav1.ConditionStatus
 	syncReason          string

@@ -33,11 +33,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/directus-operator/directus-operator/test/testutil"
 	. "github.com/onsi/gomega"
 )
 
@@ -332,7 +332,7 @@ func TestChartArgsStartTheRealOperator(t *testing.T) {
 // server.
 type runningBinary struct {
 	cmd     *exec.Cmd
-	output  *syncBuffer
+	output  *testutil.SyncBuffer
 	done    chan struct{}
 	waitErr error
 }
@@ -347,7 +347,7 @@ func (r *runningBinary) err() error {
 // it when the test ends, if it has not stopped by then.
 func startBinary(t *testing.T, bin string, args []string, env ...string) *runningBinary {
 	t.Helper()
-	r := &runningBinary{cmd: exec.Command(bin, args...), output: &syncBuffer{}, done: make(chan struct{})}
+	r := &runningBinary{cmd: exec.Command(bin, args...), output: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	r.cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.output, r.output
 	if err := r.cmd.Start(); err != nil {
@@ -363,24 +363,6 @@ func startBinary(t *testing.T, bin string, args []string, env ...string) *runnin
 		}
 	})
 	return r
-}
-
-// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // freePort returns a TCP port nobody listens on right now.
