@@ -57,12 +57,12 @@ type Status struct {
 // transitionKey is the part of Status whose change deserves a reconcile at
 // once; counters and times are folded into the periodic update.
 type transitionKey struct {
-	conn                v1alpha1.ConnectionState
+	conn                  v1alpha1.ConnectionState
 	connReason, subReason string
-	subscribed          bool
-	synced              metav1.ConditionStatus
-	syncReason          string
-	lastError           string
+	subscribed            bool
+	synced                metav1.ConditionStatus
+	syncReason            string
+	lastError             string
 }
 
 func (s *Status) transition() transitionKey {
