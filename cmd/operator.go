@@ -33,6 +33,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -47,6 +48,10 @@ type OperatorOptions struct {
 	LogFormat               string
 	MinWriteInterval        time.Duration
 	MaxConcurrentReconciles int
+	KubeAPIQPS              float64
+	KubeAPIBurst            int
+	MaxSubsPerConnection    int
+	MaxReadsPerServer       int
 }
 
 func (o *OperatorOptions) bind(fs *flag.FlagSet) {
@@ -58,8 +63,33 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
 	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond,
-		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval")
+		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval; 0 writes as soon as the previous write is done")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run in parallel")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 50, "queries per second to the Kubernetes API, shared by ConfigMap writes, status patches and Events")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 100, "burst of queries to the Kubernetes API above --kube-api-qps")
+	fs.IntVar(&o.MaxSubsPerConnection, "max-subscriptions-per-connection", 100,
+		"subscriptions one Directus socket carries; subscriptions with the same Directus identity share sockets, and more open another")
+	fs.IntVar(&o.MaxReadsPerServer, "max-concurrent-reads-per-server", 4,
+		"logins and full REST reads that run at once against one Directus server (bounds the herd after a restart)")
+}
+
+// validate refuses flag values that cannot mean what they say.
+func (o *OperatorOptions) validate() error {
+	switch {
+	case o.MinWriteInterval < 0:
+		return fmt.Errorf("--mirror-min-write-interval must not be negative")
+	case o.MaxConcurrentReconciles < 1:
+		return fmt.Errorf("--max-concurrent-reconciles must be at least 1")
+	case o.KubeAPIQPS <= 0:
+		return fmt.Errorf("--kube-api-qps must be positive")
+	case o.KubeAPIBurst < 1:
+		return fmt.Errorf("--kube-api-burst must be at least 1")
+	case o.MaxSubsPerConnection < 1:
+		return fmt.Errorf("--max-subscriptions-per-connection must be at least 1")
+	case o.MaxReadsPerServer < 1:
+		return fmt.Errorf("--max-concurrent-reads-per-server must be at least 1")
+	}
+	return nil
 }
 
 func runOperator(args []string) int {
@@ -69,13 +99,19 @@ func runOperator(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	logger, err := newLogger(o.LogLevel, o.LogFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	ctrl.SetLogger(logger)
-	if err := operate(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), o); err != nil {
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(o.KubeAPIQPS), o.KubeAPIBurst
+	if err := operate(ctrl.SetupSignalHandler(), cfg, o); err != nil {
 		logger.Error(err, "Operator stopped")
 		return 1
 	}
@@ -149,7 +185,11 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 		return fmt.Errorf("create manager: %w", err)
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
-		MinWriteInterval: o.MinWriteInterval, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Hub: subscriptions.Options{
+			MinWriteInterval: o.MinWriteInterval, MaxSubscriptionsPerConnection: o.MaxSubsPerConnection,
+			MaxConcurrentReadsPerServer: o.MaxReadsPerServer,
+		},
 	}); err != nil {
 		return err
 	}

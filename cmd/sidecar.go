@@ -40,6 +40,7 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/realtime"
 )
 
 // Downward API variables the ConfigMap target needs: the ConfigMap is
@@ -103,45 +104,55 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 // podRef is the pod the ConfigMap target belongs to.
 type podRef struct{ Namespace, Name, UID string }
 
-// sidecarConfig turns the flags and the environment into the worker's
-// Config (without its Store) and, for the ConfigMap target, the pod.
-func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, stderr io.Writer) (subscriptions.Config, *podRef, error) {
+// sidecarSetup is the sidecar's one subscription: its socket, what it
+// subscribes to, and how it mirrors (without its Store).
+type sidecarSetup struct {
+	Realtime   realtime.Options
+	Collection string
+	Event      string
+	Query      json.RawMessage
+	Mirror     subscriptions.MirrorOptions
+}
+
+// sidecarConfig turns the flags and the environment into the sidecar's
+// setup and, for the ConfigMap target, the pod.
+func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, stderr io.Writer) (sidecarSetup, *podRef, error) {
 	switch {
 	case sf.TargetDir == "" && sf.TargetConfigMap == "":
-		return subscriptions.Config{}, nil, usagef("set --target-dir or --target-configmap (or DIRECTUS_TARGET_DIR / DIRECTUS_TARGET_CONFIGMAP)")
+		return sidecarSetup{}, nil, usagef("set --target-dir or --target-configmap (or DIRECTUS_TARGET_DIR / DIRECTUS_TARGET_CONFIGMAP)")
 	case sf.TargetDir != "" && sf.TargetConfigMap != "":
-		return subscriptions.Config{}, nil, usagef("--target-dir and --target-configmap are exclusive")
+		return sidecarSetup{}, nil, usagef("--target-dir and --target-configmap are exclusive")
 	}
 	layout := mirror.Layout(sf.Layout)
 	if layout != mirror.PerItem && layout != mirror.List {
-		return subscriptions.Config{}, nil, usagef("--layout %q: want PerItem or List", sf.Layout)
+		return sidecarSetup{}, nil, usagef("--layout %q: want PerItem or List", sf.Layout)
 	}
 	if layout == mirror.List && (sf.ListKey == "" || strings.ContainsAny(sf.ListKey, `/\`) || strings.HasPrefix(sf.ListKey, ".")) {
-		return subscriptions.Config{}, nil, usagef("--list-key %q: want a plain file name such as items.json", sf.ListKey)
+		return sidecarSetup{}, nil, usagef("--list-key %q: want a plain file name such as items.json", sf.ListKey)
 	}
 	if sf.ResyncInterval < 0 {
-		return subscriptions.Config{}, nil, usagef("--resync-interval must not be negative")
+		return sidecarSetup{}, nil, usagef("--resync-interval must not be negative")
+	}
+	if sf.MinWriteInterval < 0 {
+		return sidecarSetup{}, nil, usagef("--mirror-min-write-interval must not be negative")
 	}
 	opts, err := cf.options(getenv, stderr)
 	if err != nil {
-		return subscriptions.Config{}, nil, err
+		return sidecarSetup{}, nil, err
 	}
 	so := cf.subscribeOptions()
-	name := types.NamespacedName{Namespace: getenv(envPodNamespace), Name: getenv(envPodName)}
-	if name.Name == "" {
-		name.Name = "sidecar"
-	}
-	cfg := subscriptions.Config{
-		Name: name, Generation: 1, Hash: "sidecar",
+	setup := sidecarSetup{
 		Realtime: opts, Collection: so.Collection, Event: so.Event, Query: so.Query,
-		ConfigMap:      &subscriptions.ConfigMapTarget{Name: sf.TargetConfigMap, KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey},
-		ResyncInterval: sf.ResyncInterval,
+		Mirror: subscriptions.MirrorOptions{
+			KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey,
+			ResyncInterval: sf.ResyncInterval, MinWriteInterval: sf.MinWriteInterval,
+		},
 	}
 	if sf.TargetDir != "" {
-		return cfg, nil, nil
+		return setup, nil, nil
 	}
 	if errs := validation.IsDNS1123Subdomain(sf.TargetConfigMap); len(errs) > 0 {
-		return subscriptions.Config{}, nil, usagef("--target-configmap %q is not a valid ConfigMap name: %s", sf.TargetConfigMap, strings.Join(errs, "; "))
+		return sidecarSetup{}, nil, usagef("--target-configmap %q is not a valid ConfigMap name: %s", sf.TargetConfigMap, strings.Join(errs, "; "))
 	}
 	pod := &podRef{Namespace: getenv(envPodNamespace), Name: getenv(envPodName), UID: getenv(envPodUID)}
 	var missing []string
@@ -151,10 +162,10 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 		}
 	}
 	if len(missing) > 0 {
-		return subscriptions.Config{}, nil, usagef("--target-configmap needs %s, %s and %s from the downward API (fieldRef metadata.namespace, metadata.name, metadata.uid); missing: %s",
+		return sidecarSetup{}, nil, usagef("--target-configmap needs %s, %s and %s from the downward API (fieldRef metadata.namespace, metadata.name, metadata.uid); missing: %s",
 			envPodNamespace, envPodName, envPodUID, strings.Join(missing, ", "))
 	}
-	return cfg, pod, nil
+	return setup, pod, nil
 }
 
 // configMapStore writes into the ConfigMap, owned by the pod so that it
@@ -200,47 +211,61 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return exitCode(fs, &usageError{err.Error()}, stderr)
 	}
-	cfg, pod, err := sidecarConfig(&cf, &sf, getenv, stderr)
+	setup, pod, err := sidecarConfig(&cf, &sf, getenv, stderr)
 	if err != nil {
 		return exitCode(fs, err, stderr)
 	}
-	var kc client.Client
 	if pod == nil {
-		cfg.Store = &subscriptions.DirectoryStore{Dir: sf.TargetDir}
+		setup.Mirror.Store = &subscriptions.DirectoryStore{Dir: sf.TargetDir}
 	} else {
 		ctrl.SetLogger(log)
 		newClient := hooks.kubeClient
 		if newClient == nil {
 			newClient = defaultKubeClient
 		}
-		if kc, err = newClient(); err != nil {
+		kc, err := newClient()
+		if err != nil {
 			return exitCode(fs, &usageError{err.Error()}, stderr)
 		}
-		cfg.Store = configMapStore(kc, sf.TargetConfigMap, pod)
+		setup.Mirror.Store = configMapStore(kc, sf.TargetConfigMap, pod)
+	}
+	conn, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{Realtime: setup.Realtime, Log: log})
+	if err != nil {
+		return exitCode(fs, usagef("%v", err), stderr)
 	}
 
 	ln, err := net.Listen("tcp", sf.ProbeAddr)
 	if err != nil {
 		return exitCode(fs, usagef("--health-probe-bind-address: %v", err), stderr)
 	}
-	owner := subscriptions.NewOwner(kc, kc, log.WithName("subscriptions"), subscriptions.Options{MinWriteInterval: sf.MinWriteInterval})
-	owner.Ensure(cfg)
-	srv := &http.Server{Handler: probeHandler(owner, cfg.Name), ReadHeaderTimeout: 5 * time.Second}
+	changes := make(chan struct{}, 1)
+	runner := subscriptions.NewRunner(subscriptions.RunnerOptions{
+		Collection: setup.Collection, Event: setup.Event, Query: setup.Query, UID: "sidecar", Log: log,
+		Notify: func() {
+			select {
+			case changes <- struct{}{}:
+			default:
+			}
+		},
+	}, conn, subscriptions.NewMirrorSink(setup.Mirror))
+	srv := &http.Server{Handler: probeHandler(runner), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if hooks.listening != nil {
 		hooks.listening(ln.Addr())
 	}
-	log.Info("Starting sidecar", "version", version, "collection", cfg.Collection, "event", cfg.Event,
-		"target", cfg.Store.Name(), "url", cf.URL, "probeAddress", ln.Addr().String())
+	log.Info("Starting sidecar", "version", version, "collection", setup.Collection, "event", setup.Event,
+		"target", setup.Mirror.Store.Name(), "url", cf.URL, "probeAddress", ln.Addr().String())
 
-	started := make(chan struct{})
+	conn.Start(ctx)
+	ran := make(chan struct{})
 	go func() {
-		defer close(started)
-		_ = owner.Start(ctx) // returns once ctx ends and the worker has stopped
+		defer close(ran)
+		runner.Run(ctx) // returns once ctx ends, after unsubscribing
 	}()
-	watchReadiness(ctx, log, owner, cfg.Name)
-	<-started
+	logReadiness(ctx, log, runner, changes)
+	<-ran
+	conn.Close()
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -269,10 +294,7 @@ type readiness struct {
 // readinessOf says whether the sidecar is connected, subscribed and has
 // written the mirror, and if not, why, in the condition reasons the
 // operator uses.
-func readinessOf(st subscriptions.Status, ok bool) readiness {
-	if !ok {
-		return readiness{Reasons: []string{"NotStarted: the subscription is not running"}}
-	}
+func readinessOf(st subscriptions.Status) readiness {
 	r := readiness{Target: st.Target, Items: st.Items, Connection: string(st.ConnState), Subscribed: st.Subscribed, Synced: string(st.Synced), LastError: st.LastError}
 	if st.ConnState != v1alpha1.ConnectionStateConnected {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.ConnReason, st.ConnMessage))
@@ -289,14 +311,14 @@ func readinessOf(st subscriptions.Status, ok bool) readiness {
 
 // probeHandler serves /healthz (200 while the process runs) and /readyz
 // (200 when ready, else 503; the body says why, as JSON).
-func probeHandler(owner *subscriptions.Owner, name types.NamespacedName) http.Handler {
+func probeHandler(runner *subscriptions.Runner) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		r := readinessOf(owner.Status(name))
+		r := readinessOf(runner.Status())
 		w.Header().Set("Content-Type", "application/json")
 		if !r.Ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -306,27 +328,24 @@ func probeHandler(owner *subscriptions.Owner, name types.NamespacedName) http.Ha
 	return mux
 }
 
-// watchReadiness logs every change of readiness, with the reasons, until
-// ctx ends.
-func watchReadiness(ctx context.Context, log logr.Logger, owner *subscriptions.Owner, name types.NamespacedName) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
+// logReadiness logs every change of readiness, with the reasons, until ctx
+// ends. The runner says when its status changed; nothing polls.
+func logReadiness(ctx context.Context, log logr.Logger, runner *subscriptions.Runner, changes <-chan struct{}) {
 	var last *readiness
 	for {
+		r := readinessOf(runner.Status())
+		if last == nil || last.Ready != r.Ready || !slices.Equal(last.Reasons, r.Reasons) {
+			if r.Ready {
+				log.Info("Sidecar ready", "target", r.Target, "items", r.Items)
+			} else {
+				log.Info("Sidecar not ready", "reasons", r.Reasons)
+			}
+			last = &r
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-changes:
 		}
-		r := readinessOf(owner.Status(name))
-		if last != nil && last.Ready == r.Ready && slices.Equal(last.Reasons, r.Reasons) {
-			continue
-		}
-		if r.Ready {
-			log.Info("Sidecar ready", "target", r.Target, "items", r.Items)
-		} else {
-			log.Info("Sidecar not ready", "reasons", r.Reasons)
-		}
-		last = &r
 	}
 }

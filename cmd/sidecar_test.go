@@ -213,12 +213,12 @@ func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
 			g := NewWithT(t)
 			st := ready
 			tc.change(&st)
-			r := readinessOf(st, true)
+			r := readinessOf(st)
 			g.Expect(r.Ready).To(Equal(tc.reasons == nil))
 			g.Expect(r.Reasons).To(Equal(tc.reasons))
 		})
 	}
-	NewWithT(t).Expect(readinessOf(subscriptions.Status{}, false).Ready).To(BeFalse())
+	NewWithT(t).Expect(readinessOf(subscriptions.Status{}).Ready).To(BeFalse(), "a runner that has not started is not ready")
 }
 
 // TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml

@@ -130,6 +130,7 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 	}
 
 	warning := ""
+	var caPEM []byte
 	if t := spec.TLS; t != nil {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 		if t.CA != nil {
@@ -143,6 +144,7 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 			}
 			tc.RootCAs = pool
 			h.Write(pem)
+			caPEM = pem
 		}
 		if t.InsecureSkipVerify {
 			tc.InsecureSkipVerify = true //nolint:gosec // explicit, loudly reported opt-in
@@ -187,7 +189,26 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
+	cfg.ConnectionKey = connectionKey(spec, opts, caPEM)
 	return cfg, warning, nil
+}
+
+// connectionKey is a digest of what makes a socket: subscriptions with the
+// same key are the same Directus identity with the same settings, and share
+// connections. It covers the resolved credentials, never shows them.
+func connectionKey(spec *v1alpha1.DirectusSubscriptionSpec, opts realtime.Options, caPEM []byte) string {
+	h := sha256.New()
+	conn, _ := json.Marshal(struct {
+		URL, Path, Mode    string
+		TLS                *v1alpha1.TLSSpec
+		Heartbeat          *v1alpha1.HeartbeatSpec
+		Reconnect          *v1alpha1.ReconnectSpec
+		Token, Email, Pass string
+	}{spec.URL, spec.WebSocketPath, string(opts.AuthMode), spec.TLS, spec.Heartbeat, spec.Reconnect,
+		opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password})
+	h.Write(conn)
+	h.Write(caPEM)
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // configMapName is the target ConfigMap's name, defaulting to the

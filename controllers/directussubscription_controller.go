@@ -44,13 +44,13 @@ import (
 )
 
 // DirectusSubscriptionReconciler declares, for each DirectusSubscription,
-// which subscription the connection Owner runs, and reports in the status
-// how it goes. It never talks to Directus itself.
+// which subscription the Hub runs, and reports in the status how it goes.
+// It never talks to Directus itself.
 type DirectusSubscriptionReconciler struct {
 	client.Client
 	// APIReader reads Secrets and foreign objects without caching them.
 	APIReader client.Reader
-	Owner     *subscriptions.Owner
+	Hub       *subscriptions.Hub
 	Recorder  events.EventRecorder
 	// Cache reads Secret metadata from the manager's cache, so that
 	// reconciles which only bring status updates read no Secret.
@@ -66,7 +66,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	obj := &v1alpha1.DirectusSubscription{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Owner.Remove(req.NamespacedName)
+			r.Hub.Remove(req.NamespacedName)
 			r.configs.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -98,7 +98,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if obj.Spec.Suspend {
-		if !r.Owner.Remove(key) {
+		if !r.Hub.Remove(key) {
 			return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 		}
 		markSuspended(obj, time.Now())
@@ -109,7 +109,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	var stalled *stalledError
 	if errors.As(err, &stalled) {
 		// The old connection used credentials that are gone or wrong.
-		r.Owner.Remove(key)
+		r.Hub.Remove(key)
 		markStalled(obj, stalled.reason, stalled.message)
 		return ctrl.Result{}, nil
 	}
@@ -120,11 +120,15 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		return ctrl.Result{}, err
 	}
 
-	r.Owner.Ensure(cfg)
-	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
-		r.Owner.Verify(key)
+	if err := r.Hub.Ensure(cfg); err != nil {
+		// Options the realtime client refuses: only a spec change helps.
+		markStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
+		return ctrl.Result{}, nil
 	}
-	st, ok := r.Owner.Status(key)
+	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
+		r.Hub.Verify(key)
+	}
+	st, ok := r.Hub.Status(key)
 	if !ok {
 		return ctrl.Result{}, nil
 	}
@@ -142,12 +146,12 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 
 // reconcileDelete stops the subscription and removes its ConfigMap before
 // letting the object go; the owner reference would let the garbage
-// collector do the latter, but not before the worker stopped writing.
+// collector do the latter, but not before the runner stopped writing.
 func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if !r.Owner.Remove(client.ObjectKeyFromObject(obj)) {
+	if !r.Hub.Remove(client.ObjectKeyFromObject(obj)) {
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
 	if err := r.removeStaleConfigMaps(ctx, obj, subscriptions.Config{}); err != nil {
@@ -257,26 +261,28 @@ func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Cont
 	return reqs
 }
 
-// SetupWithManager registers the controller and the connection Owner.
+// SetupWithManager registers the controller and the Hub.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	r.configs.metadata, r.configs.apiReader = r.Cache, r.APIReader
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
 		return err
 	}
-	if err := mgr.Add(r.Owner); err != nil {
+	if err := mgr.Add(r.Hub); err != nil {
 		return err
 	}
-	// Our own status patches must not trigger reconciles; spec changes and
-	// deletion must.
-	specOrDeletion := predicate.Or(predicate.GenerationChangedPredicate{}, predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
-	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(specOrDeletion)).
+		// Every update, our own status patches included, brings a
+		// reconcile. The status is compared with the cache, which can lag
+		// behind the last patch (right after a restart it may still hold the
+		// previous process's status): a reconcile that found nothing to
+		// change must run again once the cache catches up, or a status
+		// could stay frozen on what the cache showed. Such reconciles read
+		// only caches and write nothing when the status is already true.
+		For(&v1alpha1.DirectusSubscription{}).
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		WatchesRawSource(r.Owner.Source()).
+		WatchesRawSource(r.Hub.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("directussubscription").
 		Complete(r)

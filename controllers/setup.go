@@ -20,7 +20,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -65,25 +64,21 @@ func ClientOptions() client.Options {
 
 // Options tune the operator.
 type Options struct {
-	// MinWriteInterval: see subscriptions.Options. Defaults to 100ms.
-	MinWriteInterval time.Duration
-	// StatusInterval: see subscriptions.Options. Defaults to 2s.
-	StatusInterval time.Duration
+	// Hub tunes the connections and subscriptions; see subscriptions.Options.
+	Hub subscriptions.Options
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
 }
 
-// Setup adds the DirectusSubscription controller and its connection Owner
-// to mgr.
-func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Owner, error) {
-	owner := subscriptions.NewOwner(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"),
-		subscriptions.Options{MinWriteInterval: o.MinWriteInterval, StatusInterval: o.StatusInterval})
+// Setup adds the DirectusSubscription controller and its Hub to mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub, error) {
+	hub := subscriptions.NewHub(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"), o.Hub)
 	r := &DirectusSubscriptionReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Owner: owner,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Hub: hub,
 		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
 	}
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
 	}
-	return owner, nil
+	return hub, nil
 }

@@ -40,6 +40,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 	"github.com/directus-operator/directus-operator/test/testutil"
@@ -74,7 +75,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
-	stop, err := envtestutil.StartOperator(cfg, controllers.Options{StatusInterval: 500 * time.Millisecond})
+	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: 500 * time.Millisecond}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

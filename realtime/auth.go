@@ -154,6 +154,13 @@ func (c *Client) restTokens(ctx context.Context) (string, time.Time, error) {
 
 // dial opens and authenticates one connection.
 func (c *Client) dial(ctx context.Context) (*conn, error) {
+	if c.opts.Gate != nil {
+		release, err := c.opts.Gate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	plan, err := c.plan(ctx)
 	if err != nil {
 		return nil, err

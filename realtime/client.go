@@ -204,10 +204,23 @@ func (c *Client) Connect(ctx context.Context) error {
 	cn, err := c.dial(ctx)
 	if err != nil {
 		c.mu.Lock()
-		if c.state == StateConnecting {
+		retry := c.opts.RetryOnFailedConnect && !c.closing && c.ctx.Err() == nil && !c.opts.Reconnect.Disabled
+		switch {
+		case retry:
+			// Like nats' RetryOnFailedConnect: the first failure is reported and the
+			// reconnect loop takes over, so the caller has one loop to watch, not two.
+			c.state = StateReconnecting
+			c.wg.Add(1)
+		case c.state == StateConnecting:
 			c.state = StateIdle
 		}
 		c.mu.Unlock()
+		if retry {
+			c.log.Info("Could not connect to Directus, retrying", "error", err.Error())
+			c.emit(Event{Kind: EventError, State: StateReconnecting, Err: err})
+			go c.loop(nil, nil, err)
+			return nil
+		}
 		if c.ctx.Err() != nil {
 			return ErrClosed
 		}
@@ -222,7 +235,7 @@ func (c *Client) Connect(ctx context.Context) error {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	subs := c.attach(cn)
-	go c.loop(cn, subs)
+	go c.loop(cn, subs, nil)
 	return nil
 }
 
@@ -268,10 +281,18 @@ func (c *Client) detach(cn *conn) {
 	c.mu.Unlock()
 }
 
-// loop supervises connections until Close or until reconnecting gives up.
-func (c *Client) loop(cn *conn, subs []*Subscription) {
+// loop supervises connections until Close or until reconnecting gives up. It is the
+// client's only reconnect loop; with a nil cn it starts by reconnecting (the first dial
+// failed with last, and RetryOnFailedConnect is set).
+func (c *Client) loop(cn *conn, subs []*Subscription, last error) {
 	defer c.wg.Done()
 	for {
+		if cn == nil {
+			var ok bool
+			if cn, subs, ok = c.reconnect(last); !ok {
+				return
+			}
+		}
 		err := c.serve(cn, subs)
 		c.detach(cn)
 		if c.ctx.Err() != nil {
@@ -284,35 +305,37 @@ func (c *Client) loop(cn *conn, subs []*Subscription) {
 			c.giveUp(cause)
 			return
 		}
-		last := cause
-		for attempt := 1; ; attempt++ {
-			if c.opts.Reconnect.MaxAttempts > 0 && attempt > c.opts.Reconnect.MaxAttempts {
-				c.giveUp(last)
-				return
-			}
-			delay := Backoff(c.opts.Reconnect, attempt, c.rnd)
-			c.emit(Event{Kind: EventReconnecting, State: StateReconnecting, Attempt: attempt, Delay: delay, Err: last})
-			c.log.V(4).Info("Reconnecting", "attempt", attempt, "delay", delay)
-			t := time.NewTimer(delay)
-			select {
-			case <-c.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			next, err := c.dial(c.ctx)
-			if err == nil {
-				cn = next
-				subs = c.attach(cn)
-				break
-			}
-			if c.ctx.Err() != nil {
-				return
-			}
-			last = err
-			c.log.Info("Reconnect attempt failed", "attempt", attempt, "error", err.Error())
-			c.emit(Event{Kind: EventError, State: StateReconnecting, Attempt: attempt, Err: err})
+		cn, last = nil, cause
+	}
+}
+
+// reconnect dials with backoff until it succeeds (ok), the client closes, or it gives up.
+func (c *Client) reconnect(last error) (*conn, []*Subscription, bool) {
+	for attempt := 1; ; attempt++ {
+		if c.opts.Reconnect.MaxAttempts > 0 && attempt > c.opts.Reconnect.MaxAttempts {
+			c.giveUp(last)
+			return nil, nil, false
 		}
+		delay := Backoff(c.opts.Reconnect, attempt, c.rnd)
+		c.emit(Event{Kind: EventReconnecting, State: StateReconnecting, Attempt: attempt, Delay: delay, Err: last})
+		c.log.V(4).Info("Reconnecting", "attempt", attempt, "delay", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return nil, nil, false
+		case <-t.C:
+		}
+		cn, err := c.dial(c.ctx)
+		if err == nil {
+			return cn, c.attach(cn), true
+		}
+		if c.ctx.Err() != nil {
+			return nil, nil, false
+		}
+		last = err
+		c.log.Info("Reconnect attempt failed", "attempt", attempt, "error", err.Error())
+		c.emit(Event{Kind: EventError, State: StateReconnecting, Attempt: attempt, Err: err})
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Error codes Directus puts in the "code" field of a {"status":"error"} frame.
@@ -81,6 +82,22 @@ type ServerError struct {
 	UID string
 	// StatusCode is the HTTP status of a REST error; 0 for WebSocket frames.
 	StatusCode int
+	// RetryAfter is the server's Retry-After of a REST error (429, 503), or 0.
+	RetryAfter time.Duration
+}
+
+// Overloaded reports whether err says the server is overloaded or rate limiting this client
+// (HTTP 429, or 503 "Under pressure"): the caller should back off, not retry at once. It
+// returns the wait the server asked for, or 0 when it named none.
+func Overloaded(err error) (bool, time.Duration) {
+	var se *ServerError
+	if !errors.As(err, &se) {
+		return false, 0
+	}
+	if se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable || se.Code == CodeRequestsExceeded {
+		return true, se.RetryAfter
+	}
+	return false, 0
 }
 
 func (e *ServerError) Error() string {

@@ -17,6 +17,7 @@ limitations under the License.
 package realtime
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -118,6 +119,15 @@ type Options struct {
 	ReadLimit int64
 	// Reconnect configures reconnection.
 	Reconnect ReconnectOptions
+	// RetryOnFailedConnect makes Connect hand a failed first dial to the reconnect loop
+	// instead of returning its error: Connect returns nil, the failure arrives as an
+	// EventError, and the client keeps trying with Reconnect's backoff. Defaults to false.
+	RetryOnFailedConnect bool
+	// Gate, when set, is called before each dial (login, upgrade, auth) and the release it
+	// returns after it. A caller that runs many clients against one server uses it to bound
+	// how many log in at once, so a restart does not become a thundering herd. An error
+	// fails the dial. Optional.
+	Gate func(ctx context.Context) (release func(), err error)
 	// SubscriptionBuffer bounds each subscription's queue of undelivered messages. On
 	// overflow the queue is cleared and a single KindGap message is queued. Defaults to 4096.
 	SubscriptionBuffer int

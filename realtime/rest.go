@@ -209,11 +209,15 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 		return fmt.Errorf("directus: %s %s: read body: %w", method, ref.Path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		if se := parseErrorBody(b, resp.StatusCode); se != nil {
-			return se
+		se := parseErrorBody(b, resp.StatusCode)
+		if se == nil {
+			se = &ServerError{Type: "http", Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
+				Message: method + " " + ref.Path, StatusCode: resp.StatusCode}
 		}
-		return &ServerError{Type: "http", Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
-			Message: method + " " + ref.Path, StatusCode: resp.StatusCode}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			se.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return se
 	}
 	if (out == nil && meta == nil) || len(bytes.TrimSpace(b)) == 0 {
 		return nil

@@ -15,11 +15,20 @@ limitations under the License.
 */
 
 // Package subscriptions owns every live Directus realtime subscription of the
-// operator: one worker per DirectusSubscription, each with its connection,
-// its mirror or event sink, and its writer. The reconciler declares what
-// should run (Ensure, Remove) and reads back how it goes (Status); workers
-// never write the subscription's status, they only ask for a reconcile when
-// something the status shows has changed.
+// operator. The data path is
+//
+//	Connection (one socket, shared) → Runner (one per subscription) → Sink (mirror or Events) → Status
+//
+// A Connection is one realtime client with its only reconnect loop, shared
+// by the subscriptions with the same Directus identity, up to a cap per
+// socket. A Runner subscribes on it and hands each message to its Sink,
+// which alone decides its Synced condition. Runner.Status assembles the
+// connection's state, the subscription's and the sink's. The Hub owns all of
+// them for the operator: the reconciler declares what should run (Ensure,
+// Remove) and reads back how it goes (Status); runners never write the
+// subscription's status, they only ask for a reconcile when something the
+// status shows has changed. The sidecar uses a Connection, a Runner and a
+// MirrorSink directly.
 package subscriptions
 
 import (
@@ -32,7 +41,7 @@ import (
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
-// Config is everything a worker needs; the reconciler builds it from the
+// Config is everything a subscription needs; the reconciler builds it from the
 // spec and the Secrets it names.
 type Config struct {
 	// Name and UID identify the DirectusSubscription.
@@ -40,12 +49,16 @@ type Config struct {
 	UID  types.UID
 	// Generation is the spec generation this config was built from.
 	Generation int64
-	// Hash covers every input below, credentials included: a worker is
+	// Hash covers every input below, credentials included: a runner is
 	// restarted only when it changes.
 	Hash string
+	// ConnectionKey covers the socket's settings (URL, path, auth mode,
+	// credentials, TLS, heartbeat, reconnect): subscriptions with the same
+	// key share connections.
+	ConnectionKey string
 
 	// Realtime carries URL, path, credentials, auth mode, TLS, heartbeat and
-	// reconnect settings. Logger and OnEvent are set by the worker.
+	// reconnect settings. Logger and OnEvent are set by the connection.
 	Realtime realtime.Options
 
 	Collection string
@@ -60,11 +73,6 @@ type Config struct {
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
 	ResyncInterval time.Duration
-
-	// Store, when set, receives the mirror instead of the ConfigMap that
-	// ConfigMap names (the sidecar writes into a directory). ConfigMap still
-	// gives the key field and the layout.
-	Store Store
 }
 
 // ConfigMapTarget configures the mirror.
@@ -85,9 +93,6 @@ type EventsTarget struct {
 
 // TargetName is what status.target shows.
 func (c *Config) TargetName() string {
-	if c.Store != nil {
-		return c.Store.Name()
-	}
 	if c.ConfigMap != nil {
 		return "ConfigMap/" + c.ConfigMap.Name
 	}

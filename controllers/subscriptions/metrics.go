@@ -28,16 +28,16 @@ import (
 var (
 	connectionsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "directus_operator_connections",
-		Help: "Realtime connections by state.",
+		Help: "Realtime sockets by state; subscriptions with the same Directus identity share sockets.",
 	}, []string{"state"})
 	eventsReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_events_received_total",
 		Help: "Subscription messages received from Directus, by collection and event (init, create, update, delete, error, gap).",
 	}, []string{"collection", "event"})
-	reconnectsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	reconnectsTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "directus_operator_reconnects_total",
-		Help: "Realtime connections re-established, by subscription.",
-	}, []string{"namespace", "subscription"})
+		Help: "Realtime sockets re-established.",
+	})
 	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_target_writes_total",
 		Help: "Writes to targets (ConfigMap updates, Events), by target and result (success, error, skipped).",

@@ -21,12 +21,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 
-	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
@@ -96,21 +96,6 @@ func TestKeysOfNamesItemsByTheKeyFieldAndSkipsThoseWithout(t *testing.T) {
 	}
 }
 
-func TestFirstReasonKeepsThePendingSnapshotReason(t *testing.T) {
-	cases := []struct{ pending, reason, want string }{
-		{"", "connect", "connect"},
-		{"", "gap", "gap"},
-		{"connect", "refresh", "connect"},
-		{"gap", "connect", "gap"},
-		{"periodic", "", "periodic"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.pending+"+"+tc.reason, func(t *testing.T) {
-			NewWithT(t).Expect(firstReason(tc.pending, tc.reason)).To(Equal(tc.want))
-		})
-	}
-}
-
 // fieldsServer answers GET /fields/<collection> like Directus: with the
 // collection's fields, or with status when it is not 200.
 func fieldsServer(t *testing.T, status int, primaryKey string) *httptest.Server {
@@ -128,16 +113,18 @@ func fieldsServer(t *testing.T, status int, primaryKey string) *httptest.Server 
 	return srv
 }
 
-func newTestREST(t *testing.T, url string) *realtime.REST {
+// newTestConnection returns an unstarted connection to url with a token.
+func newTestConnection(t *testing.T, url string) *Connection {
 	t.Helper()
-	rest, err := realtime.NewREST(realtime.RESTOptions{URL: url})
+	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: url, Auth: realtime.Auth{AccessToken: "test-static-token"}}, Log: logr.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rest
+	t.Cleanup(c.Close)
+	return c
 }
 
-func TestPlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
+func TestMakePlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
 	cases := []struct {
 		name      string
 		query     string // "" is no query
@@ -160,12 +147,11 @@ func TestPlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			cfg := Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", KeyField: "slug", Layout: mirror.PerItem}}
+			var q json.RawMessage
 			if tc.query != "" {
-				cfg.Query = json.RawMessage(tc.query)
+				q = json.RawMessage(tc.query)
 			}
-			w := &worker{cfg: cfg, log: logr.Discard()}
-			p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusOK, "slug").URL))
+			p, err := makePlan(q, "slug", planInput{keyField: "slug", storesItems: true})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(p.keyField).To(Equal("slug"))
 			g.Expect(p.strip).To(Equal(tc.wantStrip))
@@ -176,74 +162,72 @@ func TestPlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
 				g.Expect(string(p.query)).To(MatchJSON(tc.wantQuery))
 			}
 			if tc.query != "" {
-				g.Expect(string(w.cfg.Query)).To(Equal(tc.query), "the configured query is not modified")
+				g.Expect(string(q)).To(Equal(tc.query), "the configured query is not modified")
 			}
 		})
 	}
 }
 
-func TestPlanWithoutAKeyFieldUsesThePrimaryKey(t *testing.T) {
+func TestMakePlanWithoutAKeyFieldUsesThePrimaryKey(t *testing.T) {
 	g := NewWithT(t)
-	srv := fieldsServer(t, http.StatusOK, "uuid")
-	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`{"fields":["title"]}`),
-		ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
-	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
+	p, err := makePlan(json.RawMessage(`{"fields":["title"]}`), "uuid", planInput{storesItems: true})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(p.keyField).To(Equal("uuid"))
 	g.Expect(string(p.query)).To(MatchJSON(`{"fields":["title","uuid"]}`))
 	g.Expect(p.strip).To(BeTrue())
 }
 
-func TestPlanFallsBackToIDWhenThePrimaryKeyCannotBeRead(t *testing.T) {
+func TestPrimaryKeyIsReadOnceAndFallsBackToIDWhenItCannotBeRead(t *testing.T) {
 	g := NewWithT(t)
+	var calls atomic.Int32
 	srv := fieldsServer(t, http.StatusForbidden, "")
-	w := &worker{cfg: Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
-	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(p.keyField).To(Equal("id"))
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(counting.Close)
+	c := newTestConnection(t, counting.URL)
+	for range 3 {
+		pk, err := c.primaryKey(context.Background(), "messages")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(pk).To(Equal("id"))
+	}
+	g.Expect(calls.Load()).To(Equal(int32(1)), "the connection asks once per collection")
 }
 
-func TestPlanReturnsANetworkErrorSoTheSessionRetries(t *testing.T) {
+func TestPrimaryKeyIsTheFieldDirectusMarks(t *testing.T) {
+	g := NewWithT(t)
+	c := newTestConnection(t, fieldsServer(t, http.StatusOK, "uuid").URL)
+	pk, err := c.primaryKey(context.Background(), "messages")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pk).To(Equal("uuid"))
+}
+
+func TestPrimaryKeyReturnsANetworkErrorSoTheRunnerRetries(t *testing.T) {
 	g := NewWithT(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens there any more
-	w := &worker{cfg: Config{Collection: "messages", ConfigMap: &ConfigMapTarget{Name: "messages", Layout: mirror.PerItem}}, log: logr.Discard()}
-	_, err := w.plan(context.Background(), newTestREST(t, url))
+	_, err := newTestConnection(t, url).primaryKey(context.Background(), "messages")
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(isNetworkError(err)).To(BeTrue())
 }
 
-func TestPlanKeyedByAnotherFieldThanThePrimaryKeyRefreshesFromSnapshots(t *testing.T) {
+func TestMakePlanKeyedByAnotherFieldThanThePrimaryKeyRefreshesFromFullReads(t *testing.T) {
 	g := NewWithT(t)
-	for _, tc := range []struct {
-		name   string
-		status int
-		want   bool
-	}{
-		{"the primary key is id", http.StatusOK, true},
-		{"the primary key cannot be read: id is assumed", http.StatusForbidden, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := &worker{cfg: Config{Collection: "articles", ConfigMap: &ConfigMapTarget{Name: "a", KeyField: "slug", Layout: mirror.PerItem}}, log: logr.Discard()}
-			p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, tc.status, "id").URL))
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(p.keyField).To(Equal("slug"))
-			g.Expect(p.refresh).To(Equal(tc.want), "deletes name primary keys, not slugs")
-		})
-	}
-	w := &worker{cfg: Config{Collection: "articles", ConfigMap: &ConfigMapTarget{Name: "a", KeyField: "id", Layout: mirror.PerItem}}, log: logr.Discard()}
-	p, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusForbidden, "id").URL))
+	p, err := makePlan(nil, "id", planInput{keyField: "slug", storesItems: true})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(p.refresh).To(BeFalse(), "an explicit id is the assumed primary key")
+	g.Expect(p.keyField).To(Equal("slug"))
+	g.Expect(p.refresh).To(BeTrue(), "deletes name primary keys, not slugs")
+
+	p, err = makePlan(nil, "id", planInput{keyField: "id", storesItems: true})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(p.refresh).To(BeFalse(), "an explicit id is the primary key")
 }
 
-func TestPlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
+func TestMakePlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
 	g := NewWithT(t)
-	srv := fieldsServer(t, http.StatusOK, "id")
-	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`{"fields":["title"],"limit":3}`),
-		Events: &EventsTarget{MaxPerMinute: 60}}, log: logr.Discard()}
-	p, err := w.plan(context.Background(), newTestREST(t, srv.URL))
+	p, err := makePlan(json.RawMessage(`{"fields":["title"],"limit":3}`), "id", planInput{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(p.keyField).To(Equal("id"))
 	g.Expect(string(p.query)).To(Equal(`{"fields":["title"],"limit":3}`))
@@ -251,10 +235,8 @@ func TestPlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
 	g.Expect(p.refresh).To(BeTrue())
 }
 
-func TestPlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
+func TestMakePlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
 	g := NewWithT(t)
-	w := &worker{cfg: Config{Collection: "messages", Query: json.RawMessage(`["title"]`),
-		ConfigMap: &ConfigMapTarget{Name: "messages", KeyField: "id", Layout: mirror.PerItem}}, log: logr.Discard()}
-	_, err := w.plan(context.Background(), newTestREST(t, fieldsServer(t, http.StatusOK, "id").URL))
+	_, err := makePlan(json.RawMessage(`["title"]`), "id", planInput{keyField: "id", storesItems: true})
 	g.Expect(err).To(MatchError(ContainSubstring("query is not a JSON object")))
 }

@@ -41,6 +41,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	"github.com/directus-operator/directus-operator/realtime"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -96,7 +97,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
-	stop, err := envtestutil.StartOperator(cfg, controllers.Options{StatusInterval: time.Second})
+	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: time.Second}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -1,0 +1,326 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+// ConnStatus is what a connection reports about its socket; every
+// subscription on it shows the same.
+type ConnStatus struct {
+	State      v1alpha1.ConnectionState
+	Since      time.Time
+	Reason     string
+	Message    string
+	Reconnects int64
+	// LastError is the last failure in words, kept after recovery.
+	LastError string
+	// Epoch numbers the sockets: it grows with each (re)connection.
+	Epoch uint64
+}
+
+// connWatcher is told what happens to a connection's socket: a subscription
+// on it reports the state and resynchronises after a bad frame.
+type connWatcher interface {
+	connectionChanged()
+	badFrame(err error)
+}
+
+// Connection is one Directus realtime socket and the REST client beside it,
+// shared by the subscriptions that use the same Directus identity. It owns
+// the only reconnect loop (the realtime client's, which also retries a
+// failed first connect) and turns its lifecycle events into a ConnStatus.
+type Connection struct {
+	client *realtime.Client
+	rest   *realtime.REST
+	gate   *Gate
+	url    string
+	log    logr.Logger
+
+	mu            sync.Mutex
+	st            ConnStatus
+	everConnected bool
+	watchers      map[connWatcher]struct{}
+	primaryKeys   map[string]string
+	started       bool
+	done          chan struct{}
+}
+
+// ConnectionOptions configure a Connection.
+type ConnectionOptions struct {
+	// Realtime are the socket's settings. Logger, OnEvent, Gate and
+	// RetryOnFailedConnect are set by the connection.
+	Realtime realtime.Options
+	// Gate bounds the logins and full reads that run at once against this
+	// Directus server; nil means no bound.
+	Gate *Gate
+	// Log receives the connection's logs.
+	Log logr.Logger
+}
+
+// NewConnection returns an idle connection; Start dials.
+func NewConnection(o ConnectionOptions) (*Connection, error) {
+	c := &Connection{
+		gate: o.Gate, url: o.Realtime.URL, log: o.Log,
+		watchers:    map[connWatcher]struct{}{},
+		primaryKeys: map[string]string{},
+		done:        make(chan struct{}),
+		st: ConnStatus{
+			State: v1alpha1.ConnectionStateConnecting, Since: time.Now(),
+			Reason: v1alpha1.ReasonConnecting, Message: "connecting to Directus",
+		},
+	}
+	opts := o.Realtime
+	opts.Logger = o.Log.WithName("realtime")
+	opts.OnEvent = c.onEvent
+	opts.RetryOnFailedConnect = true
+	if o.Gate != nil {
+		opts.Gate = o.Gate.Acquire
+	}
+	client, err := realtime.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := realtime.NewREST(realtime.RESTOptions{
+		URL: opts.URL, Auth: opts.Auth, TLSConfig: opts.TLSConfig, HTTPClient: opts.HTTPClient,
+		Logger: o.Log.WithName("rest"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.client, c.rest = client, rest
+	connectionsGauge.WithLabelValues(string(c.st.State)).Inc()
+	return c, nil
+}
+
+// Start dials in the background; failures are retried by the realtime
+// client's loop and show in Status.
+func (c *Connection) Start(ctx context.Context) {
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return
+	}
+	c.started = true
+	c.mu.Unlock()
+	go func() {
+		defer close(c.done)
+		if err := c.client.Connect(ctx); err != nil && !errors.Is(err, realtime.ErrClosed) {
+			// Only a closed client or bad options get here: RetryOnFailedConnect
+			// hands every dial failure to the reconnect loop.
+			c.update(func(st *ConnStatus) {
+				reason, msg := classifyConnError(err)
+				st.State, st.Reason, st.Message, st.LastError = v1alpha1.ConnectionStateDisconnected, reason, msg, msg
+			})
+		}
+	}()
+}
+
+// Close closes the socket and waits for the client's goroutines.
+func (c *Connection) Close() {
+	_ = c.client.Close()
+	c.mu.Lock()
+	started := c.started
+	state := c.st.State
+	c.mu.Unlock()
+	if started {
+		<-c.done
+	}
+	connectionsGauge.WithLabelValues(string(state)).Dec()
+}
+
+// Status returns the socket's state.
+func (c *Connection) Status() ConnStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st
+}
+
+func (c *Connection) watch(w connWatcher) {
+	c.mu.Lock()
+	c.watchers[w] = struct{}{}
+	c.mu.Unlock()
+}
+
+func (c *Connection) unwatch(w connWatcher) {
+	c.mu.Lock()
+	delete(c.watchers, w)
+	c.mu.Unlock()
+}
+
+// subscribe sends a subscription on the socket (now, or when it connects).
+func (c *Connection) subscribe(ctx context.Context, o realtime.SubscribeOptions) (*realtime.Subscription, error) {
+	return c.client.Subscribe(ctx, o)
+}
+
+// primaryKey returns the collection's primary key field, asked once per
+// connection. The user may not read the collection's fields (most API users
+// may not): then Directus's default, id, is the best guess, and an item
+// without it is reported, not dropped silently. Only a network error is
+// returned, for the caller to retry.
+func (c *Connection) primaryKey(ctx context.Context, collection string) (string, error) {
+	c.mu.Lock()
+	pk, ok := c.primaryKeys[collection]
+	c.mu.Unlock()
+	if ok {
+		return pk, nil
+	}
+	pk, err := c.rest.PrimaryKey(ctx, collection)
+	switch {
+	case err == nil:
+	case isNetworkError(err):
+		return "", err
+	default:
+		c.log.V(1).Info("Primary key lookup failed, assuming id", "collection", collection, "error", err.Error())
+		pk = "id"
+	}
+	c.mu.Lock()
+	c.primaryKeys[collection] = pk
+	c.mu.Unlock()
+	return pk, nil
+}
+
+// readAll reads a query's full result over REST, through the server's gate.
+// With a key, it pages by key; without one (a window: sort and limit define
+// it) it pages by offset.
+func (c *Connection) readAll(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
+	if c.gate != nil {
+		release, err := c.gate.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	if key == "" {
+		return c.rest.ReadAll(ctx, collection, query)
+	}
+	return c.rest.ReadAllByKey(ctx, collection, query, key)
+}
+
+// update changes the status and tells every watcher when something a
+// condition shows changed.
+func (c *Connection) update(fn func(st *ConnStatus)) {
+	c.mu.Lock()
+	before := c.st
+	fn(&c.st)
+	if c.st.State != before.State {
+		c.st.Since = time.Now()
+		connectionsGauge.WithLabelValues(string(before.State)).Dec()
+		connectionsGauge.WithLabelValues(string(c.st.State)).Inc()
+	}
+	changed := c.st != before
+	watchers := c.watcherList()
+	c.mu.Unlock()
+	if changed {
+		for _, w := range watchers {
+			w.connectionChanged()
+		}
+	}
+}
+
+func (c *Connection) watcherList() []connWatcher {
+	ws := make([]connWatcher, 0, len(c.watchers))
+	for w := range c.watchers {
+		ws = append(ws, w)
+	}
+	return ws
+}
+
+// onEvent turns the realtime client's lifecycle events into the status. It
+// runs on the client's event goroutine, one event at a time.
+func (c *Connection) onEvent(ev realtime.Event) {
+	switch ev.Kind {
+	case realtime.EventAuthenticated:
+		c.mu.Lock()
+		again := c.everConnected
+		c.everConnected = true
+		c.mu.Unlock()
+		if again {
+			reconnectsTotal.Inc()
+		}
+		c.log.V(1).Info("Authenticated to Directus", "url", c.url, "epoch", ev.Epoch)
+		c.update(func(st *ConnStatus) {
+			if again && ev.Epoch != st.Epoch {
+				st.Reconnects++
+			}
+			st.Epoch = ev.Epoch
+			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateConnected, v1alpha1.ReasonConnected, "connected and authenticated"
+		})
+	case realtime.EventClose:
+		reason, msg := v1alpha1.ReasonReconnecting, fmt.Sprintf("the connection closed (code %d)", ev.CloseCode)
+		if ev.Err != nil {
+			reason, msg = classifyConnError(ev.Err)
+		}
+		c.update(func(st *ConnStatus) {
+			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateReconnecting, reason, msg
+			if ev.Err != nil && !errors.Is(ev.Err, realtime.ErrClosed) {
+				st.LastError = msg
+			}
+		})
+	case realtime.EventReconnecting:
+		c.update(func(st *ConnStatus) {
+			st.State = v1alpha1.ConnectionStateReconnecting
+			if st.Reason == v1alpha1.ReasonConnected || st.Reason == v1alpha1.ReasonConnecting {
+				st.Reason = v1alpha1.ReasonReconnecting
+			}
+			if ev.Attempt > 0 && ev.Err != nil {
+				_, msg := classifyConnError(ev.Err)
+				st.Message = fmt.Sprintf("%s (attempt %d, next in %s)", msg, ev.Attempt, ev.Delay.Round(time.Millisecond))
+			}
+		})
+	case realtime.EventError:
+		if ev.Err == nil {
+			return
+		}
+		if errors.Is(ev.Err, realtime.ErrBadFrame) {
+			// A frame on a shared socket may have belonged to any
+			// subscription on it: each one resynchronises.
+			c.log.Info("Directus sent a frame that could not be read", "error", ev.Err.Error())
+			c.mu.Lock()
+			watchers := c.watcherList()
+			c.mu.Unlock()
+			for _, w := range watchers {
+				w.badFrame(ev.Err)
+			}
+			return
+		}
+		reason, msg := classifyConnError(ev.Err)
+		c.log.V(1).Info("Directus connection error", "reason", reason, "error", ev.Err.Error())
+		c.update(func(st *ConnStatus) {
+			st.LastError = msg
+			if st.State != v1alpha1.ConnectionStateConnected {
+				st.Reason, st.Message = reason, msg
+			}
+		})
+	case realtime.EventGaveUp:
+		reason, msg := classifyConnError(ev.Err)
+		c.update(func(st *ConnStatus) {
+			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateDisconnected, reason, msg
+		})
+	}
+}

@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+)
+
+// hubWorld is a fake Directus with one user, and a Hub writing into a fake
+// Kubernetes client: the Hub's parts without an API server.
+type hubWorld struct {
+	t   *testing.T
+	g   *WithT
+	dx  *fakedirectus.Server
+	k8s client.Client
+	hub *Hub
+}
+
+func newHubWorld(t *testing.T, opts Options) *hubWorld {
+	t.Helper()
+	w := &hubWorld{t: t, g: NewWithT(t)}
+	w.dx = fakedirectus.New(fakedirectus.Options{})
+	t.Cleanup(w.dx.Close)
+	w.dx.AddCollection("messages", "id", "text", "user")
+	for _, tok := range []string{"token-a", "token-b"} {
+		w.dx.AddUser(fakedirectus.User{Email: tok + "@example.com", Password: "pw", StaticToken: tok, Read: []string{"messages"}})
+	}
+	w.k8s = fake.NewClientBuilder().Build()
+	w.hub = NewHub(w.k8s, w.k8s, logr.Discard(), opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.hub.Start(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return w
+}
+
+// config is subscription i of user token, mirroring that user's items.
+func (w *hubWorld) config(i int, token string) Config {
+	return Config{
+		Name: types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("sub-%d", i)}, UID: types.UID(fmt.Sprintf("uid-%d", i)),
+		Generation: 1, Hash: fmt.Sprintf("hash-%d-%s", i, token), ConnectionKey: "key-" + token,
+		Realtime: realtime.Options{URL: w.dx.URL(), Auth: realtime.Auth{AccessToken: token},
+			Reconnect: realtime.ReconnectOptions{InitialDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond}},
+		Collection: "messages", Query: json.RawMessage(fmt.Sprintf(`{"filter":{"user":{"_eq":"u%d"}}}`, i)),
+		ConfigMap: &ConfigMapTarget{Name: fmt.Sprintf("sub-%d", i), Layout: mirror.PerItem},
+	}
+}
+
+// ready waits until every named subscription is connected, subscribed and
+// synced, with the items of its user in its ConfigMap.
+func (w *hubWorld) ready(cfgs ...Config) {
+	w.t.Helper()
+	w.g.Eventually(func(g Gomega) {
+		for _, cfg := range cfgs {
+			st, ok := w.hub.Status(cfg.Name)
+			g.Expect(ok).To(BeTrue())
+			g.Expect(st.ConnState).To(Equal(v1alpha1.ConnectionStateConnected), cfg.Name.Name)
+			g.Expect(st.Subscribed).To(BeTrue(), "%s: %s", cfg.Name.Name, st.SubMessage)
+			g.Expect(st.Synced).To(Equal(metav1.ConditionTrue), "%s: %s", cfg.Name.Name, st.SyncMessage)
+			cm := &corev1.ConfigMap{}
+			g.Expect(w.k8s.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: cfg.ConfigMap.Name}, cm)).To(Succeed())
+			g.Expect(cm.Data).To(HaveLen(1), cfg.Name.Name)
+		}
+	}, 30*time.Second, 20*time.Millisecond).Should(Succeed())
+}
+
+func TestSubscriptionsOfOneIdentityShareSocketsUpToTheCap(t *testing.T) {
+	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
+	var cfgs []Config
+	for i := range 25 {
+		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
+		cfgs = append(cfgs, w.config(i, "token-a"))
+		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
+	}
+	w.ready(cfgs...)
+	w.g.Expect(w.hub.Sockets()).To(Equal(3), "ceil(25 / 10)")
+	w.g.Expect(w.dx.Connections()).To(Equal(3), "Directus sees the same sockets")
+
+	// Another identity gets a socket of its own.
+	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u99"})
+	other := w.config(99, "token-b")
+	w.g.Expect(w.hub.Ensure(other)).To(Succeed())
+	w.ready(other)
+	w.g.Expect(w.dx.Connections()).To(Equal(4))
+}
+
+func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
+	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
+	var cfgs []Config
+	for i := range 5 {
+		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
+		cfgs = append(cfgs, w.config(i, "token-a"))
+		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
+	}
+	w.ready(cfgs...)
+
+	// Remove one, change another's query, add a new one.
+	w.g.Eventually(func() bool { return w.hub.Remove(cfgs[0].Name) }, 10*time.Second).Should(BeTrue())
+	changed := cfgs[1]
+	changed.Hash, changed.Generation = "hash-1-changed", 2
+	changed.Query = json.RawMessage(`{"filter":{"user":{"_eq":"u1"}},"fields":["id","user"]}`)
+	w.g.Expect(w.hub.Ensure(changed)).To(Succeed())
+	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u5"})
+	added := w.config(5, "token-a")
+	w.g.Expect(w.hub.Ensure(added)).To(Succeed())
+	w.ready(append([]Config{changed, added}, cfgs[2:]...)...)
+
+	w.g.Expect(w.dx.Connections()).To(Equal(1))
+	for _, cfg := range append([]Config{changed, added}, cfgs[2:]...) {
+		st, _ := w.hub.Status(cfg.Name)
+		w.g.Expect(st.Reconnects).To(BeZero(), "%s was not reconnected", cfg.Name.Name)
+	}
+	st, _ := w.hub.Status(changed.Name)
+	w.g.Expect(st.Generation).To(Equal(int64(2)))
+}
+
+func TestTheLastSubscriptionToLeaveClosesTheSocket(t *testing.T) {
+	w := newHubWorld(t, Options{})
+	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u0"})
+	cfg := w.config(0, "token-a")
+	w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+	w.ready(cfg)
+	w.g.Eventually(func() bool { return w.hub.Remove(cfg.Name) }, 10*time.Second).Should(BeTrue())
+	w.g.Expect(w.hub.Sockets()).To(BeZero())
+	w.g.Eventually(w.dx.Connections, 10*time.Second).Should(BeZero())
+}
+
+func TestASocketDropIsReportedToEverySubscriptionOnItAndRecovers(t *testing.T) {
+	w := newHubWorld(t, Options{StatusInterval: 50 * time.Millisecond})
+	var cfgs []Config
+	for i := range 3 {
+		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
+		cfgs = append(cfgs, w.config(i, "token-a"))
+		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
+	}
+	w.ready(cfgs...)
+	w.dx.DropConnections()
+	w.g.Eventually(func(g Gomega) {
+		for _, cfg := range cfgs {
+			st, _ := w.hub.Status(cfg.Name)
+			g.Expect(st.Reconnects).To(Equal(int64(1)), cfg.Name.Name)
+		}
+	}, 30*time.Second, 20*time.Millisecond).Should(Succeed())
+	w.ready(cfgs...)
+}

@@ -1,0 +1,409 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+// MirrorOptions configure a MirrorSink.
+type MirrorOptions struct {
+	// Store receives the mirror.
+	Store Store
+	// KeyField names items; empty means the collection's primary key.
+	KeyField string
+	Layout   mirror.Layout
+	ListKey  string
+	// ResyncInterval is the period of full reads; 0 turns them off.
+	ResyncInterval time.Duration
+	// MinWriteInterval, when positive, is the least time between two
+	// writes; changes arriving meanwhile are merged. 0 writes as soon as
+	// the previous write is done.
+	MinWriteInterval time.Duration
+	// MinRefreshInterval is the least time between two full reads that
+	// changes cause (windows, foreign keys, nameless items), so that a busy
+	// collection does not turn into polling. Defaults to 1s.
+	MinRefreshInterval time.Duration
+}
+
+// MirrorSink keeps a live copy of a query's result and writes it into a
+// Store. It is exact while Synced is True: it holds a complete full read
+// plus every change since, and the Store holds all of it.
+type MirrorSink struct {
+	o    MirrorOptions
+	m    *mirror.Mirror
+	plan queryPlan
+	env  sinkEnv
+
+	// Runner goroutine only.
+	seenInit bool
+	// primed: the mirror holds a full read. Writing before would empty a
+	// target that consumers rely on.
+	primed bool
+	// current: a complete read plus every change since.
+	current bool
+	// pending is the reason of a full read to take when idle.
+	pending string
+	// readStarted is when the last full read began: messages received
+	// before it are already in it, and applying them after it would put
+	// back an older state.
+	readStarted time.Time
+	lastRead    time.Time
+	readRetry   time.Duration
+	readAt      time.Time // no full read before
+	resyncAt    time.Time
+	dirty       bool
+	verifyReq   bool
+	lastWrite   time.Time
+	writeRetry  time.Duration
+	writeAt     time.Time // no write before
+	missing     int
+	missingWhy  string
+	changes     []pendingChange
+	alarm       alarm
+
+	mu sync.Mutex
+	st SinkStatus
+}
+
+// pendingChange remembers when the change with mirror sequence seq
+// arrived, for the event-to-write latency histogram.
+type pendingChange struct {
+	seq uint64
+	at  time.Time
+}
+
+// NewMirrorSink returns a sink that mirrors into o.Store.
+func NewMirrorSink(o MirrorOptions) *MirrorSink {
+	if o.MinRefreshInterval <= 0 {
+		o.MinRefreshInterval = time.Second
+	}
+	return &MirrorSink{
+		o: o, m: mirror.New(o.Layout, o.ListKey),
+		st: SinkStatus{Target: o.Store.Name(), Synced: metav1.ConditionUnknown, Reason: v1alpha1.ReasonSyncing, Message: "waiting for the first full read"},
+	}
+}
+
+func (s *MirrorSink) planInput() planInput { return planInput{keyField: s.o.KeyField, storesItems: true} }
+
+func (s *MirrorSink) start(plan queryPlan, env sinkEnv) { s.plan, s.env = plan, env }
+
+func (s *MirrorSink) status() SinkStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *MirrorSink) setStatus(fn func(st *SinkStatus)) {
+	s.mu.Lock()
+	fn(&s.st)
+	s.mu.Unlock()
+	s.env.changed()
+}
+
+func (s *MirrorSink) init(_ context.Context, _ realtime.Message) {
+	// Nothing is replayed: changes made while not subscribed are only in
+	// a full read. A realtime init cannot stand in for one: it is capped
+	// at 100 items and empty when an event is set.
+	s.seenInit = true
+	s.stale(v1alpha1.ReasonSyncing, "reading the collection after subscribing", "connect", false)
+}
+
+func (s *MirrorSink) lost(_ context.Context, reason, why string) {
+	s.stale(reason, why+"; reading the collection again", "gap", true)
+}
+
+// stale records that the mirror may miss changes until the next full read:
+// Synced turns False, and writes until then do not turn it True. Before the
+// first read it stays Unknown, unless changes were lost (loss).
+func (s *MirrorSink) stale(reason, why, readReason string, loss bool) {
+	s.current = false
+	if s.pending == "" {
+		s.pending = readReason
+	}
+	s.setStatus(func(st *SinkStatus) {
+		if loss || st.Synced != metav1.ConditionUnknown {
+			st.Synced, st.Reason, st.Message = metav1.ConditionFalse, reason, why
+		}
+		if loss {
+			st.LastError = timedText{why, time.Now()}
+		}
+	})
+}
+
+func (s *MirrorSink) change(_ context.Context, m realtime.Message) {
+	if m.Received.Before(s.readStarted) {
+		return // already in the last full read
+	}
+	changed := false
+	switch m.Kind {
+	case realtime.KindDelete:
+		for _, k := range m.Keys {
+			changed = s.m.Delete(k) || changed
+		}
+	default:
+		for _, item := range m.Items {
+			key, stored, err := s.itemEntry(item)
+			if err != nil {
+				s.env.log.Info("Item left out of the mirror", "error", err.Error())
+				s.missing++
+				s.missingWhy = err.Error()
+				continue
+			}
+			changed = s.m.Upsert(key, stored) || changed
+		}
+	}
+	switch {
+	case s.plan.refresh:
+		s.requestRead("refresh")
+	case s.missing > 0:
+		// Only a full read can tell whether a nameless item got a key or
+		// went away.
+		s.requestRead("missing")
+	}
+	if changed {
+		s.markDirty(m.Received)
+	}
+}
+
+// requestRead asks for a full read without marking the mirror stale: the
+// change itself is applied, the read makes the rest exact.
+func (s *MirrorSink) requestRead(reason string) {
+	if s.pending == "" {
+		s.pending = reason
+	}
+}
+
+func (s *MirrorSink) markDirty(at time.Time) {
+	s.dirty = true
+	if len(s.changes) < 100000 {
+		s.changes = append(s.changes, pendingChange{seq: s.m.Seq(), at: at})
+	}
+}
+
+func (s *MirrorSink) verify() { s.verifyReq = true }
+
+func (s *MirrorSink) timer() <-chan time.Time {
+	var read, write time.Time
+	if s.pending != "" {
+		read = s.readAt
+	}
+	if (s.dirty || s.verifyReq) && s.primed {
+		write = s.writeAt
+	}
+	return s.alarm.C(read, write, s.resyncAt)
+}
+
+func (s *MirrorSink) tick(_ context.Context) {
+	s.alarm.fired()
+	if !s.resyncAt.IsZero() && !time.Now().Before(s.resyncAt) {
+		s.resyncAt = time.Time{}
+		s.requestRead("periodic")
+	}
+}
+
+// idle takes a pending full read, then writes what changed.
+func (s *MirrorSink) idle(ctx context.Context) {
+	now := time.Now()
+	if s.pending != "" && !now.Before(s.readAt) {
+		s.read(ctx)
+	}
+	if (s.dirty || s.verifyReq) && s.primed && !time.Now().Before(s.writeAt) {
+		s.write(ctx)
+	}
+}
+
+// read replaces the mirror with a full read over REST.
+func (s *MirrorSink) read(ctx context.Context) {
+	reason := s.pending
+	resyncsTotal.WithLabelValues(reason).Inc()
+	start := time.Now()
+	losses := s.env.losses()
+	var rows []json.RawMessage
+	var err error
+	if s.plan.limited {
+		rows, err = s.env.readAll(ctx, s.plan.snapshotQuery(), "")
+	} else {
+		// Paging by key: a write during the read cannot shift an item out
+		// of the pages, as it could with limit/offset.
+		rows, err = s.env.readAll(ctx, s.plan.query, s.plan.keyField)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r, msg := classifySnapshotError(err)
+		s.env.log.Info("Full read failed", "reason", r, "error", err.Error())
+		s.current = false
+		s.readRetry = backoff(s.readRetry, time.Second, 30*time.Second)
+		delay := s.readRetry
+		if over, after := realtime.Overloaded(err); over {
+			delay = max(delay, after)
+		}
+		s.readAt = time.Now().Add(delay)
+		s.setStatus(func(st *SinkStatus) {
+			st.Synced, st.Reason, st.Message, st.LastError = metav1.ConditionFalse, r, msg, timedText{msg, time.Now()}
+		})
+		return
+	}
+	items := make(map[string]json.RawMessage, len(rows))
+	s.missing, s.missingWhy = 0, ""
+	for _, row := range rows {
+		key, stored, err := s.itemEntry(row)
+		if err != nil {
+			s.missing++
+			s.missingWhy = err.Error()
+			continue
+		}
+		items[key] = stored
+	}
+	s.m.Replace(items)
+	s.env.log.V(1).Info("Full read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
+	s.pending, s.readRetry = "", 0
+	s.readStarted, s.lastRead = start, time.Now()
+	s.readAt = s.lastRead.Add(s.o.MinRefreshInterval)
+	s.primed = true
+	// A frame that could not be read during the read may have been a
+	// change the read did not see yet.
+	s.current = s.seenInit && s.env.losses() == losses
+	s.markDirty(start)
+	s.verifyReq = true
+	if s.o.ResyncInterval > 0 {
+		jitter := time.Duration(rand.Float64() * 0.1 * float64(s.o.ResyncInterval))
+		s.resyncAt = time.Now().Add(s.o.ResyncInterval + jitter)
+	}
+}
+
+// itemEntry names an item and shapes what the mirror stores for it.
+func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, error) {
+	key, err := mirror.ItemKey(item, s.plan.keyField)
+	if err != nil {
+		return "", nil, err
+	}
+	if s.o.Layout != mirror.List {
+		if _, err := mirror.KeyToDataKey(key); err != nil {
+			return "", nil, err
+		}
+	}
+	if s.plan.strip {
+		if item, err = mirror.WithoutField(item, s.plan.keyField); err != nil {
+			return "", nil, err
+		}
+	}
+	return key, item, nil
+}
+
+// write persists the mirror. On a refusal it keeps the target's last
+// content and reports why; on a transient failure it retries with backoff.
+func (s *MirrorSink) write(ctx context.Context) {
+	r, err := s.m.Render()
+	if err != nil {
+		s.fail(v1alpha1.ReasonMissingKey, err.Error(), false)
+		return
+	}
+	store := s.o.Store
+	if limited, ok := store.(sizeLimited); ok && r.Size > limited.MaxSize() {
+		s.fail(v1alpha1.ReasonTooLarge, fmt.Sprintf(
+			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. Narrow the query (fields, filter, limit) to resume",
+			r.Items, r.Size, limited.MaxSize(), store.Name()), false)
+		return
+	}
+	var result string
+	for attempt := 0; ; attempt++ {
+		result, err = store.Apply(ctx, r)
+		if err == nil || !apierrors.IsConflict(err) || attempt >= 5 {
+			break
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		var te *TargetError
+		if errors.As(err, &te) {
+			s.fail(te.Reason, te.Message, te.Backoff)
+			return
+		}
+		s.fail(v1alpha1.ReasonWriteFailed, fmt.Sprintf("writing %s failed: %v", store.Name(), err), true)
+		return
+	}
+	targetWrites.WithLabelValues(targetConfigMap, result).Inc()
+	now := time.Now()
+	s.lastWrite, s.writeRetry = now, 0
+	s.writeAt = time.Time{}
+	if s.o.MinWriteInterval > 0 {
+		s.writeAt = now.Add(s.o.MinWriteInterval)
+	}
+	if r.Seq == s.m.Seq() {
+		s.dirty = false
+	}
+	s.verifyReq = false
+	keep := s.changes[:0]
+	for _, p := range s.changes {
+		if p.seq <= r.Seq {
+			eventToWrite.WithLabelValues(targetConfigMap).Observe(now.Sub(p.at).Seconds())
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	s.changes = keep
+	s.setStatus(func(st *SinkStatus) {
+		st.Items = int64(r.Items)
+		switch {
+		case !s.current:
+			// Written, but known to miss changes until the next full read
+			// (one failed or is pending): say so, not Synced.
+		case s.missing > 0:
+			st.Synced, st.Reason = metav1.ConditionFalse, v1alpha1.ReasonMissingKey
+			st.Message = fmt.Sprintf("%d item(s) could not be named and are not in %s: %s", s.missing, store.Name(), s.missingWhy)
+		default:
+			st.Synced, st.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
+			st.Message = fmt.Sprintf("%s holds the %d items received", store.Name(), r.Items)
+			st.LastSync = now
+		}
+	})
+}
+
+// fail reports a write that did not happen. A retry waits with backoff;
+// without one, the next change tries again.
+func (s *MirrorSink) fail(reason, msg string, retry bool) {
+	targetWrites.WithLabelValues(targetConfigMap, "error").Inc()
+	writeErrors.WithLabelValues(targetConfigMap, reason).Inc()
+	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
+	if retry {
+		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond, 30*time.Second)
+		s.writeAt = time.Now().Add(s.writeRetry)
+	} else {
+		s.dirty, s.verifyReq = false, false
+	}
+	s.setStatus(func(st *SinkStatus) {
+		st.Synced, st.Reason, st.Message, st.LastError = metav1.ConditionFalse, reason, msg, timedText{msg, time.Now()}
+	})
+}

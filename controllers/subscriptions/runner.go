@@ -1,0 +1,423 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/realtime"
+)
+
+// RunnerOptions describe one subscription.
+type RunnerOptions struct {
+	Collection string
+	// Event is "", create, update or delete.
+	Event string
+	// Query is the user's query object, or nil.
+	Query json.RawMessage
+	// UID names the subscription on the socket, which it may share with
+	// others: it must be unique per connection.
+	UID string
+	// Hash and Generation are reported back in Status, so the caller can
+	// tell which configuration the status is about.
+	Hash       string
+	Generation int64
+	// Notify is called, outside any lock, when the status has something
+	// new that a condition shows. Counters wait for Tick.
+	Notify func()
+	Log    logr.Logger
+}
+
+// Runner runs one subscription on a Connection and hands what arrives to
+// its Sink. It runs in one goroutine (Run); the realtime subscription
+// queues messages in a second, so a slow sink never blocks the socket.
+type Runner struct {
+	o    RunnerOptions
+	conn *Connection
+	sink Sink
+	log  logr.Logger
+
+	// wake tells Run that a bad frame arrived or that a verify was asked.
+	wake       chan struct{}
+	losses     atomic.Uint64
+	lossesSeen uint64 // Run's goroutine only
+	verifyReq  atomic.Bool
+
+	mu          sync.Mutex
+	generation  int64
+	subscribed  bool
+	subEpoch    uint64
+	subReason   string
+	subMessage  string
+	lastError   timedText
+	received    int64
+	lastMessage time.Time
+	notifiedKey transitionKey
+	notifiedCnt counters
+}
+
+// timedText is a message and when it was set, so that the newest of
+// several can be shown.
+type timedText struct {
+	text string
+	at   time.Time
+}
+
+func newer(a, b timedText) timedText {
+	if b.at.After(a.at) {
+		return b
+	}
+	return a
+}
+
+// NewRunner returns a runner for o on conn, feeding sink.
+func NewRunner(o RunnerOptions, conn *Connection, sink Sink) *Runner {
+	if o.Notify == nil {
+		o.Notify = func() {}
+	}
+	return &Runner{
+		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation,
+		subReason: v1alpha1.ReasonSubscribing, subMessage: "waiting for the connection",
+	}
+}
+
+// SetGeneration records that the subscription's spec moved to a new
+// generation without a change the runner must act on.
+func (r *Runner) SetGeneration(g int64) {
+	r.mu.Lock()
+	r.generation = g
+	r.mu.Unlock()
+	r.changed()
+}
+
+// Verify asks the sink to compare its target with what it holds and
+// correct it, as after someone edited or deleted the target.
+func (r *Runner) Verify() {
+	r.verifyReq.Store(true)
+	r.poke()
+}
+
+func (r *Runner) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// connectionChanged implements connWatcher.
+func (r *Runner) connectionChanged() { r.changed() }
+
+// badFrame implements connWatcher: the frame may have been one of this
+// subscription's changes.
+func (r *Runner) badFrame(err error) {
+	r.mu.Lock()
+	r.lastError = timedText{fmt.Sprintf("Directus sent a frame that could not be read (%v); a change may be lost", err), time.Now()}
+	r.mu.Unlock()
+	r.losses.Add(1)
+	r.poke()
+}
+
+// Run subscribes and feeds the sink until ctx ends, then unsubscribes.
+func (r *Runner) Run(ctx context.Context) {
+	r.conn.watch(r)
+	defer r.conn.unwatch(r)
+	r.changed()
+	plan, ok := r.plan(ctx)
+	if !ok {
+		return
+	}
+	sub, err := r.conn.subscribe(ctx, realtime.SubscribeOptions{
+		Collection: r.o.Collection, Event: r.o.Event, Query: plan.query, UID: r.o.UID,
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			r.setSub(false, ReasonSubscribeFailed, fmt.Sprintf("subscribing failed: %v", err))
+		}
+		return
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = sub.Unsubscribe(uctx)
+	}()
+	r.sink.start(plan, sinkEnv{
+		collection: r.o.Collection, log: r.log, changed: r.changed,
+		readAll: func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error) {
+			return r.conn.readAll(ctx, r.o.Collection, query, key)
+		},
+		losses: r.losses.Load,
+	})
+	for {
+		// Apply what is already queued before anything slow (a full read, a
+		// write): changes that arrive meanwhile are merged into one write.
+		select {
+		case m, ok := <-sub.C():
+			if !ok {
+				return
+			}
+			r.handle(ctx, m)
+			continue
+		default:
+		}
+		r.checkLosses(ctx)
+		r.sink.idle(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-sub.C():
+			if !ok {
+				return
+			}
+			r.handle(ctx, m)
+		case <-r.sink.timer():
+			r.sink.tick(ctx)
+		case <-r.wake:
+			r.checkLosses(ctx)
+			if r.verifyReq.Swap(false) {
+				r.sink.verify()
+			}
+		}
+	}
+}
+
+// plan waits for the collection's primary key (the connection asks once
+// per collection) and shapes the query; it retries while Directus cannot
+// be reached.
+func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
+	delay := 500 * time.Millisecond
+	for {
+		pk, err := r.conn.primaryKey(ctx, r.o.Collection)
+		if err == nil {
+			p, err := makePlan(r.o.Query, pk, r.sink.planInput())
+			if err != nil {
+				r.setSub(false, v1alpha1.ReasonInvalidQuery, err.Error())
+				return p, false
+			}
+			return p, true
+		}
+		if ctx.Err() != nil {
+			return queryPlan{}, false
+		}
+		r.log.V(1).Info("Waiting for Directus to read the collection's primary key", "error", err.Error())
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return queryPlan{}, false
+		case <-t.C:
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// checkLosses tells the sink about bad frames seen since the last check.
+func (r *Runner) checkLosses(ctx context.Context) {
+	if n := r.losses.Load(); n != r.lossesSeen {
+		r.lossesSeen = n
+		r.sink.lost(ctx, v1alpha1.ReasonBadFrame, "Directus sent a frame that could not be read; a change may be lost")
+	}
+}
+
+// handle passes one message to the sink and keeps the Subscribed state.
+func (r *Runner) handle(ctx context.Context, m realtime.Message) {
+	eventsReceived.WithLabelValues(r.o.Collection, string(m.Kind)).Inc()
+	r.mu.Lock()
+	r.received++
+	r.lastMessage = m.Received
+	r.mu.Unlock()
+	switch m.Kind {
+	case realtime.KindInit:
+		r.log.Info("Subscribed to collection", "collection", r.o.Collection, "event", r.o.Event, "epoch", m.Epoch)
+		r.setSubscribed(m.Epoch)
+		r.sink.init(ctx, m)
+	case realtime.KindCreate, realtime.KindUpdate, realtime.KindDelete:
+		r.setSubscribed(m.Epoch)
+		r.sink.change(ctx, m)
+	case realtime.KindError:
+		if m.Err == nil {
+			return
+		}
+		reason, text := classifySubError(m.Err)
+		r.log.Info("Directus refused the subscription", "reason", reason, "code", m.Err.Code)
+		r.mu.Lock()
+		wasActive := r.subscribed
+		r.mu.Unlock()
+		r.setSub(false, reason, text)
+		if wasActive {
+			// Directus sent this instead of a change (e.g. FORBIDDEN while a
+			// policy was briefly withdrawn): that change is lost.
+			r.sink.lost(ctx, v1alpha1.ReasonSyncing, "a change may have been lost: "+text)
+		}
+	case realtime.KindGap:
+		r.log.Info("Messages may have been lost, resynchronising", "collection", r.o.Collection)
+		r.sink.lost(ctx, v1alpha1.ReasonSyncing, "messages may have been lost (the subscription fell behind)")
+	}
+}
+
+func (r *Runner) setSubscribed(epoch uint64) {
+	r.mu.Lock()
+	changed := !r.subscribed || r.subEpoch != epoch
+	r.subscribed, r.subEpoch = true, epoch
+	r.subReason, r.subMessage = v1alpha1.ReasonSubscribed, "subscribed to "+r.o.Collection
+	r.mu.Unlock()
+	if changed {
+		r.changed()
+	}
+}
+
+func (r *Runner) setSub(ok bool, reason, msg string) {
+	r.mu.Lock()
+	r.subscribed, r.subReason, r.subMessage = ok, reason, msg
+	if !ok {
+		r.lastError = timedText{msg, time.Now()}
+	}
+	r.mu.Unlock()
+	r.changed()
+}
+
+// Status assembles what the subscription shows: the connection's state,
+// the subscription's own, and the sink's Synced. It is the one place
+// where the three meet.
+func (r *Runner) Status() Status {
+	cs := r.conn.Status()
+	ss := r.sink.status()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := Status{
+		Hash: r.o.Hash, Generation: r.generation, Target: ss.Target,
+		ConnState: cs.State, ConnSince: cs.Since, ConnReason: cs.Reason, ConnMessage: cs.Message,
+		Reconnects: cs.Reconnects, LastMessage: r.lastMessage,
+		Synced: ss.Synced, SyncReason: ss.Reason, SyncMessage: ss.Message, LastSync: ss.LastSync,
+		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items,
+		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text,
+	}
+	switch {
+	case cs.State != v1alpha1.ConnectionStateConnected:
+		st.SubReason, st.SubMessage = v1alpha1.ReasonReconnecting, "waiting for the connection"
+		if r.subReason != v1alpha1.ReasonSubscribed && r.subReason != v1alpha1.ReasonSubscribing {
+			// Keep a refusal visible while reconnecting.
+			st.SubReason, st.SubMessage = r.subReason, r.subMessage
+		}
+	case !r.subscribed:
+		st.SubReason, st.SubMessage = r.subReason, r.subMessage
+		if st.SubReason == v1alpha1.ReasonSubscribing {
+			st.SubMessage = "waiting for Directus to confirm the subscription"
+		}
+	case r.subEpoch != cs.Epoch:
+		st.SubReason, st.SubMessage = v1alpha1.ReasonSubscribing, "waiting for Directus to confirm the subscription on the new connection"
+	default:
+		st.Subscribed, st.SubReason, st.SubMessage = true, r.subReason, r.subMessage
+	}
+	return st
+}
+
+// changed asks for a status update when something a condition shows has
+// changed since the last one.
+func (r *Runner) changed() {
+	st := r.Status()
+	key := st.transition()
+	r.mu.Lock()
+	notify := key != r.notifiedKey
+	if notify {
+		r.notifiedKey, r.notifiedCnt = key, st.counters()
+	}
+	r.mu.Unlock()
+	if notify {
+		r.o.Notify()
+	}
+}
+
+// Tick asks for a status update when counters moved since the last one.
+func (r *Runner) Tick() {
+	st := r.Status()
+	cnt := st.counters()
+	r.mu.Lock()
+	notify := cnt != r.notifiedCnt || st.transition() != r.notifiedKey
+	r.notifiedCnt, r.notifiedKey = cnt, st.transition()
+	r.mu.Unlock()
+	if notify {
+		r.o.Notify()
+	}
+}
+
+// SinkStatus is what a sink reports: its Synced condition and counters.
+type SinkStatus struct {
+	Target  string
+	Synced  metav1.ConditionStatus
+	Reason  string
+	Message string
+	// LastSync is when the target last became current.
+	LastSync  time.Time
+	Items     int64
+	Folded    int64
+	LastError timedText
+}
+
+// sinkEnv is what a sink may use of its runner and connection.
+type sinkEnv struct {
+	collection string
+	log        logr.Logger
+	// changed reports that the sink's status changed.
+	changed func()
+	// readAll reads the query's full result over REST, through the gate.
+	readAll func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error)
+	// losses counts the bad frames seen so far: a full read that overlaps
+	// one is not current.
+	losses func() uint64
+}
+
+// Sink is where a subscription's messages go: a mirror written into a
+// Store, or Kubernetes Events. Its methods run on the runner's goroutine,
+// except status, which must be safe to call from any. A sink is the only
+// place that decides its Synced condition.
+type Sink interface {
+	planInput() planInput
+	// start is called once, with the plan, before any message.
+	start(plan queryPlan, env sinkEnv)
+	// init is a (re)subscription's first message on a socket: nothing
+	// that happened while it was not subscribed is replayed.
+	init(ctx context.Context, m realtime.Message)
+	// change is a create, update or delete.
+	change(ctx context.Context, m realtime.Message)
+	// lost says changes may have been lost, with a Synced reason.
+	lost(ctx context.Context, reason, why string)
+	// idle is called when no message waits: the time for pending work.
+	idle(ctx context.Context)
+	// timer fires when the sink wants tick; nil when it does not.
+	timer() <-chan time.Time
+	tick(ctx context.Context)
+	// verify makes the next idle compare the target with what the sink
+	// holds.
+	verify()
+	status() SinkStatus
+}
+
+func (cs ConnStatus) lastError() timedText {
+	if cs.LastError == "" {
+		return timedText{}
+	}
+	return timedText{cs.LastError, cs.Since}
+}
