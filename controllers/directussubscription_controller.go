@@ -181,6 +181,27 @@ func (r *DirectusSubscriptionReconciler) removeStaleConfigMaps(ctx context.Conte
 	return nil
 }
 
+// needsReconcile passes spec changes, deletion, and status updates that
+// leave the status behind what the Hub reports. The last matters because a
+// reconcile compares the desired status with the cache, which can lag
+// behind the last patch (right after a restart it may still hold the
+// previous process's status): a reconcile that found nothing to change must
+// run again once the cache catches up, or the status would stay frozen on
+// what the cache showed. Our own patches, which wrote what the Hub
+// reported, bring no reconcile: counters that move with every message would
+// otherwise turn each patch into the next.
+func (r *DirectusSubscriptionReconciler) needsReconcile(e event.UpdateEvent) bool {
+	if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() {
+		return true
+	}
+	obj, ok := e.ObjectNew.(*v1alpha1.DirectusSubscription)
+	if !ok {
+		return true
+	}
+	st, running := r.Hub.Status(client.ObjectKeyFromObject(obj))
+	return running && statusBehind(obj, st)
+}
+
 // recordReadyTransition tells people, as an Event on the object, when the
 // subscription becomes ready or stops being ready, and why.
 func (r *DirectusSubscriptionReconciler) recordReadyTransition(base, obj *v1alpha1.DirectusSubscription) {
@@ -271,14 +292,7 @@ func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, m
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		// Every update, our own status patches included, brings a
-		// reconcile. The status is compared with the cache, which can lag
-		// behind the last patch (right after a restart it may still hold the
-		// previous process's status): a reconcile that found nothing to
-		// change must run again once the cache catches up, or a status
-		// could stay frozen on what the cache showed. Such reconciles read
-		// only caches and write nothing when the status is already true.
-		For(&v1alpha1.DirectusSubscription{}).
+		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: r.needsReconcile})).
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).

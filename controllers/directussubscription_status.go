@@ -125,3 +125,22 @@ func timeOrNil(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t.Truncate(time.Second))
 	return &mt
 }
+
+// statusBehind tells whether obj's status shows other conditions (type,
+// status, reason), another generation or another connection state than a
+// status built from st would.
+func statusBehind(obj *v1alpha1.DirectusSubscription, st subscriptions.Status) bool {
+	want := obj.DeepCopy()
+	applyWorkerStatus(want, st, "")
+	if want.Status.ObservedGeneration != obj.Status.ObservedGeneration || want.Status.Connection.State != obj.Status.Connection.State ||
+		len(want.Status.Conditions) != len(obj.Status.Conditions) {
+		return true
+	}
+	for _, c := range want.Status.Conditions {
+		have := meta.FindStatusCondition(obj.Status.Conditions, c.Type)
+		if have == nil || have.Status != c.Status || have.Reason != c.Reason || have.ObservedGeneration != c.ObservedGeneration {
+			return true
+		}
+	}
+	return false
+}

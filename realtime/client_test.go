@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -675,4 +676,53 @@ func TestBackoff(t *testing.T) {
 	if got := Backoff(ReconnectOptions{}, 1, nil); got != 500*time.Millisecond {
 		t.Errorf("default first delay = %s, want 500ms", got)
 	}
+}
+
+func TestDrainTakesEveryQueuedMessageInOrderWithoutAGoroutine(t *testing.T) {
+	g := NewWithT(t)
+	s := fake(t, fakedirectus.Options{})
+	c, _ := client(t, s, nil)
+	connect(t, c)
+	sub := subscribe(t, c, SubscribeOptions{Collection: "messages", Event: "create"})
+	var got []Message
+	wantCreates := 50
+	created := false
+	g.Eventually(func() int {
+		select {
+		case <-sub.Ready():
+		case <-time.After(20 * time.Millisecond):
+		}
+		got = append(got, sub.Drain()...)
+		if !created && len(got) > 0 && got[0].Kind == KindInit {
+			items := make([]map[string]any, wantCreates)
+			for i := range items {
+				items[i] = map[string]any{"text": strconv.Itoa(i)}
+			}
+			for _, it := range items {
+				s.Create("messages", it)
+			}
+			created = true
+		}
+		return len(got)
+	}, wait).Should(Equal(1 + wantCreates))
+	for i, m := range got[1:] {
+		g.Expect(m.Kind).To(Equal(KindCreate))
+		g.Expect(field(t, m.Items[0], "text")).To(Equal(strconv.Itoa(i)), "in order")
+	}
+	g.Expect(sub.Unsubscribe(context.Background())).To(Succeed())
+	g.Expect(sub.Done()).To(BeClosed())
+	g.Expect(sub.C()).To(BeClosed(), "C is closed even though it was never read")
+}
+
+func TestRetryOnFailedConnectHandsTheFirstFailureToTheReconnectLoop(t *testing.T) {
+	g := NewWithT(t)
+	s := fake(t, fakedirectus.Options{})
+	s.RefuseUpgrades(503)
+	c, ev := client(t, s, func(o *Options) { o.RetryOnFailedConnect = true })
+	sub := subscribe(t, c, SubscribeOptions{Collection: "messages"})
+	g.Expect(c.Connect(context.Background())).To(Succeed(), "the failure is reported as an event, not returned")
+	ev.waitFor(t, "the first failure", func(e Event) bool { return e.Kind == EventError && e.Err != nil })
+	g.Expect(c.State()).To(Equal(StateReconnecting))
+	s.RefuseUpgrades(0)
+	g.Expect(nextOf(t, sub, KindInit).Epoch).To(Equal(uint64(1)), "the loop connects once the server takes upgrades")
 }

@@ -67,10 +67,14 @@ func validQuery(q json.RawMessage) error {
 	return nil
 }
 
-// Subscription is a live subscription. Its messages arrive on C, in order, through a bounded
-// queue and a goroutine of its own: a slow reader of C never blocks the connection or other
-// subscriptions; if the queue overflows, it is cleared and a KindGap message takes its place.
-// Across reconnects the subscription is re-sent and delivers a fresh KindInit (new Epoch).
+// Subscription is a live subscription. Its messages wait, in order, in a bounded queue: a slow
+// reader never blocks the connection or other subscriptions; if the queue overflows, it is
+// cleared and a KindGap message takes its place. Across reconnects the subscription is re-sent
+// and delivers a fresh KindInit (new Epoch).
+//
+// Read the messages one at a time from C (a goroutine of the subscription's own feeds it), or
+// in batches with Ready and Drain (no goroutine): a consumer that writes somewhere slow takes
+// everything queued at once and merges it into one write. Use one way or the other, not both.
 type Subscription struct {
 	c    *Client
 	uid  string
@@ -87,6 +91,7 @@ type Subscription struct {
 	notify    chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
+	delivery  sync.Once // starts the goroutine behind C
 }
 
 func newSubscription(c *Client, o SubscribeOptions, limit int) *Subscription {
@@ -97,7 +102,6 @@ func newSubscription(c *Client, o SubscribeOptions, limit int) *Subscription {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	go s.deliver()
 	return s
 }
 
@@ -109,7 +113,26 @@ func (s *Subscription) Options() SubscribeOptions { return s.opts }
 
 // C delivers the subscription's messages. It is closed after Unsubscribe or when the client
 // stops; queued messages are then discarded.
-func (s *Subscription) C() <-chan Message { return s.out }
+func (s *Subscription) C() <-chan Message {
+	s.delivery.Do(func() { go s.deliver() })
+	return s.out
+}
+
+// Ready is signalled when messages are queued for Drain. It holds at most one signal, so a
+// consumer drains until Drain returns nothing before it waits on Ready again.
+func (s *Subscription) Ready() <-chan struct{} { return s.notify }
+
+// Drain returns every queued message, in order, and empties the queue.
+func (s *Subscription) Drain() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q
+}
+
+// Done is closed after Unsubscribe or when the client stops.
+func (s *Subscription) Done() <-chan struct{} { return s.stop }
 
 // Unsubscribe stops the subscription: C is closed at once, and if connected the server is
 // told with {"type":"unsubscribe"} and its acknowledgement awaited (bounded by ctx).
@@ -200,6 +223,11 @@ func (s *Subscription) shutdown() {
 	s.queue = nil
 	s.mu.Unlock()
 	close(s.stop)
+	s.delivery.Do(func() {
+		// C was never used: there is no goroutine to close it.
+		close(s.out)
+		close(s.done)
+	})
 	<-s.done
 }
 

@@ -216,10 +216,19 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 		}
 		defer release()
 	}
+	var rows []json.RawMessage
+	var err error
 	if key == "" {
-		return c.rest.ReadAll(ctx, collection, query)
+		rows, err = c.rest.ReadAll(ctx, collection, query)
+	} else {
+		rows, err = c.rest.ReadAllByKey(ctx, collection, query, key)
 	}
-	return c.rest.ReadAllByKey(ctx, collection, query, key)
+	if over, after := realtime.Overloaded(err); over && c.gate != nil {
+		// Directus is under pressure (429, 503): hold every read of this
+		// server back, not only this one.
+		c.gate.Pause(max(after, time.Second))
+	}
+	return rows, err
 }
 
 // update changes the status and tells every watcher when something a
@@ -260,9 +269,6 @@ func (c *Connection) onEvent(ev realtime.Event) {
 		again := c.everConnected
 		c.everConnected = true
 		c.mu.Unlock()
-		if again {
-			reconnectsTotal.Inc()
-		}
 		c.log.V(1).Info("Authenticated to Directus", "url", c.url, "epoch", ev.Epoch)
 		c.update(func(st *ConnStatus) {
 			if again && ev.Epoch != st.Epoch {

@@ -246,8 +246,9 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		// runner's unsubscribe cannot cancel its successor.
 		UID:  fmt.Sprintf("%s/%s#%s", name.Namespace, name.Name, cfg.Hash[:min(8, len(cfg.Hash))]),
 		Hash: cfg.Hash, Generation: cfg.Generation,
-		Notify: func() { h.enqueue(name) },
-		Log:    log,
+		Notify:      func() { h.enqueue(name) },
+		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
+		Log:         log,
 	}, conn, sink)
 	return &entry{cfg: cfg, runner: runner, conn: conn, done: make(chan struct{})}, nil
 }

@@ -34,10 +34,10 @@ var (
 		Name: "directus_operator_events_received_total",
 		Help: "Subscription messages received from Directus, by collection and event (init, create, update, delete, error, gap).",
 	}, []string{"collection", "event"})
-	reconnectsTotal = prometheus.NewCounter(prometheus.CounterOpts{
+	reconnectsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_reconnects_total",
-		Help: "Realtime sockets re-established.",
-	})
+		Help: "Realtime connections re-established under a subscription, by subscription (a shared socket counts once for each subscription on it).",
+	}, []string{"namespace", "subscription"})
 	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_target_writes_total",
 		Help: "Writes to targets (ConfigMap updates, Events), by target and result (success, error, skipped).",

@@ -111,7 +111,9 @@ func NewMirrorSink(o MirrorOptions) *MirrorSink {
 	}
 }
 
-func (s *MirrorSink) planInput() planInput { return planInput{keyField: s.o.KeyField, storesItems: true} }
+func (s *MirrorSink) planInput() planInput {
+	return planInput{keyField: s.o.KeyField, storesItems: true}
+}
 
 func (s *MirrorSink) start(plan queryPlan, env sinkEnv) { s.plan, s.env = plan, env }
 

@@ -48,12 +48,16 @@ type RunnerOptions struct {
 	// Notify is called, outside any lock, when the status has something
 	// new that a condition shows. Counters wait for Tick.
 	Notify func()
-	Log    logr.Logger
+	// OnReconnect, if set, is called each time the connection under the
+	// subscription is re-established.
+	OnReconnect func()
+	Log         logr.Logger
 }
 
 // Runner runs one subscription on a Connection and hands what arrives to
-// its Sink. It runs in one goroutine (Run); the realtime subscription
-// queues messages in a second, so a slow sink never blocks the socket.
+// its Sink. It runs in one goroutine (Run) and takes the messages the
+// realtime subscription queued in batches, so a slow sink never blocks the
+// socket and a burst becomes one write.
 type Runner struct {
 	o    RunnerOptions
 	conn *Connection
@@ -77,6 +81,9 @@ type Runner struct {
 	lastMessage time.Time
 	notifiedKey transitionKey
 	notifiedCnt counters
+	reconnects  int64
+	// baseReconnects is the connection's count when this runner joined it.
+	baseReconnects int64
 }
 
 // timedText is a message and when it was set, so that the newest of
@@ -128,7 +135,17 @@ func (r *Runner) poke() {
 }
 
 // connectionChanged implements connWatcher.
-func (r *Runner) connectionChanged() { r.changed() }
+func (r *Runner) connectionChanged() {
+	n := r.conn.Status().Reconnects
+	r.mu.Lock()
+	delta := n - r.reconnects
+	r.reconnects = n
+	r.mu.Unlock()
+	for ; delta > 0 && r.o.OnReconnect != nil; delta-- {
+		r.o.OnReconnect()
+	}
+	r.changed()
+}
 
 // badFrame implements connWatcher: the frame may have been one of this
 // subscription's changes.
@@ -142,6 +159,10 @@ func (r *Runner) badFrame(err error) {
 
 // Run subscribes and feeds the sink until ctx ends, then unsubscribes.
 func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	r.reconnects = r.conn.Status().Reconnects
+	r.baseReconnects = r.reconnects
+	r.mu.Unlock()
 	r.conn.watch(r)
 	defer r.conn.unwatch(r)
 	r.changed()
@@ -171,27 +192,22 @@ func (r *Runner) Run(ctx context.Context) {
 		losses: r.losses.Load,
 	})
 	for {
-		// Apply what is already queued before anything slow (a full read, a
+		// Apply everything queued before anything slow (a full read, a
 		// write): changes that arrive meanwhile are merged into one write.
-		select {
-		case m, ok := <-sub.C():
-			if !ok {
-				return
+		if msgs := sub.Drain(); len(msgs) > 0 {
+			for _, m := range msgs {
+				r.handle(ctx, m)
 			}
-			r.handle(ctx, m)
 			continue
-		default:
 		}
 		r.checkLosses(ctx)
 		r.sink.idle(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case m, ok := <-sub.C():
-			if !ok {
-				return
-			}
-			r.handle(ctx, m)
+		case <-sub.Done():
+			return
+		case <-sub.Ready():
 		case <-r.sink.timer():
 			r.sink.tick(ctx)
 		case <-r.wake:
@@ -309,7 +325,7 @@ func (r *Runner) Status() Status {
 	st := Status{
 		Hash: r.o.Hash, Generation: r.generation, Target: ss.Target,
 		ConnState: cs.State, ConnSince: cs.Since, ConnReason: cs.Reason, ConnMessage: cs.Message,
-		Reconnects: cs.Reconnects, LastMessage: r.lastMessage,
+		Reconnects: max(cs.Reconnects-r.baseReconnects, 0), LastMessage: r.lastMessage,
 		Synced: ss.Synced, SyncReason: ss.Reason, SyncMessage: ss.Message, LastSync: ss.LastSync,
 		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items,
 		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text,

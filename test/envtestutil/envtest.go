@@ -31,6 +31,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
 // K8sVersion is the control-plane version the tests run against; keep it in
@@ -86,6 +87,13 @@ func Tool(name, envOverride string) (string, error) {
 // operator binary sets it up but without metrics, probes or leader election.
 // stop cancels it and returns its error.
 func StartOperator(cfg *rest.Config, opts controllers.Options) (stop func() error, err error) {
+	_, stop, err = StartOperatorHub(cfg, opts)
+	return stop, err
+}
+
+// StartOperatorHub is StartOperator, and also returns the operator's Hub,
+// for tests that compare what it reports with the objects' status.
+func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (hub *subscriptions.Hub, stop func() error, err error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  controllers.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -93,16 +101,17 @@ func StartOperator(cfg *rest.Config, opts controllers.Options) (stop func() erro
 		Client:  controllers.ClientOptions(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := controllers.Setup(ctx, mgr, opts); err != nil {
+	hub, err = controllers.Setup(ctx, mgr, opts)
+	if err != nil {
 		cancel()
-		return nil, err
+		return nil, nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	return func() error {
+	return hub, func() error {
 		cancel()
 		return <-done
 	}, nil
