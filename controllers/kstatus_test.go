@@ -34,6 +34,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -209,7 +210,7 @@ func TestKstatusAndArgoCDAgreeOnEveryReason(t *testing.T) {
 			obj = &v1alpha1.DirectusSubscription{}
 			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)).To(Succeed())
 			g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation), "observedGeneration")
-			c := findCondition(obj, tc.condition)
+			c := meta.FindStatusCondition(obj.Status.Conditions, tc.condition)
 			g.Expect(c).NotTo(BeNil(), "condition %s", tc.condition)
 			g.Expect(c.Reason).To(Equal(tc.reason), "the case sets the reason it names")
 			g.Expect(conditionStatus(obj, v1alpha1.ConditionReady)).To(Equal(want.ready), "Ready of a %s reason", class)
@@ -295,17 +296,8 @@ func TestTheItemsColumnShowsZero(t *testing.T) {
 	}
 }
 
-func findCondition(obj *v1alpha1.DirectusSubscription, typ string) *metav1.Condition {
-	for i := range obj.Status.Conditions {
-		if obj.Status.Conditions[i].Type == typ {
-			return &obj.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
 func conditionStatus(obj *v1alpha1.DirectusSubscription, typ string) metav1.ConditionStatus {
-	if c := findCondition(obj, typ); c != nil {
+	if c := meta.FindStatusCondition(obj.Status.Conditions, typ); c != nil {
 		return c.Status
 	}
 	return ""
