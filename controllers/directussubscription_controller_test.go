@@ -254,7 +254,7 @@ func TestSuspendClosesTheConnectionAndResumeCatchesUp(t *testing.T) {
 	w.subscription("pause", nil)
 	w.ready("pause")
 	w.update("pause", func(s *v1alpha1.DirectusSubscription) { s.Spec.Suspend = true })
-	obj := w.condition("pause", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSuspended)
+	obj := w.condition("pause", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSuspended)
 	w.g.Expect(obj.Status.Connection.State).To(Equal(v1alpha1.ConnectionStateSuspended))
 	w.g.Eventually(w.dx.Connections, timeout, 50*time.Millisecond).Should(BeZero())
 

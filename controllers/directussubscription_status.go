@@ -57,6 +57,7 @@ func applyWorkerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Stat
 	setCondition(obj, v1alpha1.ConditionSynced, st.Synced, st.SyncReason, st.SyncMessage)
 	s.Target = st.Target
 	setReady(obj, warning)
+	setProgress(obj)
 
 	s.Connection.State = st.ConnState
 	s.Connection.Since = timeOrNil(st.ConnSince)
@@ -87,6 +88,42 @@ func setReady(obj *v1alpha1.DirectusSubscription, warning string) {
 	setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady, withWarning(msg, warning))
 }
 
+// setProgress sets the kstatus conditions from Ready and the reasons of the
+// three it is made of, so that Flux, kpt, kubectl and Argo CD can tell a
+// subscription on its way from one that waits for someone:
+//   - Ready True: neither Reconciling nor Stalled.
+//   - one of Connected, Subscribed, Synced has a terminal reason (see
+//     v1alpha1.Reasons): Stalled True with it. A GitOps wait fails fast
+//     instead of running into its timeout.
+//   - otherwise Reconciling True with Ready's reason: connecting, the first
+//     snapshot, or retrying a failure that can clear by itself.
+//
+// The two are removed rather than set False when they do not hold, as Flux
+// does: kstatus reads a missing one as False.
+func setProgress(obj *v1alpha1.DirectusSubscription) {
+	conds := &obj.Status.Conditions
+	ready := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady)
+	if ready != nil && ready.Status == metav1.ConditionTrue {
+		meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(conds, v1alpha1.ConditionStalled)
+		return
+	}
+	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced} {
+		c := meta.FindStatusCondition(*conds, typ)
+		if c != nil && c.Status != metav1.ConditionTrue && v1alpha1.ClassOf(c.Reason) == v1alpha1.ClassTerminal {
+			meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
+			setCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.Reason, fmt.Sprintf("%s: %s", typ, c.Message))
+			return
+		}
+	}
+	meta.RemoveStatusCondition(conds, v1alpha1.ConditionStalled)
+	reason, msg := v1alpha1.ReasonNotReady, "Ready is unknown"
+	if ready != nil {
+		reason, msg = ready.Reason, ready.Message
+	}
+	setCondition(obj, v1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
+}
+
 func withWarning(msg, warning string) string {
 	if warning == "" {
 		return msg
@@ -95,23 +132,33 @@ func withWarning(msg, warning string) string {
 }
 
 // markStalled reports a problem only a change of spec or Secret can fix: the
-// subscription does not run, and every condition says why.
+// subscription does not run, every condition says why, and Stalled is True
+// whatever the reason's class, since nothing runs that could heal it.
 func markStalled(obj *v1alpha1.DirectusSubscription, reason, message string) {
 	obj.Status.ObservedGeneration = obj.Generation
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced, v1alpha1.ConditionReady} {
 		setCondition(obj, typ, metav1.ConditionFalse, reason, message)
 	}
+	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionReconciling)
+	setCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
 	obj.Status.Connection.State = v1alpha1.ConnectionStateDisconnected
 	obj.Status.LastError = message
 }
 
-// markSuspended reports spec.suspend.
+// markSuspended reports spec.suspend as Flux users expect of a suspended
+// object: it is not marked as failing or in progress. Ready is True with
+// reason Suspended (the subscription is as its spec asks, so a GitOps health
+// wait on it passes), while Connected and Subscribed say that the connection
+// is closed and Synced keeps what it last said of the target.
 func markSuspended(obj *v1alpha1.DirectusSubscription, now time.Time) {
 	obj.Status.ObservedGeneration = obj.Generation
 	msg := "spec.suspend is true: the connection is closed and the target keeps its last content"
-	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionReady} {
+	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed} {
 		setCondition(obj, typ, metav1.ConditionFalse, v1alpha1.ReasonSuspended, msg)
 	}
+	setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSuspended, msg)
+	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionStalled)
 	if obj.Status.Connection.State != v1alpha1.ConnectionStateSuspended {
 		obj.Status.Connection.State = v1alpha1.ConnectionStateSuspended
 		obj.Status.Connection.Since = &metav1.Time{Time: now}

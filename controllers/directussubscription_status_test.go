@@ -86,11 +86,19 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 		status          metav1.ConditionStatus
 		reason, message string
 	}
+	// progress is the kstatus condition that goes with the state, True:
+	// Reconciling while the subscription can get Ready by itself, Stalled
+	// when it cannot; none when it is Ready.
+	type progress struct {
+		typ             string
+		reason, message string
+	}
 	cases := []struct {
 		name                          string
 		mutate                        func(st *subscriptions.Status)
 		connected, subscribed, synced want
 		ready                         want
+		progress                      *progress
 	}{
 		{
 			name:       "all working is Ready",
@@ -109,6 +117,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionTrue, v1alpha1.ReasonSubscribed, "subscribed to messages"},
 			synced:     want{metav1.ConditionTrue, v1alpha1.ReasonSynced, "3 items written"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable, "Connected: cannot reach Directus"},
+			progress:   &progress{v1alpha1.ConditionReconciling, v1alpha1.ReasonServerUnreachable, "Connected: cannot reach Directus"},
 		},
 		{
 			name: "connecting is not Connected",
@@ -119,6 +128,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionTrue, v1alpha1.ReasonSubscribed, "subscribed to messages"},
 			synced:     want{metav1.ConditionTrue, v1alpha1.ReasonSynced, "3 items written"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonConnecting, "Connected: connecting to Directus"},
+			progress:   &progress{v1alpha1.ConditionReconciling, v1alpha1.ReasonConnecting, "Connected: connecting to Directus"},
 		},
 		{
 			name: "a refused subscription is not Subscribed, and Ready names it",
@@ -129,6 +139,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionFalse, v1alpha1.ReasonForbidden, "no permission"},
 			synced:     want{metav1.ConditionTrue, v1alpha1.ReasonSynced, "3 items written"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonForbidden, "Subscribed: no permission"},
+			progress:   &progress{v1alpha1.ConditionStalled, v1alpha1.ReasonForbidden, "Subscribed: no permission"},
 		},
 		{
 			name: "a failed write is not Synced, and Ready names it",
@@ -139,6 +150,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionTrue, v1alpha1.ReasonSubscribed, "subscribed to messages"},
 			synced:     want{metav1.ConditionFalse, v1alpha1.ReasonTooLarge, "too large"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonTooLarge, "Synced: too large"},
+			progress:   &progress{v1alpha1.ConditionStalled, v1alpha1.ReasonTooLarge, "Synced: too large"},
 		},
 		{
 			name: "an unknown sync is Unknown and keeps Ready False",
@@ -149,6 +161,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionTrue, v1alpha1.ReasonSubscribed, "subscribed to messages"},
 			synced:     want{metav1.ConditionUnknown, v1alpha1.ReasonSyncing, "waiting for the first snapshot"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonSyncing, "Synced: waiting for the first snapshot"},
+			progress:   &progress{v1alpha1.ConditionReconciling, v1alpha1.ReasonSyncing, "Synced: waiting for the first snapshot"},
 		},
 		{
 			name: "with everything down Ready names Connected first",
@@ -161,6 +174,7 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionFalse, v1alpha1.ReasonReconnecting, "waiting for the connection"},
 			synced:     want{metav1.ConditionFalse, v1alpha1.ReasonSnapshotFailed, "read failed"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonAuthFailed, "Connected: bad token"},
+			progress:   &progress{v1alpha1.ConditionStalled, v1alpha1.ReasonAuthFailed, "Connected: bad token"},
 		},
 		{
 			name: "with Subscribed and Synced down Ready names Subscribed",
@@ -172,6 +186,30 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			subscribed: want{metav1.ConditionFalse, v1alpha1.ReasonInvalidQuery, "bad filter"},
 			synced:     want{metav1.ConditionFalse, v1alpha1.ReasonSnapshotFailed, "read failed"},
 			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonInvalidQuery, "Subscribed: bad filter"},
+			progress:   &progress{v1alpha1.ConditionStalled, v1alpha1.ReasonInvalidQuery, "Subscribed: bad filter"},
+		},
+		{
+			name: "a terminal reason behind a transient one still stalls: reconnecting cannot fix it",
+			mutate: func(st *subscriptions.Status) {
+				st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonServerUnreachable, "cannot reach Directus"
+				st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionFalse, v1alpha1.ReasonTooLarge, "too large"
+			},
+			connected:  want{metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable, "cannot reach Directus"},
+			subscribed: want{metav1.ConditionTrue, v1alpha1.ReasonSubscribed, "subscribed to messages"},
+			synced:     want{metav1.ConditionFalse, v1alpha1.ReasonTooLarge, "too large"},
+			ready:      want{metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable, "Connected: cannot reach Directus"},
+			progress:   &progress{v1alpha1.ConditionStalled, v1alpha1.ReasonTooLarge, "Synced: too large"},
+		},
+		{
+			name: "an unknown reason is taken as transient: the operator retries it",
+			mutate: func(st *subscriptions.Status) {
+				st.Subscribed, st.SubReason, st.SubMessage = false, "SomethingNew", "a failure named later"
+			},
+			connected:  want{metav1.ConditionTrue, v1alpha1.ReasonConnected, "connected and authenticated"},
+			subscribed: want{metav1.ConditionFalse, "SomethingNew", "a failure named later"},
+			synced:     want{metav1.ConditionTrue, v1alpha1.ReasonSynced, "3 items written"},
+			ready:      want{metav1.ConditionFalse, "SomethingNew", "Subscribed: a failure named later"},
+			progress:   &progress{v1alpha1.ConditionReconciling, "SomethingNew", "Subscribed: a failure named later"},
 		},
 	}
 	for _, tc := range cases {
@@ -182,7 +220,16 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 			st := healthy(2)
 			tc.mutate(&st)
 			applyWorkerStatus(obj, st, "")
-			g.Expect(obj.Status.Conditions).To(HaveLen(4))
+			conditions := 4
+			if tc.progress != nil {
+				conditions = 5
+				c := condition(g, obj, tc.progress.typ)
+				g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s status", c.Type)
+				g.Expect(c.Reason).To(Equal(tc.progress.reason), "%s reason", c.Type)
+				g.Expect(c.Message).To(Equal(tc.progress.message), "%s message", c.Type)
+				g.Expect(c.ObservedGeneration).To(Equal(obj.Generation), "%s observedGeneration", c.Type)
+			}
+			g.Expect(obj.Status.Conditions).To(HaveLen(conditions), "Reconciling and Stalled are never both there")
 			for typ, w := range map[string]want{
 				v1alpha1.ConditionConnected: tc.connected, v1alpha1.ConditionSubscribed: tc.subscribed,
 				v1alpha1.ConditionSynced: tc.synced, v1alpha1.ConditionReady: tc.ready,
@@ -297,7 +344,7 @@ func TestApplyWorkerStatusTrimsLongMessages(t *testing.T) {
 	}
 }
 
-func TestMarkStalledStopsEveryConditionWithTheReason(t *testing.T) {
+func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
 	cases := []struct{ reason, message string }{
 		{v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found"},
 		{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"},
@@ -311,9 +358,13 @@ func TestMarkStalledStopsEveryConditionWithTheReason(t *testing.T) {
 			markStalled(obj, tc.reason, tc.message)
 
 			g.Expect(obj.Status.ObservedGeneration).To(Equal(int64(5)))
-			g.Expect(obj.Status.Conditions).To(HaveLen(4))
+			g.Expect(obj.Status.Conditions).To(HaveLen(5))
 			for _, c := range obj.Status.Conditions {
-				g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Type)
+				wantStatus := metav1.ConditionFalse
+				if c.Type == v1alpha1.ConditionStalled {
+					wantStatus = metav1.ConditionTrue
+				}
+				g.Expect(c.Status).To(Equal(wantStatus), c.Type)
 				g.Expect(c.Reason).To(Equal(tc.reason), c.Type)
 				g.Expect(c.Message).To(Equal(tc.message), c.Type)
 				g.Expect(c.ObservedGeneration).To(Equal(int64(5)), c.Type)
@@ -337,19 +388,94 @@ func TestMarkSuspendedSetsSinceOnlyOnTheTransition(t *testing.T) {
 	g.Expect(obj.Status.Connection.State).To(Equal(v1alpha1.ConnectionStateSuspended))
 	g.Expect(obj.Status.Connection.Since).NotTo(BeNil())
 	g.Expect(obj.Status.Connection.Since.Time.Equal(first)).To(BeTrue())
-	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionReady} {
-		c := condition(g, obj, typ)
-		g.Expect(c.Status).To(Equal(metav1.ConditionFalse), typ)
-		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonSuspended), typ)
-		g.Expect(c.Message).To(ContainSubstring("spec.suspend is true"), typ)
-		g.Expect(c.ObservedGeneration).To(Equal(int64(3)), typ)
-	}
-	synced := condition(g, obj, v1alpha1.ConditionSynced)
-	g.Expect(synced.Status).To(Equal(metav1.ConditionTrue), "the target keeps its content, so Synced is left as it was")
-	g.Expect(synced.Reason).To(Equal(v1alpha1.ReasonSynced))
 
 	markSuspended(obj, first.Add(time.Minute))
 	g.Expect(obj.Status.Connection.Since.Time.Equal(first)).To(BeTrue(), "a later reconcile while suspended keeps Since")
+}
+
+func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) {
+	cases := []struct {
+		name   string
+		before func(obj *v1alpha1.DirectusSubscription)
+	}{
+		{name: "suspending a working subscription", before: func(obj *v1alpha1.DirectusSubscription) {
+			applyWorkerStatus(obj, healthy(2), "")
+		}},
+		{name: "suspending a stalled subscription", before: func(obj *v1alpha1.DirectusSubscription) {
+			markStalled(obj, v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found")
+		}},
+		{name: "suspending a reconnecting subscription", before: func(obj *v1alpha1.DirectusSubscription) {
+			st := healthy(2)
+			st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonServerUnreachable, "cannot reach Directus"
+			applyWorkerStatus(obj, st, "")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			obj := subscriptionAt(3)
+			tc.before(obj)
+			synced := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionSynced).DeepCopy()
+			markSuspended(obj, statusNow)
+
+			ready := condition(g, obj, v1alpha1.ConditionReady)
+			g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), "suspended is as the spec asks: neither failing nor in progress")
+			g.Expect(ready.Reason).To(Equal(v1alpha1.ReasonSuspended))
+			for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed} {
+				c := condition(g, obj, typ)
+				g.Expect(c.Status).To(Equal(metav1.ConditionFalse), "%s: the connection is closed", typ)
+				g.Expect(c.Reason).To(Equal(v1alpha1.ReasonSuspended), typ)
+			}
+			for _, c := range []metav1.Condition{ready, condition(g, obj, v1alpha1.ConditionConnected)} {
+				g.Expect(c.Message).To(ContainSubstring("spec.suspend is true"), c.Type)
+				g.Expect(c.ObservedGeneration).To(Equal(int64(3)), c.Type)
+			}
+			g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReconciling)).To(BeNil())
+			g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionStalled)).To(BeNil())
+			g.Expect(condition(g, obj, v1alpha1.ConditionSynced)).To(Equal(*synced), "the target keeps its content, so Synced is left as it was")
+		})
+	}
+}
+
+func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
+	g := NewWithT(t)
+	obj := subscriptionAt(1)
+	kstatus := func() (reconciling, stalled string) {
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReconciling); c != nil {
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "Reconciling is only ever there while True")
+			reconciling = c.Reason
+		}
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionStalled); c != nil {
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "Stalled is only ever there while True")
+			stalled = c.Reason
+		}
+		return reconciling, stalled
+	}
+
+	markStalled(obj, v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found")
+	r, s := kstatus()
+	g.Expect([]string{r, s}).To(Equal([]string{"", v1alpha1.ReasonSecretNotFound}), "the Secret is missing")
+
+	st := healthy(1)
+	st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateConnecting, v1alpha1.ReasonConnecting, "connecting to Directus"
+	st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionUnknown, v1alpha1.ReasonSyncing, "waiting for the first snapshot"
+	applyWorkerStatus(obj, st, "")
+	r, s = kstatus()
+	g.Expect([]string{r, s}).To(Equal([]string{v1alpha1.ReasonConnecting, ""}), "the Secret was created: connecting")
+
+	applyWorkerStatus(obj, healthy(1), "")
+	r, s = kstatus()
+	g.Expect([]string{r, s}).To(Equal([]string{"", ""}), "Ready")
+
+	st = healthy(1)
+	st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonAuthFailed, "bad token"
+	applyWorkerStatus(obj, st, "")
+	r, s = kstatus()
+	g.Expect([]string{r, s}).To(Equal([]string{"", v1alpha1.ReasonAuthFailed}), "the token was revoked")
+
+	markSuspended(obj, statusNow)
+	r, s = kstatus()
+	g.Expect([]string{r, s}).To(Equal([]string{"", ""}), "suspended")
 }
 
 func TestTrimMessageCapsAt1024BytesWithAnEllipsis(t *testing.T) {

@@ -27,11 +27,24 @@ const (
 	// ConditionSynced is True when the target holds everything received; it
 	// never turns True before the write it describes has succeeded.
 	ConditionSynced = "Synced"
-	// ConditionReady is True when Connected, Subscribed and Synced all are.
+	// ConditionReady is True when Connected, Subscribed and Synced all are,
+	// and while spec.suspend is true (reason Suspended): the subscription is
+	// then as its spec asks.
 	ConditionReady = "Ready"
+	// ConditionReconciling is True, with the reason of Ready, while the
+	// subscription works its way to Ready by itself: connecting, the first
+	// snapshot, or retrying a transient failure. It follows the kstatus
+	// conventions and is absent otherwise.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True, with the reason, while the subscription
+	// cannot get Ready without a change of its spec, a Secret or ConfigMap,
+	// or Directus's permissions or configuration (a terminal reason, see
+	// Reasons). It follows the kstatus conventions and is absent otherwise.
+	ConditionStalled = "Stalled"
 )
 
-// Condition reasons. Each names a cause a person can act on.
+// Condition reasons. Each names a cause a person can act on; Reasons says
+// which are terminal and which heal by themselves.
 const (
 	ReasonConnected         = "Connected"
 	ReasonConnecting        = "Connecting"
@@ -54,6 +67,8 @@ const (
 	ReasonForbidden          = "Forbidden"
 	ReasonCollectionNotFound = "CollectionNotFound"
 	ReasonInvalidQuery       = "InvalidQuery"
+	// ReasonSubscribeFailed covers subscription errors with no better name.
+	ReasonSubscribeFailed = "SubscribeFailed"
 
 	ReasonSynced            = "Synced"
 	ReasonSyncing           = "Syncing"

@@ -393,11 +393,18 @@ type ConnectionStatus struct {
 
 // DirectusSubscriptionStatus is the observed state of a DirectusSubscription.
 type DirectusSubscriptionStatus struct {
-	// ObservedGeneration is the generation whose spec the status describes.
+	// ObservedGeneration is the generation whose spec the status describes;
+	// -1 until the operator has run any. kstatus (Flux, kpt, cli-utils)
+	// reports a subscription as in progress until it equals
+	// metadata.generation, including right after it is created.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Connected, Subscribed, Synced and Ready (all three true).
+	// Conditions: Connected, Subscribed, Synced and Ready (all three true,
+	// or suspended), and, following the kstatus conventions, Reconciling
+	// while the subscription works its way to Ready and Stalled while it
+	// cannot get there without a change by someone. docs/status.md lists
+	// every reason.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -422,8 +429,12 @@ type DirectusSubscriptionStatus struct {
 	// +optional
 	EventsFolded int64 `json:"eventsFolded,omitempty"`
 
-	// Items is the number of items in the target ConfigMap.
+	// Items is the number of items in the target ConfigMap as of its last
+	// write (0 for the events target). Counters are brought to the status
+	// every few seconds (the operator's status interval, 2s by default), so
+	// they can lag the ConfigMap by that much.
 	// +optional
+	// +kubebuilder:default=0
 	Items int64 `json:"items,omitempty"`
 
 	// LastSyncTime is when the target last matched the received data.
@@ -457,7 +468,11 @@ type DirectusSubscription struct {
 
 	// +required
 	Spec DirectusSubscriptionSpec `json:"spec"`
+	// Status is what the operator observed. It defaults to observedGeneration
+	// -1, so a subscription the operator has not seen yet reads as not
+	// observed (kstatus: InProgress), not as Current.
 	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
 	Status DirectusSubscriptionStatus `json:"status,omitempty"`
 }
 
