@@ -27,9 +27,6 @@ import (
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
-// ReasonSubscribeFailed covers subscription errors with no better name.
-const ReasonSubscribeFailed = "SubscribeFailed"
-
 // classifyConnError names why a connection failed, in words a person can act
 // on. Directus closes sockets without a close code, so the realtime client
 // hands over the error frame that came before the close; TLS and network
@@ -81,7 +78,7 @@ func classifySubError(se *realtime.ServerError) (reason, message string) {
 	case realtime.CodeTokenExpired:
 		return v1alpha1.ReasonTokenExpired, se.Message
 	default:
-		return ReasonSubscribeFailed, fmt.Sprintf("%s: %s", se.Code, se.Message)
+		return v1alpha1.ReasonSubscribeFailed, fmt.Sprintf("%s: %s", se.Code, se.Message)
 	}
 }
 

@@ -129,7 +129,7 @@ func TestClassifySubErrorKeepsDirectusMessage(t *testing.T) {
 		{realtime.CodeInvalidQuery, "Invalid query. \"limit\" must be a number.", v1alpha1.ReasonInvalidQuery, "Invalid query. \"limit\" must be a number."},
 		{realtime.CodeInvalidPayload, "\"query\" must be of type object.", v1alpha1.ReasonInvalidQuery, "\"query\" must be of type object."},
 		{realtime.CodeTokenExpired, "Token expired.", v1alpha1.ReasonTokenExpired, "Token expired."},
-		{"SERVICE_UNAVAILABLE", "Try later.", ReasonSubscribeFailed, "SERVICE_UNAVAILABLE: Try later."},
+		{"SERVICE_UNAVAILABLE", "Try later.", v1alpha1.ReasonSubscribeFailed, "SERVICE_UNAVAILABLE: Try later."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {

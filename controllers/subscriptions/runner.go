@@ -175,7 +175,7 @@ func (r *Runner) Run(ctx context.Context) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.setSub(false, ReasonSubscribeFailed, fmt.Sprintf("subscribing failed: %v", err))
+			r.setSub(false, v1alpha1.ReasonSubscribeFailed, fmt.Sprintf("subscribing failed: %v", err))
 		}
 		return
 	}
