@@ -103,6 +103,14 @@ func (m *Mirror) Delete(key string) bool {
 	return true
 }
 
+// Has tells whether the mirror holds key.
+func (m *Mirror) Has(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.items[key]
+	return ok
+}
+
 // Len is the number of items.
 func (m *Mirror) Len() int {
 	m.mu.Lock()

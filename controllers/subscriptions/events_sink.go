@@ -155,6 +155,8 @@ func (s *EventsSink) idle(context.Context) {}
 
 func (s *EventsSink) verify() {}
 
+func (s *EventsSink) touched([]json.RawMessage) {}
+
 func (s *EventsSink) timer() <-chan time.Time { return s.alarm.C(s.flushAt, s.retryAt) }
 
 func (s *EventsSink) tick(ctx context.Context) {

@@ -51,6 +51,10 @@ var (
 		Help:    "Time from receiving a Directus message to the successful target write that contains it.",
 		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 	}, []string{"target"})
+	exitChecksTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "directus_operator_exit_checks_total",
+		Help: "REST reads that check whether updated items of a filtered mirror still match its filter (Directus sends nothing when an item leaves it).",
+	})
 	resyncsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_resyncs_total",
 		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, refresh, missing, retry).",
@@ -58,7 +62,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(connectionsGauge, eventsReceived, reconnectsTotal, targetWrites, writeErrors, eventToWrite, resyncsTotal)
+	metrics.Registry.MustRegister(exitChecksTotal, connectionsGauge, eventsReceived, reconnectsTotal, targetWrites, writeErrors, eventToWrite, resyncsTotal)
 	for _, s := range []v1alpha1.ConnectionState{v1alpha1.ConnectionStateConnecting, v1alpha1.ConnectionStateConnected,
 		v1alpha1.ConnectionStateReconnecting, v1alpha1.ConnectionStateDisconnected} {
 		connectionsGauge.WithLabelValues(string(s))

@@ -88,6 +88,9 @@ type MirrorSink struct {
 	missingWhy  string
 	changes     []pendingChange
 	alarm       alarm
+	// exits holds the mirrored items updated since the last exit check, by
+	// key, with the key's raw JSON value.
+	exits map[string]json.RawMessage
 
 	mu sync.Mutex
 	st SinkStatus
@@ -212,6 +215,81 @@ func (s *MirrorSink) markDirty(at time.Time) {
 
 func (s *MirrorSink) verify() { s.verifyReq = true }
 
+// touched takes the items an update named on the exit watch: those the
+// mirror holds may have left the filter, which Directus does not say.
+func (s *MirrorSink) touched(items []json.RawMessage) {
+	for _, item := range items {
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal(item, &row); err != nil {
+			continue
+		}
+		raw, ok := row[s.plan.keyField]
+		if !ok {
+			continue
+		}
+		key, err := mirror.ScalarString(raw)
+		if err != nil || !s.m.Has(key) {
+			continue
+		}
+		if s.exits == nil {
+			s.exits = map[string]json.RawMessage{}
+		}
+		s.exits[key] = raw
+	}
+}
+
+// maxExitCheck bounds the keys one exit check asks about.
+const maxExitCheck = 500
+
+// checkExits asks Directus which of the updated items still match the
+// query and drops the others: one REST read per burst of updates to
+// mirrored items. Messages received meanwhile are applied after it, in
+// order, so an item that left and came back ends up back.
+func (s *MirrorSink) checkExits(ctx context.Context) {
+	keys := make([]string, 0, min(len(s.exits), maxExitCheck))
+	raws := make([]json.RawMessage, 0, cap(keys))
+	for k, raw := range s.exits {
+		if len(keys) == maxExitCheck {
+			break
+		}
+		keys, raws = append(keys, k), append(raws, raw)
+	}
+	for _, k := range keys {
+		delete(s.exits, k)
+	}
+	exitChecksTotal.Inc()
+	q, err := s.plan.exitCheckQuery(raws)
+	var rows []json.RawMessage
+	if err == nil {
+		rows, err = s.env.readAll(ctx, q, "")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// A full read settles exits too, with its own retries and status.
+		s.env.log.Info("Checking updated items against the filter failed, reading the collection", "error", err.Error())
+		s.exits = nil
+		s.requestRead("gap")
+		return
+	}
+	still := make(map[string]bool, len(rows))
+	for _, row := range rows {
+		if k, err := mirror.ItemKey(row, s.plan.keyField); err == nil {
+			still[k] = true
+		}
+	}
+	changed := false
+	for _, k := range keys {
+		if !still[k] {
+			changed = s.m.Delete(k) || changed
+		}
+	}
+	if changed {
+		s.markDirty(time.Now())
+	}
+}
+
 func (s *MirrorSink) timer() <-chan time.Time {
 	var read, write time.Time
 	if s.pending != "" {
@@ -231,11 +309,14 @@ func (s *MirrorSink) tick(_ context.Context) {
 	}
 }
 
-// idle takes a pending full read, then writes what changed.
+// idle takes a pending full read or exit check, then writes what changed.
 func (s *MirrorSink) idle(ctx context.Context) {
 	now := time.Now()
 	if s.pending != "" && !now.Before(s.readAt) {
 		s.read(ctx)
+	}
+	if len(s.exits) > 0 && s.pending == "" {
+		s.checkExits(ctx)
 	}
 	if (s.dirty || s.verifyReq) && s.primed && !time.Now().Before(s.writeAt) {
 		s.write(ctx)

@@ -41,6 +41,11 @@ type queryPlan struct {
 	// limited is a query with a limit: its full read must honour the sort
 	// and the limit that define the window.
 	limited bool
+	// watchExits is a mirror with a filter or a search, patched event by
+	// event: an update that moves an item out of the filter sends nothing
+	// on its subscription, so a second one (every update, keys only) names
+	// the items to check.
+	watchExits bool
 }
 
 // planInput is what a sink needs from the plan.
@@ -50,6 +55,8 @@ type planInput struct {
 	// storesItems is true for sinks that keep items by key (the mirror):
 	// the key field must then be among the fields Directus returns.
 	storesItems bool
+	// event is the subscription's event filter ("" for all).
+	event string
 }
 
 // makePlan decides the key field and the query to subscribe with, given
@@ -73,6 +80,9 @@ func makePlan(query json.RawMessage, pk string, in planInput) (queryPlan, error)
 	if !in.storesItems {
 		return p, nil
 	}
+	_, filtered := q["filter"]
+	_, searched := q["search"]
+	p.watchExits = (filtered || searched) && !p.refresh && (in.event == "" || in.event == "update")
 	if raw, ok := q["fields"]; ok {
 		var fields []string
 		if err := json.Unmarshal(raw, &fields); err == nil && !slices.Contains(fields, p.keyField) && !slices.ContainsFunc(fields, allTopLevel) {
@@ -111,4 +121,34 @@ func (p queryPlan) snapshotQuery() json.RawMessage {
 func isNetworkError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne)
+}
+
+// exitWatchQuery is the query of the second subscription that names
+// updated items: their keys only.
+func (p queryPlan) exitWatchQuery() json.RawMessage {
+	q, _ := json.Marshal(map[string][]string{"fields": {p.keyField}})
+	return q
+}
+
+// exitCheckQuery reads which of keys (raw JSON values of the key field)
+// still match the subscription's filter and search.
+func (p queryPlan) exitCheckQuery(keys []json.RawMessage) (json.RawMessage, error) {
+	var q map[string]json.RawMessage
+	if err := json.Unmarshal(p.query, &q); err != nil {
+		return nil, err
+	}
+	in, err := json.Marshal(map[string]map[string][]json.RawMessage{p.keyField: {"_in": keys}})
+	if err != nil {
+		return nil, err
+	}
+	filter := json.RawMessage(in)
+	if f, ok := q["filter"]; ok {
+		filter, _ = json.Marshal(map[string][]json.RawMessage{"_and": {f, in}})
+	}
+	out := map[string]json.RawMessage{"filter": filter, "limit": json.RawMessage("-1")}
+	out["fields"], _ = json.Marshal([]string{p.keyField})
+	if s, ok := q["search"]; ok {
+		out["search"] = s
+	}
+	return json.Marshal(out)
 }

@@ -179,11 +179,11 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		return
 	}
-	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = sub.Unsubscribe(uctx)
-	}()
+	defer unsubscribe(ctx, sub)
+	exits := r.watchExits(ctx, plan)
+	if exits != nil {
+		defer unsubscribe(ctx, exits)
+	}
 	r.sink.start(plan, sinkEnv{
 		collection: r.o.Collection, log: r.log, changed: r.changed,
 		readAll: func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error) {
@@ -200,6 +200,12 @@ func (r *Runner) Run(ctx context.Context) {
 			}
 			continue
 		}
+		if exits != nil {
+			if msgs := exits.Drain(); len(msgs) > 0 {
+				r.handleExits(ctx, msgs)
+				continue
+			}
+		}
 		r.checkLosses(ctx)
 		r.sink.idle(ctx)
 		select {
@@ -208,12 +214,61 @@ func (r *Runner) Run(ctx context.Context) {
 		case <-sub.Done():
 			return
 		case <-sub.Ready():
+		case <-readyOf(exits):
 		case <-r.sink.timer():
 			r.sink.tick(ctx)
 		case <-r.wake:
 			r.checkLosses(ctx)
 			if r.verifyReq.Swap(false) {
 				r.sink.verify()
+			}
+		}
+	}
+}
+
+func unsubscribe(ctx context.Context, sub *realtime.Subscription) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = sub.Unsubscribe(uctx)
+}
+
+func readyOf(sub *realtime.Subscription) <-chan struct{} {
+	if sub == nil {
+		return nil
+	}
+	return sub.Ready()
+}
+
+// watchExits subscribes, on the same socket, to every update of the
+// collection with the key field only, when the plan needs it: Directus
+// sends nothing on the filtered subscription when an item leaves the
+// filter. It returns nil when the plan does not need it.
+func (r *Runner) watchExits(ctx context.Context, plan queryPlan) *realtime.Subscription {
+	if !plan.watchExits {
+		return nil
+	}
+	sub, err := r.conn.subscribe(ctx, realtime.SubscribeOptions{
+		Collection: r.o.Collection, Event: "update", Query: plan.exitWatchQuery(), UID: r.o.UID + "#exits",
+	})
+	if err != nil {
+		r.log.Info("Could not watch items leaving the filter; the periodic resync removes them", "error", err.Error())
+		return nil
+	}
+	return sub
+}
+
+// handleExits passes the exit watch's updates to the sink. Its own gaps
+// and errors mean an exit may have gone unseen: only a full read can tell.
+func (r *Runner) handleExits(ctx context.Context, msgs []realtime.Message) {
+	for _, m := range msgs {
+		switch m.Kind {
+		case realtime.KindUpdate:
+			r.sink.touched(m.Items)
+		case realtime.KindGap:
+			r.sink.lost(ctx, v1alpha1.ReasonSyncing, "updates that may move items out of the filter were lost")
+		case realtime.KindError:
+			if m.Err != nil {
+				r.log.Info("Directus refused the watch of items leaving the filter", "code", m.Err.Code)
 			}
 		}
 	}
@@ -227,7 +282,9 @@ func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
 	for {
 		pk, err := r.conn.primaryKey(ctx, r.o.Collection)
 		if err == nil {
-			p, err := makePlan(r.o.Query, pk, r.sink.planInput())
+			in := r.sink.planInput()
+			in.event = r.o.Event
+			p, err := makePlan(r.o.Query, pk, in)
 			if err != nil {
 				r.setSub(false, v1alpha1.ReasonInvalidQuery, err.Error())
 				return p, false
@@ -428,6 +485,9 @@ type Sink interface {
 	// verify makes the next idle compare the target with what the sink
 	// holds.
 	verify()
+	// touched names items an update changed, whether or not they still
+	// match the query (plan.watchExits).
+	touched(items []json.RawMessage)
 	status() SinkStatus
 }
 
