@@ -50,23 +50,36 @@ func (e *stalledError) Error() string { return e.message }
 // server, so the operator does not cache every Secret of the cluster.
 type credentialReader struct {
 	reader client.Reader
+	// values, when set, keeps Secret data by resourceVersion.
+	values *secretValues
 }
 
 // secretValue is the one way the operator reads a credential. Its errors
 // name the Secret and the key, never the value.
 func (cr credentialReader) secretValue(ctx context.Context, ns, name, key string) (string, error) {
-	s := &corev1.Secret{}
-	if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, s); err != nil {
+	data, err := cr.secretData(ctx, types.NamespacedName{Namespace: ns, Name: name})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", &stalledError{v1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", ns, name)}
 		}
 		return "", fmt.Errorf("read Secret %s/%s: %w", ns, name, err)
 	}
-	v, ok := s.Data[key]
+	v, ok := data[key]
 	if !ok || len(v) == 0 {
 		return "", &stalledError{v1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q (or it is empty)", ns, name, key)}
 	}
 	return string(v), nil
+}
+
+func (cr credentialReader) secretData(ctx context.Context, key types.NamespacedName) (map[string][]byte, error) {
+	if cr.values != nil {
+		return cr.values.get(ctx, cr.reader, key)
+	}
+	s := &corev1.Secret{}
+	if err := cr.reader.Get(ctx, key, s); err != nil {
+		return nil, err
+	}
+	return s.Data, nil
 }
 
 func (cr credentialReader) caBundle(ctx context.Context, ns string, src *v1alpha1.CABundleSource) ([]byte, error) {

@@ -62,7 +62,7 @@ func configMap(name string, data map[string]string) *corev1.ConfigMap {
 }
 
 func readerWith(objs ...client.Object) credentialReader {
-	return credentialReader{fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(objs...).Build()}
+	return credentialReader{reader: fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(objs...).Build()}
 }
 
 // tokenSubscription mirrors "messages" into a ConfigMap with a token read
@@ -201,7 +201,7 @@ func TestBuildConfigReturnsAnAPIErrorForARetry(t *testing.T) {
 			return apierrors.NewServiceUnavailable("etcd is slow")
 		},
 	}).Build()
-	_, _, err := buildConfig(context.Background(), credentialReader{c}, tokenSubscription(nil))
+	_, _, err := buildConfig(context.Background(), credentialReader{reader: c}, tokenSubscription(nil))
 	g.Expect(err).To(HaveOccurred())
 	var stalled *stalledError
 	g.Expect(errors.As(err, &stalled)).To(BeFalse(), "an API error is not terminal")

@@ -46,9 +46,9 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 	cache := &configCache{metadata: c}
 	obj := tokenSubscription(nil)
 
-	first, _, err := cache.config(ctx, credentialReader{counting}, obj)
+	first, _, err := cache.config(ctx, credentialReader{reader: counting}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
-	_, _, err = cache.config(ctx, credentialReader{counting}, obj)
+	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(1), "the same generation and Secret version: no second read")
 
@@ -56,14 +56,14 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: tokenSecret}, s)).To(Succeed())
 	s.Data = map[string][]byte{"token": []byte("t-2")}
 	g.Expect(c.Update(ctx, s)).To(Succeed())
-	rotated, _, err := cache.config(ctx, credentialReader{counting}, obj)
+	rotated, _, err := cache.config(ctx, credentialReader{reader: counting}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(2), "a new Secret version is read")
 	g.Expect(rotated.Realtime.Auth.AccessToken).To(Equal("t-2"))
 	g.Expect(rotated.Hash).NotTo(Equal(first.Hash))
 
 	obj.Generation++
-	_, _, err = cache.config(ctx, credentialReader{counting}, obj)
+	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(3), "a new generation is built again")
 }
@@ -74,10 +74,10 @@ func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(Scheme()).Build()
 	cache := &configCache{metadata: c}
 	obj := tokenSubscription(nil)
-	_, _, err := cache.config(ctx, credentialReader{c}, obj)
+	_, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(c.Create(ctx, secret(tokenSecret, map[string]string{"token": "t"}))).To(Succeed())
-	cfg, _, err := cache.config(ctx, credentialReader{c}, obj)
+	cfg, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t"))
 }
@@ -94,19 +94,52 @@ func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
 	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
 		s.TLS = &v1alpha1.TLSSpec{CA: &v1alpha1.CABundleSource{ConfigMapKeyRef: &v1alpha1.ConfigMapKeySelector{Name: "ca", Key: "ca.crt"}}}
 	})
-	first, _, err := cache.config(ctx, credentialReader{c}, obj)
+	first, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 
 	cm := &corev1.ConfigMap{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: "ca"}, cm)).To(Succeed())
 	cm.Data["ca.crt"] = string(testCAPEM(t))
 	g.Expect(c.Update(ctx, cm)).To(Succeed())
-	same, _, err := cache.config(ctx, credentialReader{c}, obj)
+	same, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(same.Hash).To(Equal(first.Hash), "within a minute the CA ConfigMap is not read again")
 
 	clock = clock.Add(caCheckTTL)
-	second, _, err := cache.config(ctx, credentialReader{c}, obj)
+	second, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(second.Hash).NotTo(Equal(first.Hash), "a new CA bundle builds a new config, which restarts the connection")
+}
+
+func TestManySubscriptionsNamingOneSecretReadItOncePerVersion(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
+	secretReads := 0
+	counting := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, _ client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*corev1.Secret); ok {
+				secretReads++
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
+	cr := credentialReader{reader: counting, values: &secretValues{metadata: c}}
+	for i := range 100 {
+		obj := tokenSubscription(nil)
+		obj.Name = obj.Name + "-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		cfg, _, err := buildConfig(ctx, cr, obj)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t-1"))
+	}
+	g.Expect(secretReads).To(Equal(1), "one read for 100 subscriptions of one Secret version")
+
+	s := &corev1.Secret{}
+	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: testNS, Name: tokenSecret}, s)).To(Succeed())
+	s.Data = map[string][]byte{"token": []byte("t-2")}
+	g.Expect(c.Update(ctx, s)).To(Succeed())
+	cfg, _, err := buildConfig(ctx, cr, tokenSubscription(nil))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t-2"), "a new version is read again")
+	g.Expect(secretReads).To(Equal(2))
 }

@@ -59,6 +59,7 @@ type DirectusSubscriptionReconciler struct {
 	MaxConcurrentReconciles int
 
 	configs configCache
+	secrets secretValues
 }
 
 // Reconcile moves one DirectusSubscription towards its spec.
@@ -105,7 +106,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		return ctrl.Result{}, nil
 	}
 
-	cfg, warning, err := r.configs.config(ctx, credentialReader{r.APIReader}, obj)
+	cfg, warning, err := r.configs.config(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, obj)
 	var stalled *stalledError
 	if errors.As(err, &stalled) {
 		// The old connection used credentials that are gone or wrong.
@@ -131,6 +132,12 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	st, ok := r.Hub.Status(key)
 	if !ok {
 		return ctrl.Result{}, nil
+	}
+	if st.Settling && obj.Status.ObservedGeneration == obj.Generation && st.Generation == obj.Generation {
+		// The status already shows this spec; the runner, new after a
+		// restart, reports its outcome in a moment (its next transition
+		// brings us back), and the status is written once, not per step.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	applyWorkerStatus(obj, st, warning)
 	if st.SyncReason == v1alpha1.ReasonConfigMapNotOwned {
@@ -285,6 +292,7 @@ func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Cont
 // SetupWithManager registers the controller and the Hub.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	r.configs.metadata, r.configs.apiReader = r.Cache, r.APIReader
+	r.secrets.metadata = r.Cache
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
 		return err
 	}

@@ -319,6 +319,10 @@ func (c *Connection) onEvent(ev realtime.Event) {
 		c.log.V(1).Info("Directus connection error", "reason", reason, "error", ev.Err.Error())
 		c.update(func(st *ConnStatus) {
 			st.LastError = msg
+			if ev.State == realtime.StateReconnecting {
+				// A dial failed (the first one too): the loop retries.
+				st.State = v1alpha1.ConnectionStateReconnecting
+			}
 			if st.State != v1alpha1.ConnectionStateConnected {
 				st.Reason, st.Message = reason, msg
 			}

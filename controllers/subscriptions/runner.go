@@ -84,7 +84,12 @@ type Runner struct {
 	reconnects  int64
 	// baseReconnects is the connection's count when this runner joined it.
 	baseReconnects int64
+	started        time.Time
 }
+
+// settleTime is how long a new runner's status may wait for its outcome;
+// see Status.Settling.
+const settleTime = 3 * time.Second
 
 // timedText is a message and when it was set, so that the newest of
 // several can be shown.
@@ -106,7 +111,7 @@ func NewRunner(o RunnerOptions, conn *Connection, sink Sink) *Runner {
 		o.Notify = func() {}
 	}
 	return &Runner{
-		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation,
+		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation, started: time.Now(),
 		subReason: v1alpha1.ReasonSubscribing, subMessage: "waiting for the connection",
 	}
 }
@@ -404,6 +409,10 @@ func (r *Runner) Status() Status {
 	default:
 		st.Subscribed, st.SubReason, st.SubMessage = true, r.subReason, r.subMessage
 	}
+	st.Settling = time.Since(r.started) < settleTime && st.Synced != metav1.ConditionTrue &&
+		(st.ConnReason == v1alpha1.ReasonConnecting || st.ConnReason == v1alpha1.ReasonConnected) &&
+		(st.SubReason == v1alpha1.ReasonSubscribing || st.SubReason == v1alpha1.ReasonSubscribed || st.SubReason == v1alpha1.ReasonReconnecting) &&
+		st.SyncReason == v1alpha1.ReasonSyncing
 	return st
 }
 

@@ -48,6 +48,13 @@ type Status struct {
 	SyncMessage string
 	LastSync    time.Time
 
+	// Settling is true for a runner started moments ago that is still on
+	// its way to Ready with nothing wrong so far: a status that already
+	// shows this configuration may wait for its outcome instead of showing
+	// every step (after an operator restart, a thousand subscriptions would
+	// otherwise each be written twice).
+	Settling bool
+
 	EventsReceived int64
 	EventsFolded   int64
 	Items          int64

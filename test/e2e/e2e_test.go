@@ -161,6 +161,30 @@ func TestFilterAndFieldsAreHonoured(t *testing.T) {
 	})
 }
 
+// Directus sends nothing on a filtered subscription when an update moves a
+// row out of the filter (transcript g-subscriptions). With no periodic
+// resync to fall back on, the row must still leave the mirror.
+func TestAnItemThatLeavesTheFilterLeavesTheMirror(t *testing.T) {
+	namespace := ns(t)
+	user := "leaver-" + namespace
+	subscribe(t, namespace, "leavers", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Query = &v1alpha1.DirectusQuery{Filter: rawJSON(fmt.Sprintf(`{"user":{"_eq":%q}}`, user))}
+		s.ResyncInterval = &metav1.Duration{}
+	})
+	ready(t, namespace, "leavers")
+	keys := createREST(t, map[string]any{"text": "stays", "user": user}, map[string]any{"text": "leaves", "user": user})
+	filtered := fmt.Sprintf(`{"filter":{"user":{"_eq":%q}}}`, user)
+	configMapData(t, namespace, "leavers", func(g Gomega, d map[string]string) { g.Expect(d).To(HaveLen(2)) })
+
+	start := time.Now()
+	NewWithT(t).Expect(bot.Do(context.Background(), "PATCH", fmt.Sprintf("/items/messages/%v", keys[1]), map[string]any{"user": "elsewhere"}, nil)).To(Succeed())
+	configMapData(t, namespace, "leavers", func(g Gomega, d map[string]string) {
+		g.Expect(decoded(g, d)).To(Equal(collection(g, filtered)))
+	})
+	t.Logf("e2e: the item left the mirror %s after the update", time.Since(start).Round(time.Millisecond))
+	condition(t, namespace, "leavers", v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonSynced)
+}
+
 // More items than one page of the full read (500) and than the realtime
 // init's cap (100): the mirror still holds them all.
 func TestAThousandItemsAreMirroredWhole(t *testing.T) {
