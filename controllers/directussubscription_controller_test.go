@@ -567,3 +567,25 @@ func cond(obj *v1alpha1.DirectusSubscription, typ string) metav1.Condition {
 	}
 	return metav1.Condition{}
 }
+
+func TestARefusedPasswordIsNotTriedAgainUntilTheSecretChanges(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.secret("login", map[string]string{"email": "bot@example.com", "password": "not-the-password"})
+	obj := w.subscription("lockout", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Auth = v1alpha1.DirectusAuth{Credentials: &v1alpha1.CredentialsAuth{SecretName: "login"}}
+	})
+	ready := w.condition("lockout", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonAuthFailed)
+	w.g.Expect(cond(ready, v1alpha1.ConditionConnected).Message).To(ContainSubstring("until the Secret changes"))
+	failed := w.dx.FailedLogins()
+	w.g.Expect(failed).To(BeNumerically(">=", 1))
+	// With a reconnect delay of 50ms, retrying would add a failed login
+	// every few hundred milliseconds; Directus suspends the user at 25.
+	w.g.Consistently(w.dx.FailedLogins, 2*time.Second, 100*time.Millisecond).Should(Equal(failed))
+
+	w.secret("login", map[string]string{"email": "bot@example.com", "password": "bot-password"})
+	w.ready("lockout")
+
+	// Deleting the subscription logs its sessions out.
+	w.g.Expect(k8s.Delete(w.ctx, obj)).To(Succeed())
+	w.g.Eventually(w.dx.Logouts, timeout, 50*time.Millisecond).Should(BeNumerically(">=", 1))
+}

@@ -278,7 +278,7 @@ func countWrites(t *testing.T, w *world, name, from string) int {
 func rawJSON(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
 
 // credentials are every secret value the tests hand to the operator.
-var credentials = []string{botToken, "bot-password", "second-token", "not-a-token", "articles-token"}
+var credentials = []string{botToken, "bot-password", "not-the-password", "second-token", "not-a-token", "articles-token"}
 
 // credentialsIn returns the credentials that appear in text.
 func credentialsIn(text string) []string {

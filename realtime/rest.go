@@ -134,6 +134,46 @@ func (r *REST) token(ctx context.Context) (string, error) {
 	return r.access, nil
 }
 
+// Logout revokes the REST client's session and the extra refresh tokens given (the realtime
+// client's, see Client.RefreshToken) with POST /auth/logout, so that sessions the caller no
+// longer needs do not stay valid until they expire. It only revokes sessions the client made by
+// logging in with email and password; tokens the caller supplied are left alone.
+func (r *REST) Logout(ctx context.Context, extra ...string) error {
+	if !r.o.Auth.login() {
+		return nil
+	}
+	r.mu.Lock()
+	tokens := append([]string{r.refresh}, extra...)
+	r.refresh, r.access = "", ""
+	r.mu.Unlock()
+	var errs []error
+	seen := map[string]bool{}
+	for _, tok := range tokens {
+		if tok == "" || seen[tok] {
+			continue
+		}
+		seen[tok] = true
+		b, _ := json.Marshal(map[string]string{"refresh_token": tok, "mode": "json"})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(r.base.String(), "/")+"/auth/logout", bytes.NewReader(b))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := r.o.HTTPClient.Do(req)
+		if err != nil {
+			errs = append(errs, redact(fmt.Errorf("directus: POST /auth/logout: %w", err), tok))
+			continue
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		_ = resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			errs = append(errs, fmt.Errorf("directus: POST /auth/logout: HTTP %d", resp.StatusCode))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func (r *REST) invalidate() {
 	r.mu.Lock()
 	r.access = ""

@@ -69,6 +69,11 @@ type Connection struct {
 	primaryKeys   map[string]string
 	started       bool
 	done          chan struct{}
+	// login is true for email and password: such a connection makes
+	// sessions of its own (logged out on Close), and a refused login is not
+	// retried, since Directus locks an account after repeated failures.
+	login  bool
+	halted bool
 }
 
 // ConnectionOptions configure a Connection.
@@ -114,6 +119,7 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 		return nil, err
 	}
 	c.client, c.rest = client, rest
+	c.login = opts.Auth.Email != ""
 	connectionsGauge.WithLabelValues(string(c.st.State)).Inc()
 	return c, nil
 }
@@ -141,9 +147,17 @@ func (c *Connection) Start(ctx context.Context) {
 	}()
 }
 
-// Close closes the socket and waits for the client's goroutines.
+// Close closes the socket, waits for the client's goroutines and, for
+// email and password, logs the sessions it made out.
 func (c *Connection) Close() {
 	_ = c.client.Close()
+	if c.login {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := c.rest.Logout(ctx, c.client.RefreshToken()); err != nil {
+			c.log.V(1).Info("Logging out of Directus failed", "error", err.Error())
+		}
+		cancel()
+	}
 	c.mu.Lock()
 	started := c.started
 	state := c.st.State
@@ -260,9 +274,43 @@ func (c *Connection) watcherList() []connWatcher {
 	return ws
 }
 
+// haltLogins stops the client after Directus refused an email and password:
+// every retry would be one more failed login, and Directus suspends the user
+// after its login-attempts limit (25 by default, never reset by time), which
+// would break every other client of that account. A new Secret makes a new
+// connection.
+func (c *Connection) haltLogins(msg string) {
+	c.mu.Lock()
+	if c.halted {
+		c.mu.Unlock()
+		return
+	}
+	c.halted = true
+	c.mu.Unlock()
+	c.log.Info("Directus refused the email and password; not logging in again until the Secret changes")
+	c.update(func(st *ConnStatus) {
+		st.State, st.Reason, st.LastError = v1alpha1.ConnectionStateDisconnected, v1alpha1.ReasonAuthFailed, msg
+		st.Message = msg + "; no more login attempts until the Secret changes, so that Directus does not lock the account"
+	})
+	// Not on this goroutine: Close waits for the event goroutine.
+	go func() { _ = c.client.Close() }()
+}
+
 // onEvent turns the realtime client's lifecycle events into the status. It
 // runs on the client's event goroutine, one event at a time.
 func (c *Connection) onEvent(ev realtime.Event) {
+	c.mu.Lock()
+	halted := c.halted
+	c.mu.Unlock()
+	if halted {
+		return
+	}
+	if c.login && (ev.Kind == realtime.EventError || ev.Kind == realtime.EventClose) && ev.Err != nil {
+		if reason, msg := classifyConnError(ev.Err); reason == v1alpha1.ReasonAuthFailed {
+			c.haltLogins(msg)
+			return
+		}
+	}
 	switch ev.Kind {
 	case realtime.EventAuthenticated:
 		c.mu.Lock()

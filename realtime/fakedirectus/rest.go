@@ -26,6 +26,7 @@ import (
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("/auth/login", s.restLogin)
 	mux.HandleFunc("/auth/refresh", s.restRefresh)
+	mux.HandleFunc("/auth/logout", s.restLogout)
 	mux.HandleFunc("/server/ping", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, "pong")
@@ -80,6 +81,27 @@ func (s *Server) restRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.tokenResponseLocked(w, u)
+}
+
+// restLogout revokes a refresh token, as Directus's POST /auth/logout does
+// (204, or 400 INVALID_PAYLOAD without one).
+func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil || body.RefreshToken == "" {
+		restError(w, http.StatusBadRequest, &apiError{"INVALID_PAYLOAD", "Invalid payload."})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.refresh[body.RefreshToken]; !ok {
+		restError(w, http.StatusUnauthorized, errCredentials)
+		return
+	}
+	delete(s.refresh, body.RefreshToken)
+	s.logouts++
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // restUserLocked resolves the Bearer token (or ?access_token=). ok is false when the request

@@ -114,6 +114,10 @@ type Server struct {
 	conns       map[*wsConn]struct{}
 	nextConn    int
 	logins      int
+	// failedLogins counts refused email+password logins; Directus suspends
+	// a user after its login-attempts limit.
+	failedLogins int
+	logouts      int
 	disabled    bool
 	refuse      int
 	stallUntil  time.Time
@@ -503,6 +507,20 @@ func (s *Server) Subscriptions() int {
 	return n
 }
 
+// FailedLogins returns how many email+password logins were refused.
+func (s *Server) FailedLogins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failedLogins
+}
+
+// Logouts returns how many refresh tokens were revoked with POST /auth/logout.
+func (s *Server) Logouts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logouts
+}
+
 // Logins returns how many email+password logins succeeded (REST and WebSocket).
 func (s *Server) Logins() int {
 	s.mu.Lock()
@@ -574,6 +592,7 @@ func (s *Server) loginLocked(email, password string) (*User, *apiError) {
 			return u, nil
 		}
 	}
+	s.failedLogins++
 	return nil, errCredentials
 }
 
