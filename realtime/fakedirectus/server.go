@@ -118,13 +118,13 @@ type Server struct {
 	// a user after its login-attempts limit.
 	failedLogins int
 	logouts      int
-	disabled    bool
-	refuse      int
-	stallUntil  time.Time
-	reject      int
-	rejectAfter time.Duration
-	frames      []Frame
-	closed      bool
+	disabled     bool
+	refuse       int
+	stallUntil   time.Time
+	reject       int
+	rejectAfter  time.Duration
+	frames       []Frame
+	closed       bool
 }
 
 type issued struct {
