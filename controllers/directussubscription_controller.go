@@ -117,38 +117,49 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
-		return ctrl.Result{}, err
-	}
-
 	if err := r.Hub.Ensure(cfg); err != nil {
 		// Options the realtime client refuses: only a spec change helps.
 		markStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
 		return ctrl.Result{}, nil
 	}
+	if r.Hub.Replacing(key) {
+		// The previous runner may still write its target: a renamed
+		// ConfigMap is deleted only once it has stopped.
+		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	}
+	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.report(ctx, obj, cfg, warning), nil
+}
+
+// report brings what the Hub reports into the status, and asks the runner
+// to repair its ConfigMap when someone changed it.
+func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string) ctrl.Result {
+	key := client.ObjectKeyFromObject(obj)
 	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
 		r.Hub.Verify(key)
 	}
 	st, ok := r.Hub.Status(key)
 	if !ok {
-		return ctrl.Result{}, nil
+		return ctrl.Result{}
 	}
 	if st.Settling && obj.Status.ObservedGeneration == obj.Generation && st.Generation == obj.Generation {
 		// The status already shows this spec; the runner, new after a
 		// restart, reports its outcome in a moment (its next transition
 		// brings us back), and the status is written once, not per step.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		return ctrl.Result{RequeueAfter: time.Second}
 	}
 	applyWorkerStatus(obj, st, warning)
-	if st.SyncReason == v1alpha1.ReasonConfigMapNotOwned {
+	switch {
+	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned:
 		// Deleting a ConfigMap we do not own sends us no watch event.
-		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
-	}
-	if caBundleConfigMap(obj) != "" {
+		return ctrl.Result{RequeueAfter: 30 * time.Second}
+	case caBundleConfigMap(obj) != "":
 		// Nor does a change of the ConfigMap holding the CA bundle.
-		return ctrl.Result{RequeueAfter: caRecheckInterval}, nil
+		return ctrl.Result{RequeueAfter: caRecheckInterval}
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}
 }
 
 // reconcileDelete stops the subscription and removes its ConfigMap before

@@ -26,6 +26,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -588,4 +589,52 @@ func TestARefusedPasswordIsNotTriedAgainUntilTheSecretChanges(t *testing.T) {
 	// Deleting the subscription logs its sessions out.
 	w.g.Expect(k8s.Delete(w.ctx, obj)).To(Succeed())
 	w.g.Eventually(w.dx.Logouts, timeout, 50*time.Millisecond).Should(BeNumerically(">=", 1))
+}
+
+func TestRenamingTheTargetConfigMapLeavesNoOrphanBehind(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.dx.Create("messages", map[string]any{"text": "a", "user": "u"})
+	w.subscription("rename", func(s *v1alpha1.DirectusSubscriptionSpec) { s.Target.ConfigMap.Name = "old-name" })
+	w.ready("rename")
+	w.mirrorData("old-name", func(g Gomega, d map[string]string) { g.Expect(d).To(HaveLen(1)) })
+
+	// Changes keep flowing while the target moves: the old runner must be
+	// gone before its ConfigMap is deleted, or it would write it again. A
+	// later reconcile would delete such an orphan again, so the watch of
+	// its history is what tells.
+	wi, err := watcher.Watch(w.ctx, &corev1.ConfigMapList{}, client.InNamespace(w.ns),
+		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: w.configMap("old-name").ResourceVersion, FieldSelector: "metadata.name=old-name"}})
+	w.g.Expect(err).NotTo(HaveOccurred())
+	defer wi.Stop()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				w.dx.Create("messages", map[string]any{"text": fmt.Sprint(i), "user": "u"})
+			}
+		}
+	}()
+	w.update("rename", func(s *v1alpha1.DirectusSubscription) { s.Spec.Target.ConfigMap.Name = "new-name" })
+	w.ready("rename")
+	close(stop)
+	<-done
+	n := len(w.dx.Items("messages"))
+	w.mirrorData("new-name", func(g Gomega, d map[string]string) { g.Expect(d).To(HaveLen(n)) })
+	w.g.Eventually(func() *corev1.ConfigMap { return w.configMap("old-name") }, timeout, 50*time.Millisecond).Should(BeNil())
+	var history []watch.EventType
+	for deleted := false; !deleted; {
+		select {
+		case ev := <-wi.ResultChan():
+			history = append(history, ev.Type)
+			deleted = ev.Type == watch.Deleted
+		case <-time.After(timeout):
+			t.Fatalf("no deletion of the old ConfigMap in its history: %v", history)
+		}
+	}
+	w.g.Consistently(wi.ResultChan(), time.Second).ShouldNot(Receive(HaveField("Type", watch.Added)), "the old ConfigMap is not written again once deleted")
 }

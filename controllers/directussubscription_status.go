@@ -156,6 +156,9 @@ func markSuspended(obj *v1alpha1.DirectusSubscription, now time.Time) {
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed} {
 		setCondition(obj, typ, metav1.ConditionFalse, v1alpha1.ReasonSuspended, msg)
 	}
+	// Nothing follows Directus while suspended: the target is not known to
+	// be current.
+	setCondition(obj, v1alpha1.ConditionSynced, metav1.ConditionUnknown, v1alpha1.ReasonSuspended, msg)
 	setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSuspended, msg)
 	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionStalled)

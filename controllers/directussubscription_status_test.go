@@ -415,7 +415,6 @@ func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) 
 			g := NewWithT(t)
 			obj := subscriptionAt(3)
 			tc.before(obj)
-			synced := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionSynced).DeepCopy()
 			markSuspended(obj, statusNow)
 
 			ready := condition(g, obj, v1alpha1.ConditionReady)
@@ -432,7 +431,9 @@ func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) 
 			}
 			g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReconciling)).To(BeNil())
 			g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionStalled)).To(BeNil())
-			g.Expect(condition(g, obj, v1alpha1.ConditionSynced)).To(Equal(*synced), "the target keeps its content, so Synced is left as it was")
+			sc := condition(g, obj, v1alpha1.ConditionSynced)
+			g.Expect(sc.Status).To(Equal(metav1.ConditionUnknown), "nothing follows Directus while suspended: the target keeps its content, but is not known to be current")
+			g.Expect(sc.Reason).To(Equal(v1alpha1.ReasonSuspended))
 		})
 	}
 }

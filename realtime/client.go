@@ -938,7 +938,7 @@ func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscripti
 		c.mu.Unlock()
 		return nil, fmt.Errorf("directus: a subscription with uid %q exists", o.UID)
 	}
-	s := newSubscription(c, o, c.opts.SubscriptionBuffer)
+	s := newSubscription(c, o, c.opts.SubscriptionBuffer, c.opts.SubscriptionBufferBytes)
 	c.subs[o.UID] = s
 	cn := c.cur
 	if cn != nil {

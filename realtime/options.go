@@ -131,6 +131,10 @@ type Options struct {
 	// SubscriptionBuffer bounds each subscription's queue of undelivered messages. On
 	// overflow the queue is cleared and a single KindGap message is queued. Defaults to 4096.
 	SubscriptionBuffer int
+	// SubscriptionBufferBytes bounds the bytes (items and keys as received) in each
+	// subscription's queue, since one frame may be as large as ReadLimit. On overflow the queue
+	// is cleared and a single KindGap message is queued. Defaults to ReadLimit.
+	SubscriptionBufferBytes int64
 	// Logger receives logs: Info for state transitions, V(4) for mechanics. Defaults to a
 	// discarding logger.
 	Logger logr.Logger
@@ -195,6 +199,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.SubscriptionBuffer <= 0 {
 		o.SubscriptionBuffer = defaultSubscriptionBuffer
+	}
+	if o.SubscriptionBufferBytes <= 0 {
+		o.SubscriptionBufferBytes = o.ReadLimit
 	}
 	o.Reconnect = o.Reconnect.withDefaults()
 	if o.HTTPClient == nil {

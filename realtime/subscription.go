@@ -84,6 +84,8 @@ type Subscription struct {
 	mu        sync.Mutex
 	queue     []Message
 	limit     int
+	bytes     int64 // of the queued messages' items and keys
+	byteLimit int64
 	closed    bool
 	sentEpoch uint64 // epoch of the connection the subscribe frame was last sent on
 	initEpoch uint64 // epoch of the last init received
@@ -94,9 +96,9 @@ type Subscription struct {
 	delivery  sync.Once // starts the goroutine behind C
 }
 
-func newSubscription(c *Client, o SubscribeOptions, limit int) *Subscription {
+func newSubscription(c *Client, o SubscribeOptions, limit int, byteLimit int64) *Subscription {
 	s := &Subscription{
-		c: c, uid: o.UID, opts: o, limit: limit,
+		c: c, uid: o.UID, opts: o, limit: limit, byteLimit: byteLimit,
 		out:    make(chan Message),
 		notify: make(chan struct{}, 1),
 		stop:   make(chan struct{}),
@@ -127,7 +129,7 @@ func (s *Subscription) Drain() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q := s.queue
-	s.queue = nil
+	s.queue, s.bytes = nil, 0
 	return q
 }
 
@@ -148,8 +150,10 @@ func (s *Subscription) enqueue(m Message) {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) >= s.limit {
+	size := m.size()
+	if len(s.queue) >= s.limit || (s.byteLimit > 0 && s.bytes+size > s.byteLimit && len(s.queue) > 0) {
 		s.queue = s.queue[:0]
+		s.bytes = 0
 		s.queue = append(s.queue, Message{Kind: KindGap, UID: s.uid, Epoch: m.Epoch, Received: m.Received})
 		s.mu.Unlock()
 		s.c.log.V(4).Info("Subscription queue overflowed, queued a gap", "uid", s.uid)
@@ -157,8 +161,21 @@ func (s *Subscription) enqueue(m Message) {
 		return
 	}
 	s.queue = append(s.queue, m)
+	s.bytes += size
 	s.mu.Unlock()
 	s.wake()
+}
+
+// size is what a message holds in memory, roughly: its items and keys.
+func (m *Message) size() int64 {
+	var n int64
+	for _, it := range m.Items {
+		n += int64(len(it))
+	}
+	for _, k := range m.Keys {
+		n += int64(len(k))
+	}
+	return n
 }
 
 // gap queues a KindGap unless one is already last in the queue.
@@ -188,6 +205,7 @@ func (s *Subscription) deliver() {
 		ok := len(s.queue) > 0
 		if ok {
 			m = s.queue[0]
+			s.bytes -= m.size()
 			s.queue[0] = Message{}
 			s.queue = s.queue[1:]
 			if len(s.queue) == 0 {

@@ -87,6 +87,8 @@ type entry struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	stopping bool
+	// prev is the entry this one replaced, until it has stopped.
+	prev *entry
 }
 
 var (
@@ -212,10 +214,35 @@ func (h *Hub) Ensure(cfg Config) error {
 			prev = nil
 		}
 	}
+	e.prev = prev
 	if h.ctx != nil {
 		h.start(e, prev)
 	}
 	return nil
+}
+
+// Replacing tells whether name's previous runner (a replaced config) may
+// still be running, and so still write its target.
+func (h *Hub) Replacing(name types.NamespacedName) bool {
+	h.mu.Lock()
+	e := h.entries[name]
+	var prev *entry
+	if e != nil {
+		prev = e.prev
+	}
+	h.mu.Unlock()
+	if prev == nil {
+		return false
+	}
+	select {
+	case <-prev.done:
+		h.mu.Lock()
+		e.prev = nil
+		h.mu.Unlock()
+		return false
+	default:
+		return true
+	}
 }
 
 func (h *Hub) newEntry(cfg Config) (*entry, error) {
