@@ -213,8 +213,7 @@ func (c *Client) handshake(ctx context.Context, cn *conn, plan authPlan) error {
 	for {
 		b, err := c.readFrame(actx, cn.ws)
 		if err != nil {
-			var bf *badFrameError
-			if errors.As(err, &bf) {
+			if _, ok := errors.AsType[*badFrameError](err); ok {
 				continue
 			}
 			if lastErr != nil {

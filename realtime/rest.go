@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -179,9 +180,7 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 	u := *r.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(ref.Path, "/")
 	q := ref.Query()
-	for k, vs := range params {
-		q[k] = vs
-	}
+	maps.Copy(q, params)
 	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()

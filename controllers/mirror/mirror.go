@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,9 +136,7 @@ func (m *Mirror) Render() (Rendered, error) {
 		keys = append(keys, k)
 	}
 	items := make(map[string]json.RawMessage, len(m.items))
-	for k, v := range m.items {
-		items[k] = v
-	}
+	maps.Copy(items, m.items)
 	seq := m.seq
 	m.mu.Unlock()
 

@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -148,9 +149,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func errorBody(code, message string, ext map[string]any) map[string]any {
 	e := map[string]any{"code": code}
-	for k, v := range ext {
-		e[k] = v
-	}
+	maps.Copy(e, ext)
 	return map[string]any{"errors": []any{map[string]any{"message": message, "extensions": e}}}
 }
 

@@ -271,7 +271,7 @@ func TestDockerfileMatchesDaemonlessImage(t *testing.T) {
 		g.Expect(dockerfile).To(ContainSubstring(want))
 	}
 	var ignore []string
-	for _, line := range strings.Split(string(readRepoFile(t, ".dockerignore")), "\n") {
+	for line := range strings.SplitSeq(string(readRepoFile(t, ".dockerignore")), "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 			ignore = append(ignore, line)
 		}

@@ -83,8 +83,7 @@ func freePort(t *testing.T) int {
 // JSON object per line, send creates an item over the socket.
 func TestTailPrintsWhatSendCreates(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	tail := exec.CommandContext(ctx, binary(t), "tail", "--collection", "messages", "--event", "create", "--query", `{"fields":["user","text"]}`)
 	tail.Env = cliEnv()
 	stdout, err := tail.StdoutPipe()

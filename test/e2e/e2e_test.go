@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -314,8 +313,7 @@ func TestEmailAndPasswordSurviveSeveralTokenExpiries(t *testing.T) {
 // change? A figure for the README, not an assertion.
 func TestLatencyComparedToARawSubscriber(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	namespace := ns(t)
 
 	// Directus serves subscriptions one by one in subscription order: the
@@ -392,7 +390,7 @@ func TestLatencyComparedToARawSubscriber(t *testing.T) {
 		}
 	}
 	g.Expect(len(diffs)).To(BeNumerically(">=", n*9/10), "most items were seen by both")
-	sort.Slice(diffs, func(i, j int) bool { return diffs[i] < diffs[j] })
+	slices.Sort(diffs)
 	pct := func(p float64) time.Duration { return diffs[min(len(diffs)-1, int(p*float64(len(diffs))))] }
 	report := fmt.Sprintf("raw subscriber → ConfigMap, %d creates at %d/s against a real Directus: p50 %s, p90 %s, p99 %s, max %s\n",
 		len(diffs), rate, pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), slices.Max(diffs).Round(time.Millisecond))
