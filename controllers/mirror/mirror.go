@@ -175,7 +175,7 @@ func Hash(data map[string]string) string {
 	sort.Strings(keys)
 	h := sha256.New()
 	for _, k := range keys {
-		fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k]))
+		_, _ = fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k])) // a hash.Hash never fails a write
 		h.Write([]byte(data[k]))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]

@@ -75,7 +75,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -145,7 +145,7 @@ func TestSidecarMirrorsIntoADirectory(t *testing.T) {
 		if err != nil {
 			return 0
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}, timeout, poll).Should(Equal(http.StatusOK))
 
