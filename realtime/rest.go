@@ -112,7 +112,7 @@ func (r *REST) token(ctx context.Context) (string, error) {
 	var ts tokenSet
 	var err error
 	if r.refresh != "" {
-		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/refresh", map[string]string{"refresh_token": r.refresh, "mode": "json"})
+		ts, err = refreshRequest(ctx, r.o.HTTPClient, r.base.String(), r.refresh)
 		if err != nil {
 			r.refresh = ""
 		}
@@ -124,8 +124,7 @@ func (r *REST) token(ctx context.Context) (string, error) {
 			}
 			return "", redact(err, r.o.Auth.RefreshToken)
 		}
-		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/login",
-			map[string]string{"email": r.o.Auth.Email, "password": r.o.Auth.Password, "mode": "json"})
+		ts, err = loginRequest(ctx, r.o.HTTPClient, r.base.String(), r.o.Auth.Email, r.o.Auth.Password)
 		if err != nil {
 			return "", redact(err, r.o.Auth.Password)
 		}
@@ -211,7 +210,7 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 		if se := parseErrorBody(b, resp.StatusCode); se != nil {
 			return se
 		}
-		return &ServerError{Type: "http", Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
+		return &ServerError{Type: typeHTTP, Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
 			Message: method + " " + ref.Path, StatusCode: resp.StatusCode}
 	}
 	if (out == nil && meta == nil) || len(bytes.TrimSpace(b)) == 0 {
