@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,10 +117,7 @@ func TestQuickstartMessagesLandInTheConfigMap(t *testing.T) {
 		NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	}
 	configMapData(t, namespace, "quickstart", func(g Gomega, d map[string]string) {
-		values := []any{}
-		for _, v := range decoded(g, d) {
-			values = append(values, v)
-		}
+		values := slices.Collect(maps.Values(decoded(g, d)))
 		for _, m := range sent {
 			g.Expect(values).To(ContainElement(map[string]any{"text": m["text"], "user": m["user"]}))
 		}
@@ -368,7 +366,7 @@ func TestLatencyComparedToARawSubscriber(t *testing.T) {
 	const n, rate = 100, 10
 	tick := time.NewTicker(time.Second / rate)
 	defer tick.Stop()
-	var keys []string
+	keys := make([]string, 0, n)
 	for i := range n {
 		<-tick.C
 		ks := createREST(t, map[string]any{"text": fmt.Sprintf("latency %d", i), "user": "lat"})
