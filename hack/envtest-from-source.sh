@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # envtest-from-source.sh builds the control-plane binaries that envtest needs
 # (kube-apiserver, etcd and, optionally, kubectl) plus the project's tools
-# (controller-gen, helm, golangci-lint) from Go module sources, because release downloads
-# (setup-envtest, GitHub releases) are unreachable here and at many air-gapped
-# users. Only the Go module proxy is used.
+# (controller-gen, helm, golangci-lint) from Go module sources, because
+# release downloads (setup-envtest, GitHub releases) are unreachable here and
+# at many air-gapped users. Only the Go module proxy is used.
 #
 # Output follows setup-envtest's layout so other tooling finds it:
 #   $DEST/k8s/$K8S_VERSION-linux-amd64/{kube-apiserver,etcd,kubectl}
