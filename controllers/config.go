@@ -132,7 +132,7 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		}
 		opts.Auth.Email, opts.Auth.Password = email, password
 	}
-	fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password)
+	_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password) // a hash.Hash never fails a write
 	switch {
 	case spec.Auth.Public != nil:
 		opts.AuthMode = realtime.AuthPublic

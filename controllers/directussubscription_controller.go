@@ -107,8 +107,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	}
 
 	cfg, warning, err := r.configs.config(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, obj)
-	var stalled *stalledError
-	if errors.As(err, &stalled) {
+	if stalled, ok := errors.AsType[*stalledError](err); ok {
 		// The old connection used credentials that are gone or wrong.
 		r.Hub.Remove(key)
 		markStalled(obj, stalled.reason, stalled.message)

@@ -93,7 +93,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if leaked := credentialsIn(logs.String()); len(leaked) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: credentials reached the operator's logs: %v\n", leaked)
-		for _, line := range strings.Split(logs.String(), "\n") {
+		for line := range strings.SplitSeq(logs.String(), "\n") {
 			if len(credentialsIn(line)) > 0 {
 				fmt.Fprintln(os.Stderr, "  ", line)
 			}

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # envtest-from-source.sh builds the control-plane binaries that envtest needs
 # (kube-apiserver, etcd and, optionally, kubectl) plus the project's tools
-# (controller-gen, helm) from Go module sources, because release downloads
-# (setup-envtest, GitHub releases) are unreachable here and at many air-gapped
-# users. Only the Go module proxy is used.
+# (controller-gen, helm, golangci-lint) from Go module sources, because
+# release downloads (setup-envtest, GitHub releases) are unreachable here and
+# at many air-gapped users. Only the Go module proxy is used.
 #
 # Output follows setup-envtest's layout so other tooling finds it:
 #   $DEST/k8s/$K8S_VERSION-linux-amd64/{kube-apiserver,etcd,kubectl}
-#   $DEST/bin/{controller-gen,helm}
+#   $DEST/bin/{controller-gen,helm,golangci-lint}
 # A binary is rebuilt only when its stamp (version + flags + Go version)
 # changes, so a warm re-run takes well under a second. The last line printed
 # is the KUBEBUILDER_ASSETS directory.
@@ -18,7 +18,10 @@
 #   ETCD_VERSION       go.etcd.io/etcd/server/v3 version (default 3.7.3)
 #   CONTROLLER_TOOLS_VERSION  (default v0.23.0)
 #   HELM_VERSION       (default v3.22.0)
-#   TOOLS              subset to build (default "kube-apiserver etcd kubectl controller-gen helm")
+#   GOLANGCI_LINT_VERSION     (default v2.15.0)
+#   TOOLS              subset to build (default "kube-apiserver etcd kubectl controller-gen helm");
+#                      golangci-lint is built only when named (make lint does), so
+#                      `make envtest` and CI's first step don't pay for it
 set -euo pipefail
 
 DEST=${DEST:-$HOME/.cache/directus-operator/envtest}
@@ -26,6 +29,7 @@ K8S_VERSION=${K8S_VERSION:-1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-3.7.3}
 CONTROLLER_TOOLS_VERSION=${CONTROLLER_TOOLS_VERSION:-v0.23.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
+GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
 TOOLS=${TOOLS:-"kube-apiserver etcd kubectl controller-gen helm"}
 
 k8s_minor=${K8S_VERSION#*.}; k8s_minor=${k8s_minor%%.*}
@@ -153,4 +157,8 @@ if wants helm; then
   done
   build_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "$hv"
 fi
+# golangci-lint's go.mod has no replace directives, so `go install pkg@version`
+# works as is. Its `version` command reads the module version from the build
+# info, which `go install` records.
+wants golangci-lint && build_tool golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION"
 echo "$assets"

@@ -67,13 +67,13 @@ func (c *Client) plan(ctx context.Context) (authPlan, error) {
 		if c.opts.TokenInURL {
 			return authPlan{urlToken: a.AccessToken}, nil
 		}
-		return authPlan{frame: &authFrame{Type: "auth", AccessToken: a.AccessToken}}, nil
+		return authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}}, nil
 	}
 	useAccess := func(tok string, exp time.Time) authPlan {
 		if c.opts.TokenInURL {
 			return authPlan{urlToken: tok, expires: exp}
 		}
-		return authPlan{frame: &authFrame{Type: "auth", AccessToken: tok}, expires: exp}
+		return authPlan{frame: &authFrame{Type: typeAuth, AccessToken: tok}, expires: exp}
 	}
 	c.mu.Lock()
 	access, exp, lifetime := c.access, c.accessExpires, c.lifetime
@@ -89,7 +89,7 @@ func (c *Client) plan(ctx context.Context) (authPlan, error) {
 		}
 		var se *ServerError
 		if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 {
-			return authPlan{}, &ServerError{Type: "auth", Code: CodeAuthFailed, Message: se.Message, StatusCode: se.StatusCode}
+			return authPlan{}, &ServerError{Type: typeAuth, Code: CodeAuthFailed, Message: se.Message, StatusCode: se.StatusCode}
 		}
 		if c.opts.TokenInURL {
 			return authPlan{}, err
@@ -100,12 +100,13 @@ func (c *Client) plan(ctx context.Context) (authPlan, error) {
 		c.mu.Unlock()
 	}
 	if usable {
-		return authPlan{frame: &authFrame{Type: "auth", RefreshToken: refresh}, usedRefresh: true}, nil
+		return authPlan{frame: &authFrame{Type: typeAuth, RefreshToken: refresh}, usedRefresh: true}, nil
 	}
 	if a.login() {
-		return authPlan{frame: &authFrame{Type: "auth", Email: a.Email, Password: a.Password}}, nil
+		return authPlan{frame: &authFrame{Type: typeAuth, Email: a.Email, Password: a.Password}}, nil
 	}
-	return authPlan{}, &ServerError{Type: "auth", Code: CodeAuthFailed, Message: "the refresh token was refused and there is no email and password to log in with"}
+	return authPlan{}, &ServerError{Type: typeAuth, Code: CodeAuthFailed,
+		Message: "the refresh token was refused and there is no email and password to log in with"}
 }
 
 // restTokens gets a fresh access token over REST: refresh with the newest refresh token,
@@ -118,7 +119,7 @@ func (c *Client) restTokens(ctx context.Context) (string, time.Time, error) {
 	var ts tokenSet
 	var err error
 	if usable {
-		ts, err = authRequest(ctx, c.opts.HTTPClient, c.restURL.String(), "/auth/refresh", map[string]string{"refresh_token": refresh, "mode": "json"})
+		ts, err = refreshRequest(ctx, c.opts.HTTPClient, c.restURL.String(), refresh)
 		if err != nil {
 			var se *ServerError
 			if !errors.As(err, &se) || !c.opts.Auth.login() {
@@ -133,10 +134,9 @@ func (c *Client) restTokens(ctx context.Context) (string, time.Time, error) {
 	}
 	if !usable || err != nil {
 		if !c.opts.Auth.login() {
-			return "", time.Time{}, &ServerError{Type: "auth", Code: CodeAuthFailed, Message: "no usable refresh token"}
+			return "", time.Time{}, &ServerError{Type: typeAuth, Code: CodeAuthFailed, Message: "no usable refresh token"}
 		}
-		ts, err = authRequest(ctx, c.opts.HTTPClient, c.restURL.String(), "/auth/login",
-			map[string]string{"email": c.opts.Auth.Email, "password": c.opts.Auth.Password, "mode": "json"})
+		ts, err = loginRequest(ctx, c.opts.HTTPClient, c.restURL.String(), c.opts.Auth.Email, c.opts.Auth.Password)
 		if err != nil {
 			return "", time.Time{}, redact(err, c.secrets()...)
 		}
@@ -220,8 +220,7 @@ func (c *Client) handshake(ctx context.Context, cn *conn, plan authPlan) error {
 	for {
 		b, err := c.readFrame(actx, cn.ws)
 		if err != nil {
-			var bf *badFrameError
-			if errors.As(err, &bf) {
+			if _, ok := errors.AsType[*badFrameError](err); ok {
 				continue
 			}
 			if lastErr != nil {
@@ -239,12 +238,12 @@ func (c *Client) handshake(ctx context.Context, cn *conn, plan authPlan) error {
 		if err != nil {
 			continue
 		}
-		if f.Type == "ping" {
-			_ = c.write(cn, pingFrame{Type: "pong"})
+		if f.Type == typePing {
+			_ = c.write(cn, pingFrame{Type: typePong})
 			continue
 		}
 		se := f.serverError()
-		if f.Type != "auth" {
+		if f.Type != typeAuth {
 			if se != nil {
 				lastErr = se
 			}
@@ -313,15 +312,15 @@ func (c *Client) reauth(ctx context.Context, cn *conn, why string) error {
 	var plan authPlan
 	switch {
 	case usable:
-		plan = authPlan{frame: &authFrame{Type: "auth", RefreshToken: refresh}, usedRefresh: true}
+		plan = authPlan{frame: &authFrame{Type: typeAuth, RefreshToken: refresh}, usedRefresh: true}
 	case a.login():
 		if tok, exp, err := c.restTokens(ctx); err == nil {
-			plan = authPlan{frame: &authFrame{Type: "auth", AccessToken: tok}, expires: exp}
+			plan = authPlan{frame: &authFrame{Type: typeAuth, AccessToken: tok}, expires: exp}
 		} else {
-			plan = authPlan{frame: &authFrame{Type: "auth", Email: a.Email, Password: a.Password}}
+			plan = authPlan{frame: &authFrame{Type: typeAuth, Email: a.Email, Password: a.Password}}
 		}
 	case a.AccessToken != "":
-		plan = authPlan{frame: &authFrame{Type: "auth", AccessToken: a.AccessToken}}
+		plan = authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}}
 	default:
 		return nil
 	}
@@ -382,6 +381,17 @@ type tokenSet struct {
 	Expires      int64  `json:"expires"` // milliseconds
 }
 
+// refreshRequest exchanges a refresh token for a new token set (POST /auth/refresh; JSON
+// mode, so the tokens come back in the body rather than in a cookie).
+func refreshRequest(ctx context.Context, hc *http.Client, base, refresh string) (tokenSet, error) {
+	return authRequest(ctx, hc, base, "/auth/refresh", map[string]string{"refresh_token": refresh, "mode": "json"})
+}
+
+// loginRequest logs in with email and password (POST /auth/login, JSON mode).
+func loginRequest(ctx context.Context, hc *http.Client, base, email, password string) (tokenSet, error) {
+	return authRequest(ctx, hc, base, "/auth/login", map[string]string{"email": email, "password": password, "mode": "json"})
+}
+
 // authRequest POSTs body to base+path and decodes the token set.
 func authRequest(ctx context.Context, hc *http.Client, base, path string, body any) (tokenSet, error) {
 	b, err := json.Marshal(body)
@@ -406,7 +416,7 @@ func authRequest(ctx context.Context, hc *http.Client, base, path string, body a
 		if se := parseErrorBody(rb, resp.StatusCode); se != nil {
 			return tokenSet{}, se
 		}
-		return tokenSet{}, &ServerError{Type: "http", Code: http.StatusText(resp.StatusCode), Message: "POST " + path, StatusCode: resp.StatusCode}
+		return tokenSet{}, &ServerError{Type: typeHTTP, Code: http.StatusText(resp.StatusCode), Message: "POST " + path, StatusCode: resp.StatusCode}
 	}
 	var out struct {
 		Data tokenSet `json:"data"`
@@ -431,5 +441,5 @@ func parseErrorBody(b []byte, status int) *ServerError {
 		return nil
 	}
 	e := body.Errors[0]
-	return &ServerError{Type: "http", Code: e.Extensions.Code, Message: e.Message, StatusCode: status}
+	return &ServerError{Type: typeHTTP, Code: e.Extensions.Code, Message: e.Message, StatusCode: status}
 }

@@ -540,9 +540,7 @@ func TestItemsRepliesAreMatchedByUID(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			data, err := c.CreateItem(ctx, "messages", map[string]any{"text": fmt.Sprint("n", i)})
 			if err != nil {
 				t.Errorf("CreateItem %d: %v", i, err)
@@ -551,7 +549,7 @@ func TestItemsRepliesAreMatchedByUID(t *testing.T) {
 			if got := field(t, data, "text"); got != fmt.Sprint("n", i) {
 				t.Errorf("reply for create %d has text %v", i, got)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	data, err := c.Items(ctx, ItemsRequest{Collection: "messages", Action: "read", Query: json.RawMessage(`{"sort":["-id"],"limit":2,"fields":["id"]}`)})

@@ -99,6 +99,15 @@ func (u *uid) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Frame types ({"type": ...}) the client sends or handles itself.
+const (
+	typeAuth = "auth"
+	typePing = "ping"
+	typePong = "pong"
+	// typeHTTP is ServerError.Type for errors from the REST API.
+	typeHTTP = "http"
+)
+
 // frame is a decoded server frame.
 type frame struct {
 	Type         string          `json:"type"`
@@ -228,18 +237,12 @@ func subscriptionMessage(f *frame, epoch uint64, now time.Time) (Message, error)
 		m.Data = f.Data
 	}
 	var err error
-	switch f.Event {
-	case "init":
-		m.Kind = KindInit
+	switch kind := MessageKind(f.Event); kind {
+	case KindInit, KindCreate, KindUpdate:
+		m.Kind = kind
 		m.Items, err = splitItems(f.Data)
-	case "create":
-		m.Kind = KindCreate
-		m.Items, err = splitItems(f.Data)
-	case "update":
-		m.Kind = KindUpdate
-		m.Items, err = splitItems(f.Data)
-	case "delete":
-		m.Kind = KindDelete
+	case KindDelete:
+		m.Kind = kind
 		m.Keys, err = splitKeys(f.Data)
 	default:
 		return Message{}, fmt.Errorf("unknown subscription event %q", f.Event)

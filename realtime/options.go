@@ -274,21 +274,22 @@ func endpoints(base, path string) (ws *url.URL, rest *url.URL, err error) {
 	}
 	restU := *u
 	wsU := *u
+	isWS := false
 	switch u.Scheme {
 	case "http":
 		wsU.Scheme = "ws"
 	case "https":
 		wsU.Scheme = "wss"
 	case "ws":
-		restU.Scheme = "http"
+		restU.Scheme, isWS = "http", true
 	case "wss":
-		restU.Scheme = "https"
+		restU.Scheme, isWS = "https", true
 	default:
 		return nil, nil, fmt.Errorf("directus: URL scheme %q is not http, https, ws or wss", u.Scheme)
 	}
 	prefix := strings.TrimSuffix(u.Path, "/")
 	// A ws(s) URL that already names the endpoint is used as it is.
-	if (u.Scheme == "ws" || u.Scheme == "wss") && strings.HasSuffix(prefix, path) {
+	if isWS && strings.HasSuffix(prefix, path) {
 		prefix = strings.TrimSuffix(prefix, path)
 	}
 	restU.Path, restU.RawPath = prefix, ""

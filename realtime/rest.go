@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -111,7 +112,7 @@ func (r *REST) token(ctx context.Context) (string, error) {
 	var ts tokenSet
 	var err error
 	if r.refresh != "" {
-		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/refresh", map[string]string{"refresh_token": r.refresh, "mode": "json"})
+		ts, err = refreshRequest(ctx, r.o.HTTPClient, r.base.String(), r.refresh)
 		if err != nil {
 			r.refresh = ""
 		}
@@ -123,8 +124,7 @@ func (r *REST) token(ctx context.Context) (string, error) {
 			}
 			return "", redact(err, r.o.Auth.RefreshToken)
 		}
-		ts, err = authRequest(ctx, r.o.HTTPClient, r.base.String(), "/auth/login",
-			map[string]string{"email": r.o.Auth.Email, "password": r.o.Auth.Password, "mode": "json"})
+		ts, err = loginRequest(ctx, r.o.HTTPClient, r.base.String(), r.o.Auth.Email, r.o.Auth.Password)
 		if err != nil {
 			return "", redact(err, r.o.Auth.Password)
 		}
@@ -219,9 +219,7 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 	u := *r.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(ref.Path, "/")
 	q := ref.Query()
-	for k, vs := range params {
-		q[k] = vs
-	}
+	maps.Copy(q, params)
 	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
@@ -251,7 +249,7 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 	if resp.StatusCode/100 != 2 {
 		se := parseErrorBody(b, resp.StatusCode)
 		if se == nil {
-			se = &ServerError{Type: "http", Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
+			se = &ServerError{Type: typeHTTP, Code: strings.ToUpper(strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "_")),
 				Message: method + " " + ref.Path, StatusCode: resp.StatusCode}
 		}
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {

@@ -48,8 +48,8 @@ func (o SubscribeOptions) validate() error {
 	if o.Collection == "" {
 		return errors.New("directus: SubscribeOptions.Collection is required")
 	}
-	switch o.Event {
-	case "", "create", "update", "delete":
+	switch MessageKind(o.Event) {
+	case "", KindCreate, KindUpdate, KindDelete:
 	default:
 		return fmt.Errorf("directus: SubscribeOptions.Event %q is not create, update or delete", o.Event)
 	}

@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,9 +144,7 @@ func (m *Mirror) Render() (Rendered, error) {
 		keys = append(keys, k)
 	}
 	items := make(map[string]json.RawMessage, len(m.items))
-	for k, v := range m.items {
-		items[k] = v
-	}
+	maps.Copy(items, m.items)
 	seq := m.seq
 	m.mu.Unlock()
 
@@ -184,7 +183,7 @@ func Hash(data map[string]string) string {
 	sort.Strings(keys)
 	h := sha256.New()
 	for _, k := range keys {
-		fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k]))
+		_, _ = fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k])) // a hash.Hash never fails a write
 		h.Write([]byte(data[k]))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]

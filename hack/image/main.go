@@ -88,7 +88,8 @@ func main() {
 	flag.StringVar(&o.version, "version", "", "org.opencontainers.image.version label. Defaults to the tag of -tag")
 	flag.StringVar(&o.revision, "revision", "", "org.opencontainers.image.revision label (a git commit)")
 	flag.StringVar(&o.arch, "arch", "amd64", "image architecture; must match the binary")
-	flag.StringVar(&o.caBundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "CA certificates to copy to /etc/ssl/certs/ca-certificates.crt; skipped when the file does not exist")
+	flag.StringVar(&o.caBundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt",
+		"CA certificates to copy to /etc/ssl/certs/ca-certificates.crt; skipped when the file does not exist")
 	flag.Parse()
 
 	created, err := sourceDateEpoch()
@@ -304,7 +305,7 @@ func build(o options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }() // gone after the rename below: nothing to report
 	tw := newTarWriter(f, o.created)
 	tw.file("oci-layout", 0o644, []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	tw.file("index.json", 0o644, idx)
@@ -315,7 +316,7 @@ func build(o options) (string, error) {
 		tw.file(b.path(), 0o644, b.data)
 	}
 	if err := tw.close(); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return "", fmt.Errorf("write %s: %w", o.out, err)
 	}
 	if err := f.Close(); err != nil {

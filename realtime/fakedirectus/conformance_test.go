@@ -91,22 +91,20 @@ func (p *peer) expect(want ...string) {
 	}
 }
 
-// expectClose reads until the socket closes and checks the close status.
+// expectClose checks that the next thing on the socket is its close, with
+// this status.
 func (p *peer) expectClose(code websocket.StatusCode) {
 	p.t.Helper()
-	for {
-		got, err := p.read(5 * time.Second)
-		if err == nil {
-			p.t.Fatalf("expected close %d, got frame %s", code, got)
-		}
-		c := websocket.CloseStatus(err)
-		if c == -1 {
-			c = websocket.StatusAbnormalClosure // no close frame: the connection just ended
-		}
-		if c != code {
-			p.t.Fatalf("close status = %d (%v), want %d", c, err, code)
-		}
-		return
+	got, err := p.read(5 * time.Second)
+	if err == nil {
+		p.t.Fatalf("expected close %d, got frame %s", code, got)
+	}
+	c := websocket.CloseStatus(err)
+	if c == -1 {
+		c = websocket.StatusAbnormalClosure // no close frame: the connection just ended
+	}
+	if c != code {
+		p.t.Fatalf("close status = %d (%v), want %d", c, err, code)
 	}
 }
 

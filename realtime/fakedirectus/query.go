@@ -19,6 +19,7 @@ package fakedirectus
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -306,7 +307,7 @@ func anyList(v any) []any {
 		return t
 	case string:
 		out := []any{}
-		for _, s := range strings.Split(t, ",") {
+		for s := range strings.SplitSeq(t, ",") {
 			out = append(out, s)
 		}
 		return out
@@ -330,7 +331,7 @@ func compare(a, b any) int {
 	fb, okb := number(b)
 	_, sa := a.(string)
 	_, sb := b.(string)
-	if oka && okb && !(sa && sb) {
+	if oka && okb && (!sa || !sb) {
 		switch {
 		case fa < fb:
 			return -1
@@ -385,9 +386,7 @@ func project(row map[string]any, fields []string) map[string]any {
 		}
 	}
 	if all {
-		for k, v := range row {
-			out[k] = v
-		}
+		maps.Copy(out, row)
 		return out
 	}
 	for _, f := range fields {

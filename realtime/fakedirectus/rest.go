@@ -259,43 +259,7 @@ func (s *Server) restItems(w http.ResponseWriter, r *http.Request) {
 		// The key comes from the URL: a string, which item subscriptions match.
 		respond(s.itemsLocked(col, "update", id, nil, payload, q, false))
 	case r.Method == http.MethodPatch:
-		if list, ok := payload.([]any); ok {
-			// Per-item batch: one update event per item.
-			var rows []any
-			for _, e := range list {
-				m, _ := e.(map[string]any)
-				k := m[col.pk]
-				patch := map[string]any{}
-				for f, v := range m {
-					if f != col.pk {
-						patch[f] = v
-					}
-				}
-				row, err := s.itemsLocked(col, "update", normalizeAny(k), nil, patch, query{fields: q.fields}, false)
-				if err != nil {
-					respond(nil, err)
-					return
-				}
-				rows = append(rows, row)
-			}
-			respond(rows, nil)
-			return
-		}
-		var bq query
-		hasQuery := false
-		if m, ok := pm["query"].(map[string]any); ok {
-			var err *apiError
-			if bq, err = parseQuery(m, col); err != nil {
-				respond(nil, err)
-				return
-			}
-			hasQuery = true
-		}
-		keys, _ := pm["keys"].([]any)
-		if keys == nil && hasQuery {
-			keys = s.keysLocked(col, bq)
-		}
-		respond(s.itemsLocked(col, "update", nil, keys, pm["data"], query{fields: q.fields}, false))
+		respond(s.restUpdateManyLocked(col, q, payload))
 	case r.Method == http.MethodDelete && id != "":
 		if _, row := col.find(id); row == nil {
 			restError(w, http.StatusForbidden, errForbiddenREST)
@@ -305,22 +269,9 @@ func (s *Server) restItems(w http.ResponseWriter, r *http.Request) {
 		s.emitLocked(col, "delete", []any{id})
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodDelete:
-		var keys []any
-		switch {
-		case payload != nil && isList(payload):
-			keys = payload.([]any)
-		case pm["keys"] != nil:
-			keys, _ = pm["keys"].([]any)
-		case pm["query"] != nil:
-			m, _ := pm["query"].(map[string]any)
-			bq, err := parseQuery(m, col)
-			if err != nil {
-				respond(nil, err)
-				return
-			}
-			keys = s.keysLocked(col, bq)
-		default:
-			respond(nil, &apiError{"INVALID_PAYLOAD", `"keys" or "query" is required`})
+		keys, err := s.restDeleteKeysLocked(col, payload)
+		if err != nil {
+			respond(nil, err)
 			return
 		}
 		s.deleteLocked(col, keys)
@@ -328,6 +279,67 @@ func (s *Server) restItems(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.WriteHeader(http.StatusMethodNotAllowed)
+	}
+}
+
+// restUpdateManyLocked is PATCH /items/{collection}: either a list of items,
+// each with its key (one update event per item), or {"keys"|"query", "data"}.
+func (s *Server) restUpdateManyLocked(col *collection, q query, payload any) (any, *apiError) {
+	if list, ok := payload.([]any); ok {
+		var rows []any
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			k := m[col.pk]
+			patch := map[string]any{}
+			for f, v := range m {
+				if f != col.pk {
+					patch[f] = v
+				}
+			}
+			row, err := s.itemsLocked(col, "update", normalizeAny(k), nil, patch, query{fields: q.fields}, false)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}
+	pm, _ := payload.(map[string]any)
+	var bq query
+	hasQuery := false
+	if m, ok := pm["query"].(map[string]any); ok {
+		var err *apiError
+		if bq, err = parseQuery(m, col); err != nil {
+			return nil, err
+		}
+		hasQuery = true
+	}
+	keys, _ := pm["keys"].([]any)
+	if keys == nil && hasQuery {
+		keys = s.keysLocked(col, bq)
+	}
+	return s.itemsLocked(col, "update", nil, keys, pm["data"], query{fields: q.fields}, false)
+}
+
+// restDeleteKeysLocked is the keys DELETE /items/{collection} names: a list
+// of keys, {"keys": [...]} or {"query": {...}}.
+func (s *Server) restDeleteKeysLocked(col *collection, payload any) ([]any, *apiError) {
+	pm, _ := payload.(map[string]any)
+	switch {
+	case payload != nil && isList(payload):
+		return payload.([]any), nil
+	case pm["keys"] != nil:
+		keys, _ := pm["keys"].([]any)
+		return keys, nil
+	case pm["query"] != nil:
+		m, _ := pm["query"].(map[string]any)
+		bq, err := parseQuery(m, col)
+		if err != nil {
+			return nil, err
+		}
+		return s.keysLocked(col, bq), nil
+	default:
+		return nil, &apiError{"INVALID_PAYLOAD", `"keys" or "query" is required`}
 	}
 }
 

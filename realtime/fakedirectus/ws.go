@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -148,9 +149,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func errorBody(code, message string, ext map[string]any) map[string]any {
 	e := map[string]any{"code": code}
-	for k, v := range ext {
-		e[k] = v
-	}
+	maps.Copy(e, ext)
 	return map[string]any{"errors": []any{map[string]any{"message": message, "extensions": e}}}
 }
 
@@ -437,7 +436,8 @@ func (s *Server) handleSubscribeLocked(c *wsConn, obj map[string]any, uid any, h
 	if ev, present := obj["event"]; present {
 		e, _ := ev.(string)
 		if e != "create" && e != "update" && e != "delete" {
-			c.sendLocked(errFrame("subscribe", "INVALID_PAYLOAD", `Validation error: Invalid input: expected "create" at "event" or Invalid input: expected "update" at "event" or Invalid input: expected "delete" at "event"`, nil, false))
+			c.sendLocked(errFrame("subscribe", "INVALID_PAYLOAD", `Validation error: Invalid input: expected "create" at "event"`+
+				` or Invalid input: expected "update" at "event" or Invalid input: expected "delete" at "event"`, nil, false))
 			return
 		}
 		event = e
@@ -446,7 +446,8 @@ func (s *Server) handleSubscribeLocked(c *wsConn, obj map[string]any, uid any, h
 	if qv, present := obj["query"]; present && qv != nil {
 		m, ok := qv.(map[string]any)
 		if !ok {
-			c.sendLocked(errFrame("subscribe", "INVALID_PAYLOAD", fmt.Sprintf(`Validation error: Invalid input: expected record, received %s at "query"`, jsonKind(qv)), nil, false))
+			msg := fmt.Sprintf(`Validation error: Invalid input: expected record, received %s at "query"`, jsonKind(qv))
+			c.sendLocked(errFrame("subscribe", "INVALID_PAYLOAD", msg, nil, false))
 			return
 		}
 		qm = m
@@ -590,7 +591,8 @@ func (s *Server) handleItemsLocked(c *wsConn, obj map[string]any, uid any, hasUI
 	switch action {
 	case "create", "read", "update", "delete":
 	default:
-		fail(&apiError{"INVALID_PAYLOAD", `Validation error: Invalid input: expected "create" at "action" or Invalid input: expected "read" at "action" or Invalid input: expected "update" at "action" or Invalid input: expected "delete" at "action"`})
+		fail(&apiError{"INVALID_PAYLOAD", `Validation error: Invalid input: expected "create" at "action" or Invalid input: expected "read" at "action"` +
+			` or Invalid input: expected "update" at "action" or Invalid input: expected "delete" at "action"`})
 		return
 	}
 	allowed := s.canReadLocked(c.user, coll)
@@ -708,12 +710,10 @@ func (s *Server) itemsLocked(col *collection, action string, id, ids, data any, 
 
 func (s *Server) keysLocked(col *collection, q query) []any {
 	q.fields = []string{col.pk}
-	var keys []any
-	for _, r := range s.readLocked(col, q, nil) {
+	rows := s.readLocked(col, q, nil)
+	keys := make([]any, 0, len(rows))
+	for _, r := range rows {
 		keys = append(keys, r[col.pk])
-	}
-	if keys == nil {
-		keys = []any{}
 	}
 	return keys
 }

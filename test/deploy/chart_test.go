@@ -140,9 +140,9 @@ func TestChartRendersValidObjects(t *testing.T) {
 				}
 				want := normalizeRules(generatedManagerRules(t))
 				for _, ns := range []string{"dop-team-a", "dop-team-b"} {
-					role := namespaced[rbacv1.Role](t, g, objs, "Role", ns, fullname+"-manager")
+					role := namespaced[rbacv1.Role](t, objs, "Role", ns, fullname+"-manager")
 					g.Expect(normalizeRules(role.Rules)).To(Equal(want), "manager Role in %s", ns)
-					rb := namespaced[rbacv1.RoleBinding](t, g, objs, "RoleBinding", ns, fullname+"-manager")
+					rb := namespaced[rbacv1.RoleBinding](t, objs, "RoleBinding", ns, fullname+"-manager")
 					g.Expect(rb.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: fullname + "-manager"}))
 					g.Expect(rb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: fullname, Namespace: "dop-namespaced"}))
 				}
@@ -315,9 +315,9 @@ func assertCommonChartObjects(t *testing.T, g Gomega, objs []*unstructured.Unstr
 	for _, u := range ofKind(objs, "Role") {
 		assertSecretsReadOnly(g, typed[rbacv1.Role](t, u).Rules, "Role "+u.GetName())
 	}
-	le := namespaced[rbacv1.Role](t, g, objs, "Role", ns, fullname+"-leader-election")
+	le := namespaced[rbacv1.Role](t, objs, "Role", ns, fullname+"-leader-election")
 	g.Expect(normalizeRules(le.Rules)).To(ContainElements("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"))
-	leb := namespaced[rbacv1.RoleBinding](t, g, objs, "RoleBinding", ns, fullname+"-leader-election")
+	leb := namespaced[rbacv1.RoleBinding](t, objs, "RoleBinding", ns, fullname+"-leader-election")
 	g.Expect(leb.RoleRef.Name).To(Equal(le.Name))
 }
 
@@ -348,7 +348,7 @@ func clusterRoleNamed(t *testing.T, g Gomega, objs []*unstructured.Unstructured,
 	return nil
 }
 
-func namespaced[T any](t *testing.T, g Gomega, objs []*unstructured.Unstructured, kind, ns, name string) *T {
+func namespaced[T any](t *testing.T, objs []*unstructured.Unstructured, kind, ns, name string) *T {
 	t.Helper()
 	for _, u := range ofKind(objs, kind) {
 		if u.GetNamespace() == ns && u.GetName() == name {

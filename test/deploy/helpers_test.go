@@ -38,7 +38,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 )
@@ -191,18 +190,18 @@ func createPodDryRun(ns string, tmpl corev1.PodTemplateSpec) error {
 func assertRestricted(g Gomega, spec corev1.PodSpec) {
 	psc := spec.SecurityContext
 	g.Expect(psc).NotTo(BeNil(), "pod securityContext")
-	g.Expect(psc.RunAsNonRoot).To(Equal(ptr.To(true)), "pod runAsNonRoot")
-	g.Expect(psc.RunAsUser).To(Equal(ptr.To(int64(65532))), "pod runAsUser")
+	g.Expect(psc.RunAsNonRoot).To(Equal(new(true)), "pod runAsNonRoot")
+	g.Expect(psc.RunAsUser).To(Equal(new(int64(65532))), "pod runAsUser")
 	g.Expect(psc.SeccompProfile).To(Equal(&corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}), "pod seccompProfile")
 	g.Expect(spec.HostNetwork || spec.HostPID || spec.HostIPC).To(BeFalse(), "host namespaces")
 	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
 		sc := c.SecurityContext
 		g.Expect(sc).NotTo(BeNil(), "container %s securityContext", c.Name)
-		g.Expect(sc.AllowPrivilegeEscalation).To(Equal(ptr.To(false)), "container %s allowPrivilegeEscalation", c.Name)
-		g.Expect(sc.ReadOnlyRootFilesystem).To(Equal(ptr.To(true)), "container %s readOnlyRootFilesystem", c.Name)
-		g.Expect(sc.RunAsNonRoot).To(Equal(ptr.To(true)), "container %s runAsNonRoot", c.Name)
-		g.Expect(sc.RunAsUser).To(Equal(ptr.To(int64(65532))), "container %s runAsUser", c.Name)
-		g.Expect(sc.Privileged).To(Or(BeNil(), Equal(ptr.To(false))), "container %s privileged", c.Name)
+		g.Expect(sc.AllowPrivilegeEscalation).To(Equal(new(false)), "container %s allowPrivilegeEscalation", c.Name)
+		g.Expect(sc.ReadOnlyRootFilesystem).To(Equal(new(true)), "container %s readOnlyRootFilesystem", c.Name)
+		g.Expect(sc.RunAsNonRoot).To(Equal(new(true)), "container %s runAsNonRoot", c.Name)
+		g.Expect(sc.RunAsUser).To(Equal(new(int64(65532))), "container %s runAsUser", c.Name)
+		g.Expect(sc.Privileged).To(Or(BeNil(), Equal(new(false))), "container %s privileged", c.Name)
 		g.Expect(sc.Capabilities).NotTo(BeNil(), "container %s capabilities", c.Name)
 		g.Expect(sc.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")), "container %s capabilities.drop", c.Name)
 		g.Expect(sc.Capabilities.Add).To(BeEmpty(), "container %s capabilities.add", c.Name)

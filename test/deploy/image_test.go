@@ -72,7 +72,7 @@ func readImageTar(t *testing.T, path string) imageLayout {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	l := imageLayout{files: map[string][]byte{}}
 	tr := tar.NewReader(f)
 	for {
@@ -271,7 +271,7 @@ func TestDockerfileMatchesDaemonlessImage(t *testing.T) {
 		g.Expect(dockerfile).To(ContainSubstring(want))
 	}
 	var ignore []string
-	for _, line := range strings.Split(string(readRepoFile(t, ".dockerignore")), "\n") {
+	for line := range strings.SplitSeq(string(readRepoFile(t, ".dockerignore")), "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 			ignore = append(ignore, line)
 		}
@@ -311,7 +311,7 @@ func TestChartArgsStartTheRealOperator(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			body, err := io.ReadAll(resp.Body)
 			if resp.StatusCode != http.StatusOK {
 				return "", fmt.Errorf("%s: %s %s", path, resp.Status, body)
@@ -372,6 +372,6 @@ func freePort(t *testing.T) int32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return int32(l.Addr().(*net.TCPAddr).Port)
 }

@@ -86,7 +86,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	if kubeconfig, err = writeKubeconfig(env, tmp); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

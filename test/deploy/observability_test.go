@@ -86,7 +86,7 @@ func TestDashboardQueriesKnownMetrics(t *testing.T) {
 				g.Expect(operatorMetrics).To(HaveKey(base), "panel %q queries an unknown metric", p.Title)
 				used[base] = true
 				for _, m := range byClause.FindAllStringSubmatch(tgt.Expr, -1) {
-					for _, l := range strings.Split(m[1], ",") {
+					for l := range strings.SplitSeq(m[1], ",") {
 						l = strings.TrimSpace(l)
 						// le is the histogram bucket label; Prometheus renames
 						// a scraped namespace label to exported_namespace.

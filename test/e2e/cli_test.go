@@ -75,7 +75,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -83,8 +83,7 @@ func freePort(t *testing.T) int {
 // JSON object per line, send creates an item over the socket.
 func TestTailPrintsWhatSendCreates(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	tail := exec.CommandContext(ctx, binary(t), "tail", "--collection", "messages", "--event", "create", "--query", `{"fields":["user","text"]}`)
 	tail.Env = cliEnv()
 	stdout, err := tail.StdoutPipe()
@@ -146,7 +145,7 @@ func TestSidecarMirrorsIntoADirectory(t *testing.T) {
 		if err != nil {
 			return 0
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}, timeout, poll).Should(Equal(http.StatusOK))
 

@@ -22,10 +22,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -117,10 +117,7 @@ func TestQuickstartMessagesLandInTheConfigMap(t *testing.T) {
 		NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	}
 	configMapData(t, namespace, "quickstart", func(g Gomega, d map[string]string) {
-		values := []any{}
-		for _, v := range decoded(g, d) {
-			values = append(values, v)
-		}
+		values := slices.Collect(maps.Values(decoded(g, d)))
 		for _, m := range sent {
 			g.Expect(values).To(ContainElement(map[string]any{"text": m["text"], "user": m["user"]}))
 		}
@@ -338,8 +335,7 @@ func TestEmailAndPasswordSurviveSeveralTokenExpiries(t *testing.T) {
 // change? A figure for the README, not an assertion.
 func TestLatencyComparedToARawSubscriber(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	namespace := ns(t)
 
 	// Directus serves subscriptions one by one in subscription order: the
@@ -394,7 +390,7 @@ func TestLatencyComparedToARawSubscriber(t *testing.T) {
 	const n, rate = 100, 10
 	tick := time.NewTicker(time.Second / rate)
 	defer tick.Stop()
-	var keys []string
+	keys := make([]string, 0, n)
 	for i := range n {
 		<-tick.C
 		ks := createREST(t, map[string]any{"text": fmt.Sprintf("latency %d", i), "user": "lat"})
@@ -416,7 +412,7 @@ func TestLatencyComparedToARawSubscriber(t *testing.T) {
 		}
 	}
 	g.Expect(len(diffs)).To(BeNumerically(">=", n*9/10), "most items were seen by both")
-	sort.Slice(diffs, func(i, j int) bool { return diffs[i] < diffs[j] })
+	slices.Sort(diffs)
 	pct := func(p float64) time.Duration { return diffs[min(len(diffs)-1, int(p*float64(len(diffs))))] }
 	report := fmt.Sprintf("raw subscriber → ConfigMap, %d creates at %d/s against a real Directus: p50 %s, p90 %s, p99 %s, max %s\n",
 		len(diffs), rate, pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), slices.Max(diffs).Round(time.Millisecond))
