@@ -148,7 +148,7 @@ func (f *connFlags) options(getenv func(string) string, stderr io.Writer) (realt
 		return realtime.Options{}, usagef("--auth-mode %q: want handshake, strict or public", f.AuthMode)
 	}
 	switch f.Event {
-	case "", "create", "update", "delete":
+	case "", string(realtime.KindCreate), string(realtime.KindUpdate), string(realtime.KindDelete):
 	default:
 		return realtime.Options{}, usagef("--event %q: want create, update, delete or nothing", f.Event)
 	}
@@ -282,7 +282,8 @@ func (f *connFlags) tlsConfig(stderr io.Writer) (*tls.Config, error) {
 	}
 	if f.InsecureSkipTLSVerify {
 		tc.InsecureSkipVerify = true //nolint:gosec // explicit, loudly reported opt-in
-		fmt.Fprintln(stderr, "WARNING: --insecure-skip-tls-verify is set: the server's certificate is NOT verified and credentials can be intercepted. Use --tls-ca-file instead.")
+		_, _ = fmt.Fprintln(stderr, "WARNING: --insecure-skip-tls-verify is set: the server's certificate is NOT verified "+
+			"and credentials can be intercepted. Use --tls-ca-file instead.")
 	}
 	return tc, nil
 }
@@ -299,13 +300,12 @@ func exitCode(fs *flag.FlagSet, err error, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	var ue *usageError
-	if errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*usageError](err); ok {
 		if ue.msg != "" {
-			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+			_, _ = fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		}
 		return 2
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+	_, _ = fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 	return 1
 }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,9 +65,7 @@ func TestFlagsWinOverTheEnvironment(t *testing.T) {
 	base := env{"DIRECTUS_TOKEN": "tok"}
 	with := func(kv ...string) env {
 		e := env{}
-		for k, v := range base {
-			e[k] = v
-		}
+		maps.Copy(e, base)
 		for i := 0; i < len(kv); i += 2 {
 			e[kv[i]] = kv[i+1]
 		}

@@ -58,12 +58,14 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+		"namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
 	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond,
-		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval; 0 writes as soon as the previous write is done")
+		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval; "+
+			"0 writes as soon as the previous write is done")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run in parallel")
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 50, "queries per second to the Kubernetes API, shared by ConfigMap writes, status patches and Events")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 100, "burst of queries to the Kubernetes API above --kube-api-qps")
@@ -139,7 +141,8 @@ func newLogger(level, format string) (logr.Logger, error) {
 			return logr.Logger{}, fmt.Errorf("--log-level %q: want debug, info, error or a number", level)
 		}
 		if n > maxLogVerbosity {
-			return logr.Logger{}, fmt.Errorf("--log-level %d: the highest is %d; above it client-go logs request and response bodies, Secrets included", n, maxLogVerbosity)
+			return logr.Logger{}, fmt.Errorf("--log-level %d: the highest is %d; above it client-go logs request and response bodies, Secrets included",
+				n, maxLogVerbosity)
 		}
 		opts.Level = zapcore.Level(-n)
 	}
@@ -160,7 +163,7 @@ func newLogger(level, format string) (logr.Logger, error) {
 // managerOptions are the manager settings of the operator.
 func managerOptions(o OperatorOptions) ctrl.Options {
 	var namespaces []string
-	for _, ns := range strings.Split(o.WatchNamespaces, ",") {
+	for ns := range strings.SplitSeq(o.WatchNamespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			namespaces = append(namespaces, ns)
 		}

@@ -49,7 +49,7 @@ type sendFlags struct {
 func (sf *sendFlags) request(collection string, query json.RawMessage) (realtime.ItemsRequest, error) {
 	r := realtime.ItemsRequest{Collection: collection, Action: sf.Action, Query: query}
 	switch sf.Action {
-	case "create", "read", "update", "delete":
+	case string(realtime.KindCreate), "read", string(realtime.KindUpdate), string(realtime.KindDelete):
 	default:
 		return r, usagef("--action %q: want create, read, update or delete", sf.Action)
 	}
@@ -74,9 +74,9 @@ func (sf *sendFlags) request(collection string, query json.RawMessage) (realtime
 		r.IDs = ids
 	}
 	switch {
-	case (sf.Action == "create" || sf.Action == "update") && r.Data == nil:
+	case (sf.Action == string(realtime.KindCreate) || sf.Action == string(realtime.KindUpdate)) && r.Data == nil:
 		return r, usagef("--action %s needs --data", sf.Action)
-	case sf.Action == "update" && r.ID == nil && r.IDs == nil && query == nil:
+	case sf.Action == string(realtime.KindUpdate) && r.ID == nil && r.IDs == nil && query == nil:
 		return r, usagef("--action update needs --id, --ids or --query")
 	case sf.Action == "delete" && r.ID == nil && r.IDs == nil && query == nil:
 		return r, usagef("--action delete needs --id, --ids or --query")
@@ -115,7 +115,7 @@ func keyList(s string) ([]any, error) {
 		return ids, nil
 	}
 	var ids []any
-	for _, p := range strings.Split(s, ",") {
+	for p := range strings.SplitSeq(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			ids = append(ids, keyValue(p))
 		}
@@ -131,7 +131,7 @@ func runSendTo(ctx context.Context, args []string, getenv func(string) string, s
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: directus-operator send --url URL --collection NAME --action create|read|update|delete [flags]\n\n"+
+		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator send --url URL --collection NAME --action create|read|update|delete [flags]\n\n"+
 			"Performs an items action over the realtime socket and prints the reply.\n"+
 			"Example: directus-operator send --collection messages --action create --data '{\"text\":\"Hello World!\",\"user\":\"Ben\"}'\n"+
 			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)

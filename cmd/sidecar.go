@@ -54,14 +54,7 @@ const (
 func runSidecar(args []string) int {
 	ctx, stop := signalContext()
 	defer stop()
-	return runSidecarTo(ctx, args, os.Getenv, os.Stdout, os.Stderr)
-}
-
-// runSidecarTo is the sidecar with its environment, output and lifetime
-// passed in. It exits 0 when ctx ends and 2 on configuration errors, found
-// before it connects.
-func runSidecarTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return sidecar(ctx, args, getenv, stderr, sidecarHooks{})
+	return sidecar(ctx, args, os.Getenv, os.Stderr, sidecarHooks{})
 }
 
 // sidecarHooks let tests learn the probe address and replace the
@@ -162,7 +155,8 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 		}
 	}
 	if len(missing) > 0 {
-		return sidecarSetup{}, nil, usagef("--target-configmap needs %s, %s and %s from the downward API (fieldRef metadata.namespace, metadata.name, metadata.uid); missing: %s",
+		return sidecarSetup{}, nil, usagef("--target-configmap needs %s, %s and %s from the downward API "+
+			"(fieldRef metadata.namespace, metadata.name, metadata.uid); missing: %s",
 			envPodNamespace, envPodName, envPodUID, strings.Join(missing, ", "))
 	}
 	return setup, pod, nil
@@ -195,7 +189,7 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: directus-operator sidecar --url URL --collection NAME (--target-dir DIR | --target-configmap NAME) [flags]\n\n"+
+		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator sidecar --url URL --collection NAME (--target-dir DIR | --target-configmap NAME) [flags]\n\n"+
 			"Mirrors one subscription into a directory or a ConfigMap, from inside the application's pod.\n"+
 			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
 		fs.PrintDefaults()
@@ -295,7 +289,8 @@ type readiness struct {
 // written the mirror, and if not, why, in the condition reasons the
 // operator uses.
 func readinessOf(st subscriptions.Status) readiness {
-	r := readiness{Target: st.Target, Items: st.Items, Connection: string(st.ConnState), Subscribed: st.Subscribed, Synced: string(st.Synced), LastError: st.LastError}
+	r := readiness{Target: st.Target, Items: st.Items, Connection: string(st.ConnState), Subscribed: st.Subscribed,
+		Synced: string(st.Synced), LastError: st.LastError}
 	if st.ConnState != v1alpha1.ConnectionStateConnected {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.ConnReason, st.ConnMessage))
 	}

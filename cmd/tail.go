@@ -84,7 +84,7 @@ func runTailTo(ctx context.Context, args []string, getenv func(string) string, s
 	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: directus-operator tail --url URL --collection NAME [flags]\n\n"+
+		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator tail --url URL --collection NAME [flags]\n\n"+
 			"Prints every message of a subscription as one JSON object per line.\n"+
 			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
 		fs.PrintDefaults()

@@ -131,7 +131,7 @@ var reasonCases = func() []reasonCase {
 		ready      = v1alpha1.ConditionReady
 	)
 	healthy := report(func(*subscriptions.Status) {})
-	cases := []reasonCase{
+	cases := []reasonCase{ //nolint:prealloc // a table literal, extended below by loops over reason lists
 		{condition: ready, reason: v1alpha1.ReasonReady, set: healthy},
 		{condition: connected, reason: v1alpha1.ReasonConnected, set: healthy},
 		{condition: subscribed, reason: v1alpha1.ReasonSubscribed, set: healthy},

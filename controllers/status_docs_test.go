@@ -111,7 +111,7 @@ func argoConfigMap(check string) string {
 	b.WriteString("```yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n  namespace: argocd\n")
 	b.WriteString("  labels:\n    app.kubernetes.io/part-of: argocd\ndata:\n")
 	fmt.Fprintf(&b, "  resource.customizations.health.%s_DirectusSubscription: |\n", v1alpha1.GroupVersion.Group)
-	for _, line := range strings.Split(strings.TrimRight(check, "\n"), "\n") {
+	for line := range strings.SplitSeq(strings.TrimRight(check, "\n"), "\n") {
 		if line == "" {
 			b.WriteString("\n")
 			continue

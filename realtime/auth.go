@@ -384,15 +384,19 @@ type tokenSet struct {
 // refreshRequest exchanges a refresh token for a new token set (POST /auth/refresh; JSON
 // mode, so the tokens come back in the body rather than in a cookie).
 func refreshRequest(ctx context.Context, hc *http.Client, base, refresh string) (tokenSet, error) {
-	return authRequest(ctx, hc, base, "/auth/refresh", map[string]string{"refresh_token": refresh, "mode": "json"})
+	return authRequest(ctx, hc, base, "/auth/refresh", map[string]string{"refresh_token": refresh, "mode": tokenModeJSON})
 }
 
 // loginRequest logs in with email and password (POST /auth/login, JSON mode).
 func loginRequest(ctx context.Context, hc *http.Client, base, email, password string) (tokenSet, error) {
-	return authRequest(ctx, hc, base, "/auth/login", map[string]string{"email": email, "password": password, "mode": "json"})
+	return authRequest(ctx, hc, base, "/auth/login", map[string]string{"email": email, "password": password, "mode": tokenModeJSON})
 }
 
 // authRequest POSTs body to base+path and decodes the token set.
+// tokenModeJSON asks Directus's auth endpoints for tokens in the reply body,
+// not in a cookie.
+const tokenModeJSON = "json"
+
 func authRequest(ctx context.Context, hc *http.Client, base, path string, body any) (tokenSet, error) {
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -298,7 +298,7 @@ func (c *Client) loop(cn *conn, subs []*Subscription, last error) {
 		if c.ctx.Err() != nil {
 			return
 		}
-		cause, code, reason := closeCause(cn, err)
+		code, reason, cause := closeCause(cn, err)
 		c.log.Info("Connection to Directus lost", "epoch", cn.epoch, "code", int(code), "reason", errString(cause))
 		c.emit(Event{Kind: EventClose, State: StateReconnecting, CloseCode: code, CloseReason: reason, Err: cause, Epoch: cn.epoch})
 		if c.opts.Reconnect.Disabled {
@@ -349,23 +349,21 @@ func errString(err error) string {
 // closeCause explains the end of a connection: the error frame that preceded the close if
 // there was one (Directus closes with 1005 and puts the cause in that frame), our pong
 // timeout, or the read error.
-func closeCause(cn *conn, err error) (error, websocket.StatusCode, string) {
-	code := websocket.CloseStatus(err)
-	var reason string
-	var ce websocket.CloseError
-	if errors.As(err, &ce) {
+func closeCause(cn *conn, err error) (code websocket.StatusCode, reason string, cause error) {
+	code = websocket.CloseStatus(err)
+	if ce, ok := errors.AsType[websocket.CloseError](err); ok {
 		reason = ce.Reason
 	}
 	if code == -1 {
 		code = websocket.StatusAbnormalClosure
 	}
 	if cn.dead.Load() {
-		return ErrPongTimeout, websocket.StatusAbnormalClosure, ""
+		return websocket.StatusAbnormalClosure, "", ErrPongTimeout
 	}
 	if se := cn.lastErr.Load(); se != nil {
-		return se, code, reason
+		return code, reason, se
 	}
-	return err, code, reason
+	return code, reason, err
 }
 
 func (c *Client) giveUp(last error) {
@@ -446,11 +444,9 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			return
 		}
 		reauthing = true
-		reauthWG.Add(1)
-		go func() {
-			defer reauthWG.Done()
+		reauthWG.Go(func() {
 			reauthDone <- c.reauth(connCtx, cn, why)
-		}()
+		})
 	}
 	refresh := time.NewTimer(time.Hour)
 	refresh.Stop()
@@ -488,8 +484,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			if err != nil {
 				c.log.Info("Re-authentication failed", "error", err.Error())
 				c.emit(Event{Kind: EventError, State: c.State(), Err: err, Epoch: cn.epoch})
-				var se *ServerError
-				if errors.As(err, &se) {
+				if se, ok := errors.AsType[*ServerError](err); ok {
 					cn.lastErr.Store(se) // the server closes next; this is why
 				}
 				if !errors.Is(err, context.Canceled) {
@@ -519,7 +514,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			}
 			if !pinging && now.Sub(last) >= c.opts.PingInterval {
 				pingSent, pinging = now, true
-				if err := c.write(cn, pingFrame{Type: "ping"}); err != nil {
+				if err := c.write(cn, pingFrame{Type: typePing}); err != nil {
 					c.log.V(4).Info("Could not send ping", "error", err.Error())
 				}
 			}
@@ -560,8 +555,7 @@ func (c *Client) read(ctx context.Context, cn *conn) {
 	for {
 		b, err := c.readFrame(ctx, cn.ws)
 		if err != nil {
-			var bf *badFrameError
-			if errors.As(err, &bf) {
+			if _, ok := errors.AsType[*badFrameError](err); ok {
 				cn.touch()
 				c.log.V(4).Info("Skipped a bad frame", "error", err.Error())
 				c.emit(Event{Kind: EventError, State: StateConnected, Err: err, Epoch: cn.epoch})
@@ -686,8 +680,8 @@ var retryAfterRE = regexp.MustCompile(`(\d+)\s*ms`)
 
 func (c *Client) handleError(cn *conn, f *frame, se *ServerError) {
 	now := time.Now()
-	switch {
-	case se.Code == CodeTokenExpired:
+	switch se.Code {
+	case CodeTokenExpired:
 		c.mu.Lock()
 		c.tokenExpired = true
 		c.mu.Unlock()
@@ -698,7 +692,7 @@ func (c *Client) handleError(cn *conn, f *frame, se *ServerError) {
 		}
 		c.emit(Event{Kind: EventError, State: StateConnected, Err: se, Epoch: cn.epoch})
 		return
-	case se.Code == CodeRequestsExceeded:
+	case CodeRequestsExceeded:
 		d := time.Second
 		if m := retryAfterRE.FindStringSubmatch(se.Message); m != nil {
 			if ms, err := strconv.Atoi(m[1]); err == nil {

@@ -153,7 +153,10 @@ func (r *REST) Logout(ctx context.Context, extra ...string) error {
 			continue
 		}
 		seen[tok] = true
-		b, _ := json.Marshal(map[string]string{"refresh_token": tok, "mode": "json"})
+		b, _ := json.Marshal(struct {
+			RefreshToken string `json:"refresh_token"`
+			Mode         string `json:"mode"`
+		}{tok, tokenModeJSON})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(r.base.String(), "/")+"/auth/logout", bytes.NewReader(b))
 		if err != nil {
 			errs = append(errs, err)

@@ -42,7 +42,8 @@ func classifyConnError(err error) (reason, message string) {
 	case err == nil:
 		return v1alpha1.ReasonConnected, ""
 	case errors.Is(err, realtime.ErrRealtimeDisabled):
-		return v1alpha1.ReasonRealtimeDisabled, "Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"
+		return v1alpha1.ReasonRealtimeDisabled, "Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): " +
+			"set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"
 	case errors.Is(err, realtime.ErrUnauthorized):
 		return v1alpha1.ReasonAuthFailed, "Directus refused the access token on the upgrade request (HTTP 401): check the token in the Secret"
 	case errors.Is(err, realtime.ErrConnectionLimit):
@@ -84,8 +85,7 @@ func classifySubError(se *realtime.ServerError) (reason, message string) {
 
 // classifySnapshotError names why a full read over REST failed.
 func classifySnapshotError(err error) (reason, message string) {
-	var se *realtime.ServerError
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*realtime.ServerError](err); ok {
 		switch se.Code {
 		case realtime.CodeForbidden, "INVALID_CREDENTIALS", "TOKEN_EXPIRED", "INVALID_TOKEN":
 			return v1alpha1.ReasonForbidden, fmt.Sprintf("reading the collection over REST failed: %s", se.Message)

@@ -25,7 +25,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -67,7 +66,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		s.desired(cm, r)
 		err = s.Client.Create(ctx, cm)
 		if err == nil {
-			return "success", nil
+			return resultSuccess, nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
 			return "", err
@@ -84,7 +83,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		return "", s.notOwned()
 	}
 	if cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) && s.metaCurrent(cm) {
-		return "skipped", nil
+		return resultSkipped, nil
 	}
 	s.desired(cm, r)
 	err = s.Client.Update(ctx, cm)
@@ -101,7 +100,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		s.desired(fresh, r)
 		err = s.Client.Update(ctx, fresh)
 	}
-	return "success", err
+	return resultSuccess, err
 }
 
 // desired sets what the operator owns on the ConfigMap and leaves the rest
@@ -126,7 +125,7 @@ func (s *ConfigMapStore) desired(cm *corev1.ConfigMap, r mirror.Rendered) {
 	cm.Data = r.Data
 	if !ownedBy(cm, s.Owner.UID) {
 		ref := s.Owner
-		ref.Controller, ref.BlockOwnerDeletion = ptr.To(true), ptr.To(true)
+		ref.Controller, ref.BlockOwnerDeletion = new(true), new(true)
 		cm.OwnerReferences = append(cm.OwnerReferences, ref)
 	}
 }

@@ -84,7 +84,7 @@ func (s *DirectoryStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	}
 	prev, _ := s.ReadIndex()
 	if prev != nil && prev.Hash == r.Hash && s.allExist(prev.Keys) {
-		return "skipped", nil
+		return resultSkipped, nil
 	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("create directory %s: %w", s.Dir, err)
@@ -114,7 +114,7 @@ func (s *DirectoryStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	if err := syncDir(s.Dir); err != nil {
 		return "", err
 	}
-	return "success", nil
+	return resultSuccess, nil
 }
 
 // ReadIndex reads index.json; it returns nil and an error wrapping

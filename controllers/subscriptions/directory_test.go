@@ -34,9 +34,9 @@ import (
 
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 123, time.UTC)
 
-func render(t *testing.T, layout mirror.Layout, items map[string]string) mirror.Rendered {
+func render(t *testing.T, items map[string]string) mirror.Rendered {
 	t.Helper()
-	m := mirror.New(layout, "")
+	m := mirror.New(mirror.PerItem, "")
 	raw := make(map[string]json.RawMessage, len(items))
 	for k, v := range items {
 		raw[k] = json.RawMessage(v)
@@ -71,7 +71,7 @@ func files(t *testing.T, dir string) map[string]string {
 func TestDirectoryStoreWritesOneFilePerItemAndTheIndexLast(t *testing.T) {
 	g := NewWithT(t)
 	dir := filepath.Join(t.TempDir(), "data") // created by Apply
-	r := render(t, mirror.PerItem, map[string]string{
+	r := render(t, map[string]string{
 		"10": `{"id":10,"text":"ten"}`, "2": `{"id":2,"text":"two"}`, "a.b": `{"id":"a.b"}`,
 	})
 	var atIndexTime map[string]string
@@ -101,7 +101,7 @@ func TestDirectoryStoreReplacesFilesAtomically(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()
 	s := &DirectoryStore{Dir: dir}
-	_, err := s.Apply(context.Background(), render(t, mirror.PerItem, map[string]string{"1": `{"id":1,"v":"old"}`, "2": `{"id":2}`}))
+	_, err := s.Apply(context.Background(), render(t, map[string]string{"1": `{"id":1,"v":"old"}`, "2": `{"id":2}`}))
 	g.Expect(err).NotTo(HaveOccurred())
 	unchangedBefore, err := os.Stat(filepath.Join(dir, "2.json"))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -114,7 +114,7 @@ func TestDirectoryStoreReplacesFilesAtomically(t *testing.T) {
 	defer func() { _ = reader.Close() }()
 	g.Expect(os.WriteFile(filepath.Join(dir, tempPrefix+"crashed"), []byte("half"), 0o644)).To(Succeed())
 
-	_, err = s.Apply(context.Background(), render(t, mirror.PerItem, map[string]string{"1": `{"id":1,"v":"new"}`, "2": `{"id":2}`}))
+	_, err = s.Apply(context.Background(), render(t, map[string]string{"1": `{"id":1,"v":"new"}`, "2": `{"id":2}`}))
 	g.Expect(err).NotTo(HaveOccurred())
 
 	old, err := io.ReadAll(reader)
@@ -132,13 +132,13 @@ func TestDirectoryStoreRemovesFilesNoLongerInTheData(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()
 	s := &DirectoryStore{Dir: dir}
-	_, err := s.Apply(context.Background(), render(t, mirror.PerItem, map[string]string{"1": `{"id":1}`, "2": `{"id":2}`, "3": `{"id":3}`}))
+	_, err := s.Apply(context.Background(), render(t, map[string]string{"1": `{"id":1}`, "2": `{"id":2}`, "3": `{"id":3}`}))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(os.WriteFile(filepath.Join(dir, "stray.txt"), []byte("x"), 0o644)).To(Succeed())
 	g.Expect(os.WriteFile(filepath.Join(dir, ".keep"), []byte("x"), 0o644)).To(Succeed())
 	g.Expect(os.Mkdir(filepath.Join(dir, "sub"), 0o755)).To(Succeed())
 
-	r := render(t, mirror.PerItem, map[string]string{"2": `{"id":2}`})
+	r := render(t, map[string]string{"2": `{"id":2}`})
 	_, err = s.Apply(context.Background(), r)
 	g.Expect(err).NotTo(HaveOccurred())
 
@@ -153,7 +153,7 @@ func TestDirectoryStoreRemovesFilesNoLongerInTheData(t *testing.T) {
 	g.Expect(idx.Keys).To(Equal([]string{"2.json"}))
 	g.Expect(idx.Items).To(Equal(1))
 
-	_, err = s.Apply(context.Background(), render(t, mirror.PerItem, nil))
+	_, err = s.Apply(context.Background(), render(t, nil))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(files(t, dir)).To(HaveLen(2), "an empty mirror leaves the index and the dotfile")
 	idx, err = s.ReadIndex()
@@ -166,7 +166,7 @@ func TestDirectoryStoreSkipsWhenTheIndexHasTheHash(t *testing.T) {
 	dir := t.TempDir()
 	calls := 0
 	s := &DirectoryStore{Dir: dir, Now: func() time.Time { calls++; return fixedNow }}
-	r := render(t, mirror.PerItem, map[string]string{"1": `{"id":1}`})
+	r := render(t, map[string]string{"1": `{"id":1}`})
 
 	result, err := s.Apply(context.Background(), r)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -188,7 +188,7 @@ func TestDirectoryStoreListLayoutWritesOneFile(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()
 	s := &DirectoryStore{Dir: dir, Now: func() time.Time { return fixedNow }}
-	_, err := s.Apply(context.Background(), render(t, mirror.PerItem, map[string]string{"1": `{"id":1}`}))
+	_, err := s.Apply(context.Background(), render(t, map[string]string{"1": `{"id":1}`}))
 	g.Expect(err).NotTo(HaveOccurred())
 
 	m := mirror.New(mirror.List, "messages.json")

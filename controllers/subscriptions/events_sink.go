@@ -215,7 +215,7 @@ func (s *EventsSink) create(ctx context.Context, ev *corev1.Event) bool {
 		s.keep(ev, err)
 		return false
 	}
-	targetWrites.WithLabelValues(targetEvents, "success").Inc()
+	targetWrites.WithLabelValues(targetEvents, resultSuccess).Inc()
 	s.mu.Lock()
 	s.st.LastSync = time.Now()
 	s.mu.Unlock()
@@ -235,7 +235,7 @@ func (s *EventsSink) keep(ev *corev1.Event, err error) {
 	}
 	s.retries = append(s.retries, ev)
 	if s.retryAt.IsZero() {
-		s.retryGap = backoff(s.retryGap, time.Second, 30*time.Second)
+		s.retryGap = backoff(s.retryGap, time.Second)
 		s.retryAt = time.Now().Add(s.retryGap)
 	}
 	if err != nil {
@@ -255,14 +255,14 @@ func (s *EventsSink) retry(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.retryGap = backoff(s.retryGap, time.Second, 30*time.Second)
+			s.retryGap = backoff(s.retryGap, time.Second)
 			s.retryAt = time.Now().Add(s.retryGap)
 			s.lastErr = err.Error()
 			msg := fmt.Sprintf("recording an Event failed: %s; %d Event(s) wait for a retry", s.lastErr, len(s.retries))
 			s.setSynced(metav1.ConditionFalse, v1alpha1.ReasonWriteFailed, msg, true)
 			return
 		}
-		targetWrites.WithLabelValues(targetEvents, "success").Inc()
+		targetWrites.WithLabelValues(targetEvents, resultSuccess).Inc()
 		s.retries = s.retries[1:]
 	}
 	s.retryGap = 0

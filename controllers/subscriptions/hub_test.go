@@ -103,7 +103,7 @@ func (w *hubWorld) ready(cfgs ...Config) {
 
 func TestSubscriptionsOfOneIdentityShareSocketsUpToTheCap(t *testing.T) {
 	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
-	var cfgs []Config
+	cfgs := make([]Config, 0, 25)
 	for i := range 25 {
 		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
 		cfgs = append(cfgs, w.config(i, "token-a"))
@@ -123,7 +123,7 @@ func TestSubscriptionsOfOneIdentityShareSocketsUpToTheCap(t *testing.T) {
 
 func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
 	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
-	var cfgs []Config
+	cfgs := make([]Config, 0, 5)
 	for i := range 5 {
 		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
 		cfgs = append(cfgs, w.config(i, "token-a"))
@@ -164,7 +164,7 @@ func TestTheLastSubscriptionToLeaveClosesTheSocket(t *testing.T) {
 
 func TestASocketDropIsReportedToEverySubscriptionOnItAndRecovers(t *testing.T) {
 	w := newHubWorld(t, Options{StatusInterval: 50 * time.Millisecond})
-	var cfgs []Config
+	cfgs := make([]Config, 0, 3)
 	for i := range 3 {
 		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
 		cfgs = append(cfgs, w.config(i, "token-a"))

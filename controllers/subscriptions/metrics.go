@@ -41,16 +41,16 @@ var (
 	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_target_writes_total",
 		Help: "Writes to targets (ConfigMap updates, Events), by target and result (success, error, skipped).",
-	}, []string{"target", "result"})
+	}, []string{labelTarget, "result"})
 	writeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_write_errors_total",
 		Help: "Target writes that failed, by target and reason.",
-	}, []string{"target", "reason"})
+	}, []string{labelTarget, "reason"})
 	eventToWrite = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "directus_operator_event_to_write_seconds",
 		Help:    "Time from receiving a Directus message to the successful target write that contains it.",
 		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
-	}, []string{"target"})
+	}, []string{labelTarget})
 	exitChecksTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "directus_operator_exit_checks_total",
 		Help: "REST reads that check whether updated items of a filtered mirror still match its filter (Directus sends nothing when an item leaves it).",
@@ -70,6 +70,7 @@ func init() {
 }
 
 const (
+	labelTarget     = "target"
 	targetConfigMap = "configmap"
 	targetEvents    = "events"
 )

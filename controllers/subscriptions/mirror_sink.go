@@ -345,7 +345,7 @@ func (s *MirrorSink) read(ctx context.Context) {
 		r, msg := classifySnapshotError(err)
 		s.env.log.Info("Full read failed", "reason", r, "error", err.Error())
 		s.current = false
-		s.readRetry = backoff(s.readRetry, time.Second, 30*time.Second)
+		s.readRetry = backoff(s.readRetry, time.Second)
 		delay := s.readRetry
 		if over, after := realtime.Overloaded(err); over {
 			delay = max(delay, after)
@@ -414,7 +414,8 @@ func (s *MirrorSink) write(ctx context.Context) {
 	store := s.o.Store
 	if limited, ok := store.(sizeLimited); ok && r.Size > limited.MaxSize() {
 		s.fail(v1alpha1.ReasonTooLarge, fmt.Sprintf(
-			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. Narrow the query (fields, filter, limit) to resume",
+			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. "+
+				"Narrow the query (fields, filter, limit) to resume",
 			r.Items, r.Size, limited.MaxSize(), store.Name()), false)
 		return
 	}
@@ -429,8 +430,7 @@ func (s *MirrorSink) write(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		var te *TargetError
-		if errors.As(err, &te) {
+		if te, ok := errors.AsType[*TargetError](err); ok {
 			s.fail(te.Reason, te.Message, te.Backoff)
 			return
 		}
@@ -481,7 +481,7 @@ func (s *MirrorSink) fail(reason, msg string, retry bool) {
 	writeErrors.WithLabelValues(targetConfigMap, reason).Inc()
 	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
 	if retry {
-		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond, 30*time.Second)
+		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond)
 		s.writeAt = time.Now().Add(s.writeRetry)
 	} else {
 		s.dirty, s.verifyReq = false, false

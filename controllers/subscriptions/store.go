@@ -22,6 +22,12 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 )
 
+// Results of Store.Apply, as counted in directus_operator_target_writes_total.
+const (
+	resultSuccess = "success"
+	resultSkipped = "skipped"
+)
+
 // Store is where a mirror is written: a ConfigMap for the operator, a
 // directory or a ConfigMap for the sidecar.
 type Store interface {

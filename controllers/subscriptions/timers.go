@@ -59,7 +59,10 @@ func (a *alarm) stop() {
 // fired forgets the timer that just fired, so the next C arms a new one.
 func (a *alarm) fired() { a.t, a.at = nil, time.Time{} }
 
-// backoff doubles d between min and max.
-func backoff(d, lo, hi time.Duration) time.Duration {
-	return min(max(d*2, lo), hi)
+// maxRetryDelay caps the retries of reads and writes.
+const maxRetryDelay = 30 * time.Second
+
+// backoff doubles d, from lo up to maxRetryDelay.
+func backoff(d, lo time.Duration) time.Duration {
+	return min(max(d*2, lo), maxRetryDelay)
 }

@@ -26,7 +26,6 @@ import (
 	"runtime"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -102,7 +101,7 @@ func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (hub *subscrip
 		Cache:   controllers.CacheOptions(nil),
 		Client:  controllers.ClientOptions(),
 		// Tests start the operator again in one process, as a restart.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: config.Controller{SkipNameValidation: new(true)},
 	})
 	if err != nil {
 		return nil, nil, err
