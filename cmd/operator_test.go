@@ -17,9 +17,13 @@ limitations under the License.
 package main
 
 import (
+	"flag"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
 func TestLogLevelIsCappedSoSecretsNeverReachTheLogs(t *testing.T) {
@@ -44,4 +48,44 @@ func TestLogLevelIsCappedSoSecretsNeverReachTheLogs(t *testing.T) {
 	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("Secrets included")))
 	_, err = newLogger("info", "yaml")
 	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("--log-format")))
+}
+
+func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" is accepted
+	}{
+		{nil, ""},
+		{[]string{"--mirror-min-write-interval=0"}, ""},
+		{[]string{"--mirror-min-write-interval=-1s"}, "--mirror-min-write-interval"},
+		{[]string{"--max-concurrent-reconciles=0"}, "--max-concurrent-reconciles"},
+		{[]string{"--kube-api-qps=0"}, "--kube-api-qps"},
+		{[]string{"--kube-api-burst=0"}, "--kube-api-burst"},
+		{[]string{"--max-subscriptions-per-connection=0"}, "--max-subscriptions-per-connection"},
+		{[]string{"--max-concurrent-reads-per-server=0"}, "--max-concurrent-reads-per-server"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			g := NewWithT(t)
+			fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+			var o OperatorOptions
+			o.bind(fs)
+			g.Expect(fs.Parse(tc.args)).To(Succeed())
+			err := o.validate()
+			if tc.want == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(MatchError(ContainSubstring(tc.want)))
+		})
+	}
+}
+
+func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {
+	g := NewWithT(t)
+	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	var o OperatorOptions
+	o.bind(fs)
+	g.Expect(fs.Parse(nil)).To(Succeed())
+	g.Expect(o.KubeAPIQPS).To(BeEquivalentTo(envtestutil.DefaultKubeAPIQPS))
+	g.Expect(o.KubeAPIBurst).To(Equal(envtestutil.DefaultKubeAPIBurst))
 }

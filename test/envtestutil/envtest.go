@@ -35,6 +35,13 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
+// The operator binary's default API budget; cmd/operator.go's flags must
+// default to the same (a test there checks it).
+const (
+	DefaultKubeAPIQPS   = 50
+	DefaultKubeAPIBurst = 100
+)
+
 // K8sVersion is the control-plane version the tests run against; keep it in
 // step with ENVTEST_K8S_VERSION in the Makefile.
 const K8sVersion = "1.37.2"
@@ -95,6 +102,10 @@ func StartOperator(cfg *rest.Config, opts controllers.Options) (stop func() erro
 // StartOperatorHub is StartOperator, and also returns the operator's Hub,
 // for tests that compare what it reports with the objects' status.
 func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (hub *subscriptions.Hub, stop func() error, err error) {
+	// The API budget the operator binary has by default (--kube-api-qps,
+	// --kube-api-burst), not client-go's.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = DefaultKubeAPIQPS, DefaultKubeAPIBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  controllers.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
