@@ -50,6 +50,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -63,6 +64,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -75,6 +77,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
@@ -91,7 +94,12 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[bench %6.1fs] %s\n", time.Since(begin).Seconds(), fmt.Sprintf(format, args...))
 }
 
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+func seconds(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
@@ -183,6 +191,7 @@ type figures struct {
 	rssOK        bool
 	goroutines   float64
 	goroutinesOK bool
+	connections  map[string]float64 // directus_operator_connections by state
 	sockets      int
 	socketsOK    bool
 	dxRSS        int64
@@ -222,6 +231,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 2
 	}
+	ctrllog.SetLogger(logr.Discard()) // the harness's informers; the operator logs to its own files
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 	go func() {
@@ -616,7 +626,10 @@ func measure(op *operatorProc, metricsAddr, bearer string, dx directus) figures 
 	var f figures
 	if !op.exited() {
 		f.rss, f.rssOK = nonErr(rssBytes(op.pid()))
-		f.goroutines, f.goroutinesOK = goroutines(metricsAddr, bearer)
+		if samples, ok := scrapeMetrics(metricsAddr, bearer); ok {
+			f.goroutines, f.goroutinesOK = samples["go_goroutines"]
+			f.connections = connectionsByState(samples)
+		}
 		f.sockets, f.socketsOK = nonErr(establishedTo(op.pid(), dx.Port()))
 	}
 	if pid := dx.PID(); pid > 0 {
@@ -672,7 +685,7 @@ func (r *results) render() string {
 	}
 	row(fmt.Sprintf("not Ready after a %s settle", seconds(r.cfg.settle)), notReady, "0")
 	row("status correct after the settle", settleCorrect, fmt.Sprintf("%d / %d", n, n))
-	row("statuses never rewritten by the restarted operator (frozen)", stale, "0")
+	row("statuses not rewritten since the restart (stale)", stale, "0")
 
 	// The settled figures: after the restart and the settle window, with
 	// the figures after apply in parentheses.
@@ -691,6 +704,8 @@ func (r *results) render() string {
 	perSub := func(g float64) string { return fmt.Sprintf("%.0f, %.2f per subscription", g, g/float64(n)) }
 	row("goroutines", both(perSub(final.goroutines), final.goroutinesOK, fmt.Sprintf("%.0f", first.goroutines), first.goroutinesOK),
 		"≤ 2 per subscription + constant")
+	row("connections by state (directus_operator_connections)", both(states(final.connections), final.connections != nil,
+		states(first.connections), first.connections != nil), fmt.Sprintf("Connected=%d", n))
 	row("established TCP sockets to Directus", both(strconv.Itoa(final.sockets), final.socketsOK, strconv.Itoa(first.sockets), first.socketsOK),
 		"ceil(N/cap) per distinct connection (1 distinct here)")
 	dxRSS := both(mib(final.dxRSS), final.dxRSSOK, mib(first.dxRSS), first.dxRSSOK)
@@ -709,6 +724,11 @@ func (r *results) render() string {
 			notes = append(notes, fmt.Sprintf("- not correct %s: %s", x.when, x.c.whySummary(8)))
 		}
 	}
+	if r.settleDone && final.connections != nil {
+		if connected := int(final.connections["Connected"]); connected > r.settleCounts.ready {
+			notes = append(notes, fmt.Sprintf("- frozen statuses: the restarted operator's metrics count %d connections Connected, but only %d statuses are Ready", connected, r.settleCounts.ready))
+		}
+	}
 	if len(notes) > 0 {
 		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
@@ -718,6 +738,27 @@ func (r *results) render() string {
 	}
 	b.WriteString(".\n")
 	return b.String()
+}
+
+// states renders connections by state, Connected first.
+func states(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, func(a, b string) int { return btoi(b == "Connected") - btoi(a == "Connected") })
+	var parts []string
+	for _, k := range keys {
+		if m[k] == 0 && k != "Connected" {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s=%.0f", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func orNA(ok bool, v string) string {

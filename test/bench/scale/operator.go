@@ -163,12 +163,13 @@ func (p *operatorProc) terminate(timeout time.Duration) (time.Duration, bool) {
 	}
 }
 
-// goroutines scrapes go_goroutines from the metrics endpoint: plain http
-// first, then https (controller-runtime's secure serving, self-signed) with
-// a bearer token when there is one. ok is false when neither answers.
-func goroutines(addr, bearer string) (n float64, ok bool) {
+// scrapeMetrics reads the operator's metrics endpoint: plain http first,
+// then https (controller-runtime's secure serving, self-signed) with a
+// bearer token when there is one. It returns every sample by its series
+// (name{labels}); ok is false when neither scheme answers.
+func scrapeMetrics(addr, bearer string) (samples map[string]float64, ok bool) {
 	if addr == "" || addr == "0" {
-		return 0, false
+		return nil, false
 	}
 	if strings.HasPrefix(addr, ":") {
 		addr = "127.0.0.1" + addr
@@ -179,7 +180,7 @@ func goroutines(addr, bearer string) (n float64, ok bool) {
 	for _, scheme := range []string{"http", "https"} {
 		req, err := http.NewRequest(http.MethodGet, scheme+"://"+addr+"/metrics", nil)
 		if err != nil {
-			return 0, false
+			return nil, false
 		}
 		if scheme == "https" && bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)
@@ -192,17 +193,54 @@ func goroutines(addr, bearer string) (n float64, ok bool) {
 			_ = resp.Body.Close()
 			continue
 		}
+		samples = map[string]float64{}
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			if v, found := strings.CutPrefix(sc.Text(), "go_goroutines "); found {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					_ = resp.Body.Close()
-					return f, true
-				}
+			line := sc.Text()
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			// series value [timestamp]; label values may hold spaces.
+			series, rest := line, ""
+			if i := strings.LastIndexByte(line, '}'); i >= 0 {
+				series, rest = line[:i+1], line[i+1:]
+			} else if i := strings.IndexByte(line, ' '); i >= 0 {
+				series, rest = line[:i], line[i:]
+			}
+			fields := strings.Fields(rest)
+			if len(fields) == 0 {
+				continue
+			}
+			if v, err := strconv.ParseFloat(fields[0], 64); err == nil {
+				samples[series] = v
 			}
 		}
 		_ = resp.Body.Close()
+		if sc.Err() == nil {
+			return samples, true
+		}
 	}
-	return 0, false
+	return nil, false
+}
+
+// connectionsByState sums directus_operator_connections by its state
+// label; nil when the operator exports no such series.
+func connectionsByState(samples map[string]float64) map[string]float64 {
+	var out map[string]float64
+	for series, v := range samples {
+		rest, ok := strings.CutPrefix(series, "directus_operator_connections{")
+		if !ok {
+			continue
+		}
+		state := "?"
+		if _, after, found := strings.Cut(rest, `state="`); found {
+			state, _, _ = strings.Cut(after, `"`)
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[state] += v
+	}
+	return out
 }
