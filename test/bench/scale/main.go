@@ -492,6 +492,9 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 		return ctx.Err()
 	}
 	res.settleDone = true
+	if err := tr.refresh(ctx, k8s, namespace); err != nil {
+		return fmt.Errorf("list the subscriptions after the settle: %w", err)
+	}
 	res.settleCounts = tr.count(fresh)
 	res.afterRestart = measure(op2, metricsAddr, bearer, dx)
 	if op2.exited() {

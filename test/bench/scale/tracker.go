@@ -34,6 +34,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
@@ -198,6 +199,29 @@ func configMapMatches(data map[string]string, want expectation) bool {
 		}
 	}
 	return true
+}
+
+// refresh replaces what the informers delivered with a direct List of
+// both kinds, so that a final verdict never rests on a watch that lags.
+func (t *tracker) refresh(ctx context.Context, k8s client.Reader, namespace string) error {
+	subs := &v1alpha1.DirectusSubscriptionList{}
+	if err := k8s.List(ctx, subs, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	cms := &corev1.ConfigMapList{}
+	if err := k8s.List(ctx, cms, client.InNamespace(namespace)); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.subs, t.cmOK = map[string]subState{}, map[string]bool{}
+	t.mu.Unlock()
+	for i := range subs.Items {
+		t.onSub(&subs.Items[i], false)
+	}
+	for i := range cms.Items {
+		t.onConfigMap(&cms.Items[i], false)
+	}
+	return nil
 }
 
 // counts is one look at every subscription.
