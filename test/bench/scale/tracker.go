@@ -227,8 +227,10 @@ func (t *tracker) refresh(ctx context.Context, k8s client.Reader, namespace stri
 // counts is one look at every subscription.
 type counts struct {
 	total, ready, correct, stale int
-	// why lists, for those not correct, the first thing wrong, with counts.
-	why map[string]int
+	// why lists, for those not correct, the first thing wrong, with counts
+	// and a few names to look up in the operator's log.
+	why      map[string]int
+	examples map[string][]string
 }
 
 func (c counts) whySummary(max int) string {
@@ -247,7 +249,8 @@ func (c counts) whySummary(max int) string {
 			parts = append(parts, "...")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%d %s", e.v, e.k))
+		ex := slices.Sorted(slices.Values(c.examples[e.k]))
+		parts = append(parts, fmt.Sprintf("%d %s (e.g. %s)", e.v, e.k, strings.Join(ex, ", ")))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -258,7 +261,7 @@ func (c counts) whySummary(max int) string {
 func (t *tracker) count(fresh time.Time) counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := counts{total: len(t.expected), why: map[string]int{}}
+	c := counts{total: len(t.expected), why: map[string]int{}, examples: map[string][]string{}}
 	for name := range t.expected {
 		st, seen := t.subs[name]
 		isFresh := fresh.IsZero() || !st.since.Before(fresh) || !st.lastSync.Before(fresh)
@@ -287,6 +290,9 @@ func (t *tracker) count(fresh time.Time) counts {
 			c.correct++
 		} else {
 			c.why[why]++
+			if len(c.examples[why]) < 3 {
+				c.examples[why] = append(c.examples[why], name)
+			}
 		}
 	}
 	return c
