@@ -61,6 +61,7 @@ type expectation struct {
 // at the next poll.
 type tracker struct {
 	expected map[string]expectation // by subscription (and ConfigMap) name
+	names    []string               // of expected, sub-0, sub-1, ...
 
 	mu      sync.Mutex
 	subs    map[string]subState
@@ -72,7 +73,14 @@ type tracker struct {
 }
 
 func newTracker(expected map[string]expectation) *tracker {
-	return &tracker{expected: expected, subs: map[string]subState{}, cmOK: map[string]bool{}, changed: make(chan struct{}, 1)}
+	names := slices.Collect(maps.Keys(expected))
+	slices.SortFunc(names, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b)
+		}
+		return strings.Compare(a, b)
+	})
+	return &tracker{expected: expected, names: names, subs: map[string]subState{}, cmOK: map[string]bool{}, changed: make(chan struct{}, 1)}
 }
 
 // start runs the informers until ctx ends and waits for their first list.
@@ -249,8 +257,7 @@ func (c counts) whySummary(max int) string {
 			parts = append(parts, "...")
 			break
 		}
-		ex := slices.Sorted(slices.Values(c.examples[e.k]))
-		parts = append(parts, fmt.Sprintf("%d %s (e.g. %s)", e.v, e.k, strings.Join(ex, ", ")))
+		parts = append(parts, fmt.Sprintf("%d %s (e.g. %s)", e.v, e.k, strings.Join(c.examples[e.k], ", ")))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -262,7 +269,7 @@ func (t *tracker) count(fresh time.Time) counts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := counts{total: len(t.expected), why: map[string]int{}, examples: map[string][]string{}}
-	for name := range t.expected {
+	for _, name := range t.names {
 		st, seen := t.subs[name]
 		isFresh := fresh.IsZero() || !st.since.Before(fresh) || !st.lastSync.Before(fresh)
 		if seen && !isFresh {
