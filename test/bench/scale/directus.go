@@ -195,7 +195,7 @@ func (d *realDirectus) Seed(ctx context.Context, n int) ([][]string, error) {
 			user, _ := item["user"].(string)
 			i, err := strconv.Atoi(strings.TrimPrefix(user, "u"))
 			if err != nil || i < from || i >= to {
-				return nil, fmt.Errorf("Directus answered a create with an unexpected item: %v", item)
+				return nil, fmt.Errorf("a create answered with an unexpected item: %v", item)
 			}
 			keys[i] = append(keys[i], fmt.Sprint(item["id"]))
 		}
