@@ -52,6 +52,7 @@ type OperatorOptions struct {
 	KubeAPIBurst            int
 	MaxSubsPerConnection    int
 	MaxReadsPerServer       int
+	MaxWriteBytesPerSecond  int
 }
 
 func (o *OperatorOptions) bind(fs *flag.FlagSet) {
@@ -63,9 +64,12 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
-	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond,
-		"least time between two writes of one ConfigMap: a lone change is written at once, a burst is merged into about one write per interval; "+
-			"0 writes as soon as the previous write is done")
+	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 0,
+		"least time between two writes of one ConfigMap; 0 (the default) writes as soon as the previous write is done, "+
+			"merging the changes that arrived during it")
+	fs.IntVar(&o.MaxWriteBytesPerSecond, "mirror-max-write-bytes-per-second", 10<<20,
+		"bytes per second of writes of one ConfigMap, each write counting the whole object (what the API server and etcd handle); "+
+			"a large mirror under a stream of changes is written less often, with the changes merged; 0 means no bound")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run in parallel")
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 50, "queries per second to the Kubernetes API, shared by ConfigMap writes, status patches and Events")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 100, "burst of queries to the Kubernetes API above --kube-api-qps")
@@ -80,6 +84,8 @@ func (o *OperatorOptions) validate() error {
 	switch {
 	case o.MinWriteInterval < 0:
 		return fmt.Errorf("--mirror-min-write-interval must not be negative")
+	case o.MaxWriteBytesPerSecond < 0:
+		return fmt.Errorf("--mirror-max-write-bytes-per-second must not be negative (0 means no bound)")
 	case o.MaxConcurrentReconciles < 1:
 		return fmt.Errorf("--max-concurrent-reconciles must be at least 1")
 	case o.KubeAPIQPS <= 0:
@@ -191,7 +197,7 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Hub: subscriptions.Options{
 			MinWriteInterval: o.MinWriteInterval, MaxSubscriptionsPerConnection: o.MaxSubsPerConnection,
-			MaxConcurrentReadsPerServer: o.MaxReadsPerServer,
+			MaxConcurrentReadsPerServer: o.MaxReadsPerServer, MaxWriteBytesPerSecond: o.MaxWriteBytesPerSecond,
 		},
 	}); err != nil {
 		return err

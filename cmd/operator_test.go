@@ -63,6 +63,8 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 		{[]string{"--kube-api-burst=0"}, "--kube-api-burst"},
 		{[]string{"--max-subscriptions-per-connection=0"}, "--max-subscriptions-per-connection"},
 		{[]string{"--max-concurrent-reads-per-server=0"}, "--max-concurrent-reads-per-server"},
+		{[]string{"--mirror-max-write-bytes-per-second=-1"}, "--mirror-max-write-bytes-per-second"},
+		{[]string{"--mirror-max-write-bytes-per-second=0"}, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)

@@ -89,7 +89,8 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&sf.ListKey, "list-key", "items.json", "file or key of the List layout")
 	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
 	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
-	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 100*time.Millisecond, "least time between two writes; a burst is merged")
+	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
+		"least time between two writes; 0 (the default) writes as soon as the previous write is done, merging the changes that arrived during it")
 	fs.StringVar(&sf.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&sf.LogFormat, "log-format", "json", "log format: json or text")
 }

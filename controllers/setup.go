@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,8 +72,25 @@ type Options struct {
 }
 
 // Setup adds the DirectusSubscription controller and its Hub to mgr.
+//
+// The Kubernetes API budget (the manager's QPS and burst) is not shared
+// by everything the operator writes: status patches and reads use the
+// manager's client, ConfigMap writes a client with a budget of the same
+// size, and Events one with a quarter of it. A thousand busy subscriptions
+// then cannot starve the mirrors of their writes with status patches or
+// Events.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub, error) {
-	hub := subscriptions.NewHub(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"), o.Hub)
+	rc := mgr.GetConfig()
+	writes, err := budgetClient(mgr, rc.QPS, rc.Burst)
+	if err != nil {
+		return nil, err
+	}
+	if o.Hub.EventsClient == nil {
+		if o.Hub.EventsClient, err = budgetClient(mgr, max(rc.QPS/4, 1), max(rc.Burst/4, 1)); err != nil {
+			return nil, err
+		}
+	}
+	hub := subscriptions.NewHub(writes, mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"), o.Hub)
 	r := &DirectusSubscriptionReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Hub: hub,
 		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
@@ -81,4 +99,22 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub
 		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
 	}
 	return hub, nil
+}
+
+// budgetClient is a client like the manager's (same scheme, mapper and
+// cache for reads) with a client-side rate limit of its own.
+func budgetClient(mgr ctrl.Manager, qps float32, burst int) (client.Client, error) {
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = qps, burst, nil
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 20, 30 // controller-runtime's defaults
+	}
+	opts := ClientOptions()
+	opts.Scheme, opts.Mapper = mgr.GetScheme(), mgr.GetRESTMapper()
+	opts.Cache.Reader = mgr.GetCache()
+	c, err := client.New(cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("create a client with its own API budget: %w", err)
+	}
+	return c, nil
 }

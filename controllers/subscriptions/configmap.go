@@ -18,8 +18,10 @@ package subscriptions
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,6 +50,9 @@ type ConfigMapStore struct {
 	Subscription string
 	Labels       map[string]string
 	Annotations  map[string]string
+
+	mu   sync.Mutex
+	last map[string]string
 }
 
 // Name implements Store.
@@ -82,8 +87,17 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	if !ownedBy(cm, s.Owner.UID) {
 		return "", s.notOwned()
 	}
-	if cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) && s.metaCurrent(cm) {
+	if cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) && s.metaCurrent(cm) && s.lastIs(r.Data) {
 		return resultSkipped, nil
+	}
+	if patch, ok := s.mergePatch(cm, r); ok {
+		// Only the keys that changed travel: the client's cost follows the
+		// change, not the mirror.
+		if err := s.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
+			return "", err
+		}
+		s.remember(r.Data)
+		return resultSuccess, nil
 	}
 	s.desired(cm, r)
 	err = s.Client.Update(ctx, cm)
@@ -100,7 +114,69 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		s.desired(fresh, r)
 		err = s.Client.Update(ctx, fresh)
 	}
+	if err == nil {
+		s.remember(r.Data)
+	}
 	return resultSuccess, err
+}
+
+// lastIs tells whether the last write (if any) wrote data: a cache that
+// shows data may lag behind a later write that changed it.
+func (s *ConfigMapStore) lastIs(data map[string]string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last == nil || maps.Equal(s.last, data)
+}
+
+// remember keeps what the store last wrote: the cache may not show it yet.
+func (s *ConfigMapStore) remember(data map[string]string) {
+	s.mu.Lock()
+	s.last = data
+	s.mu.Unlock()
+}
+
+// mergePatch is a JSON merge patch that makes cm (as the cache shows it)
+// hold r: the keys whose value differs from the cache or from the last
+// write, null for keys in either that r no longer has, and the operator's
+// labels and annotations. Sending a key twice or deleting one that is gone
+// is harmless, so a cache that lags behind the last write cannot leave a
+// stale key behind. It is not used when the owner reference must be added
+// (a list, which a merge patch replaces whole).
+func (s *ConfigMapStore) mergePatch(cm *corev1.ConfigMap, r mirror.Rendered) ([]byte, bool) {
+	if !ownedBy(cm, s.Owner.UID) {
+		return nil, false
+	}
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	data := map[string]*string{}
+	for k, v := range r.Data {
+		if cur, ok := cm.Data[k]; !ok || cur != v {
+			data[k] = &v
+		} else if prev, ok := last[k]; last != nil && (!ok || prev != v) {
+			data[k] = &v
+		}
+	}
+	for _, old := range []map[string]string{cm.Data, last} {
+		for k := range old {
+			if _, keep := r.Data[k]; !keep {
+				data[k] = nil
+			}
+		}
+	}
+	labels := map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelSubscription: s.Subscription}
+	maps.Copy(labels, s.Labels)
+	annotations := map[string]string{v1alpha1.AnnotationContentHash: r.Hash}
+	maps.Copy(annotations, s.Annotations)
+	type meta struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	patch, err := json.Marshal(struct {
+		Metadata meta               `json:"metadata"`
+		Data     map[string]*string `json:"data"`
+	}{meta{labels, annotations}, data})
+	return patch, err == nil
 }
 
 // desired sets what the operator owns on the ConfigMap and leaves the rest

@@ -53,6 +53,13 @@ type Options struct {
 	// MaxConcurrentReadsPerServer bounds the logins and full reads that run
 	// at once against one Directus server. Defaults to 4.
 	MaxConcurrentReadsPerServer int
+	// MaxWriteBytesPerSecond bounds each ConfigMap's writes by their size;
+	// see MirrorOptions. 0 means no bound.
+	MaxWriteBytesPerSecond int
+	// EventsClient creates the Events of events targets, with a budget of
+	// its own so that busy events targets cannot starve ConfigMap writes.
+	// Defaults to the Hub's client.
+	EventsClient client.Client
 }
 
 // Hub runs every DirectusSubscription: it shares realtime connections
@@ -107,6 +114,9 @@ func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options
 	}
 	if opts.MaxConcurrentReadsPerServer <= 0 {
 		opts.MaxConcurrentReadsPerServer = 4
+	}
+	if opts.EventsClient == nil {
+		opts.EventsClient = c
 	}
 	return &Hub{
 		client: c, reader: reader, log: log, opts: opts,
@@ -256,10 +266,11 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		sink = NewMirrorSink(MirrorOptions{
 			Store: h.store(cfg), KeyField: cfg.ConfigMap.KeyField, Layout: cfg.ConfigMap.Layout, ListKey: cfg.ConfigMap.ListKey,
 			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
+			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
 		})
 	} else {
 		sink = NewEventsSink(EventsOptions{
-			Client: h.client, MaxPerMinute: cfg.Events.MaxPerMinute,
+			Client: h.opts.EventsClient, MaxPerMinute: cfg.Events.MaxPerMinute,
 			Object: corev1.ObjectReference{
 				APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription",
 				Namespace: cfg.Name.Namespace, Name: cfg.Name.Name, UID: cfg.UID,

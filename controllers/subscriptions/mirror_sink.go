@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -47,6 +48,12 @@ type MirrorOptions struct {
 	// writes; changes arriving meanwhile are merged. 0 writes as soon as
 	// the previous write is done.
 	MinWriteInterval time.Duration
+	// MaxWriteBytesPerSecond bounds the API server's work for this target:
+	// a write costs the whole object's size (the API server and etcd store
+	// all of it), so a large mirror under a stream of changes is written
+	// less often, with the changes merged, while a small one is written at
+	// once. 0 means no bound.
+	MaxWriteBytesPerSecond int
 	// MinRefreshInterval is the least time between two full reads that
 	// changes cause (windows, foreign keys, nameless items), so that a busy
 	// collection does not turn into polling. Defaults to 1s.
@@ -88,6 +95,7 @@ type MirrorSink struct {
 	missingWhy  string
 	changes     []pendingChange
 	alarm       alarm
+	budget      *rate.Limiter
 	// exits holds the mirrored items updated since the last exit check, by
 	// key, with the key's raw JSON value.
 	exits map[string]json.RawMessage
@@ -108,8 +116,12 @@ func NewMirrorSink(o MirrorOptions) *MirrorSink {
 	if o.MinRefreshInterval <= 0 {
 		o.MinRefreshInterval = time.Second
 	}
+	var budget *rate.Limiter
+	if o.MaxWriteBytesPerSecond > 0 {
+		budget = rate.NewLimiter(rate.Limit(o.MaxWriteBytesPerSecond), max(o.MaxWriteBytesPerSecond, mirror.MaxDataSize))
+	}
 	return &MirrorSink{
-		o: o, m: mirror.New(o.Layout, o.ListKey),
+		o: o, m: mirror.New(o.Layout, o.ListKey), budget: budget,
 		st: SinkStatus{Target: o.Store.Name(), Synced: metav1.ConditionUnknown, Reason: v1alpha1.ReasonSyncing, Message: "waiting for the first full read"},
 	}
 }
@@ -412,6 +424,17 @@ func (s *MirrorSink) write(ctx context.Context) {
 		return
 	}
 	store := s.o.Store
+	if s.budget != nil {
+		now := time.Now()
+		if res := s.budget.ReserveN(now, r.Size); res.OK() {
+			if d := res.DelayFrom(now); d > 0 {
+				// Over the byte budget: merge what comes meanwhile.
+				res.CancelAt(now)
+				s.writeAt = now.Add(d)
+				return
+			}
+		}
+	}
 	if limited, ok := store.(sizeLimited); ok && r.Size > limited.MaxSize() {
 		s.fail(v1alpha1.ReasonTooLarge, fmt.Sprintf(
 			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. "+

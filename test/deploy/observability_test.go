@@ -36,6 +36,7 @@ var operatorMetrics = map[string][]string{
 	"directus_operator_write_errors_total":     {"target", "reason"},
 	"directus_operator_event_to_write_seconds": {"target"},
 	"directus_operator_resyncs_total":          {"reason"},
+	"directus_operator_exit_checks_total":      {},
 }
 
 var metricName = regexp.MustCompile(`directus_operator_[a-z_]+`)
