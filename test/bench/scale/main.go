@@ -86,6 +86,14 @@ import (
 const (
 	namespace  = "bench-scale"
 	secretName = "directus"
+
+	// BENCH_DIRECTUS values.
+	modeReal = "real"
+	modeFake = "fake"
+
+	// stateConnected is the directus_operator_connections state of an
+	// open, subscribed connection.
+	stateConnected = "Connected"
 )
 
 var begin = time.Now()
@@ -150,9 +158,9 @@ func loadConfig(root string) (config, error) {
 	}
 	c.mode = os.Getenv("BENCH_DIRECTUS")
 	if c.mode == "" {
-		c.mode = "real"
+		c.mode = modeReal
 	}
-	if c.mode != "real" && c.mode != "fake" {
+	if c.mode != modeReal && c.mode != modeFake {
 		return c, fmt.Errorf("BENCH_DIRECTUS=%q: want real or fake", c.mode)
 	}
 	if c.directusPort, err = envInt("BENCH_DIRECTUS_PORT", 8156); err != nil {
@@ -241,8 +249,8 @@ func run() int {
 
 	var cleanups []func()
 	defer func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
+		for _, cleanup := range slices.Backward(cleanups) {
+			cleanup()
 		}
 	}()
 	res := &results{cfg: cfg, commit: gitCommit(root)}
@@ -287,64 +295,132 @@ func gitCommit(root string) string {
 
 var errDeadline = errors.New("deadline exceeded")
 
+// harness is what the phases of one benchmark run share.
+type harness struct {
+	cfg      config
+	res      *results
+	cleanups *[]func()
+
+	work        string // the temp directory: binary, kubeconfig, operator logs
+	bin         string // the operator binary
+	kubeconfig  string // for the operator
+	dx          directus
+	expected    map[string]expectation // by subscription name
+	k8s         client.Client          // the harness's own client
+	tr          *tracker
+	bearer      string // for an https metrics endpoint
+	args        []string
+	metricsAddr string
+	probeAddr   string
+	fresh       time.Time // the earliest status time that counts as written by the restarted operator
+}
+
+// atExit registers a cleanup; they run in reverse order when run returns.
+func (h *harness) atExit(f func()) { *h.cleanups = append(*h.cleanups, f) }
+
+// bench runs the phases in order: set up, start the operator, apply N
+// subscriptions, restart the operator, settle. A restart that misses its
+// deadline still goes through the settle window (to show what the
+// restarted operator does); its error is returned at the end.
 func bench(ctx context.Context, root string, cfg config, res *results, cleanups *[]func()) error {
-	work, err := os.MkdirTemp("", "directus-operator-bench-")
+	h := &harness{cfg: cfg, res: res, cleanups: cleanups}
+	if err := h.setUp(ctx, root); err != nil {
+		return err
+	}
+	op, err := h.startFirstOperator(ctx)
 	if err != nil {
 		return err
 	}
-	logf("N=%d, Directus %s, work directory %s", cfg.n, cfg.mode, work)
+	if err := h.apply(ctx, op); err != nil {
+		return err
+	}
+	op2, restartErr, err := h.restart(ctx, op)
+	if err != nil {
+		return err
+	}
+	if err := h.settle(ctx, op2); err != nil {
+		return err
+	}
+	return restartErr
+}
 
-	// 1. The operator binary first: a compile error should not wait for
+// setUp builds the operator, starts the control plane and Directus, seeds
+// Directus, and starts the harness's client and informers.
+func (h *harness) setUp(ctx context.Context, root string) error {
+	var err error
+	if h.work, err = os.MkdirTemp("", "directus-operator-bench-"); err != nil {
+		return err
+	}
+	logf("N=%d, Directus %s, work directory %s", h.cfg.n, h.cfg.mode, h.work)
+
+	// The operator binary first: a compile error should not wait for
 	// Directus.
 	logf("building the operator (go build ./cmd)")
-	bin, err := buildOperator(ctx, root, work)
+	if h.bin, err = buildOperator(ctx, root, h.work); err != nil {
+		return err
+	}
+	h.atExit(func() { _ = os.Remove(h.bin) })
+
+	restCfg, err := h.startControlPlane()
 	if err != nil {
 		return err
 	}
-	*cleanups = append(*cleanups, func() { _ = os.Remove(bin) })
+	if err := h.startDirectus(ctx, root); err != nil {
+		return err
+	}
+	return h.startClient(ctx, restCfg)
+}
 
-	// 2. The control plane, with the CRD installed.
+// startControlPlane starts envtest with the CRD installed, and writes a
+// kubeconfig for the operator (a system:masters user).
+func (h *harness) startControlPlane() (*rest.Config, error) {
 	logf("starting the control plane (envtest)")
 	env, restCfg, err := envtestutil.Start()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	*cleanups = append(*cleanups, func() {
+	h.atExit(func() {
 		if err := env.Stop(); err != nil {
 			logf("stop the control plane: %v", err)
 		}
 	})
 	user, err := env.AddUser(envtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
-		return fmt.Errorf("add a control-plane user for the operator: %w", err)
+		return nil, fmt.Errorf("add a control-plane user for the operator: %w", err)
 	}
 	kc, err := user.KubeConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
+	h.kubeconfig = filepath.Join(h.work, "kubeconfig")
+	if err := os.WriteFile(h.kubeconfig, kc, 0o600); err != nil {
+		return nil, err
 	}
+	return restCfg, nil
+}
 
-	// 3. Directus, seeded: two messages for each subscription.
-	var dx directus
-	if cfg.mode == "fake" {
-		dx = startFakeDirectus()
+// startDirectus starts Directus (real or fake) and seeds two messages for
+// each subscription, recording what each ConfigMap must hold.
+func (h *harness) startDirectus(ctx context.Context, root string) error {
+	cfg := h.cfg
+	if cfg.mode == modeFake {
+		h.dx = startFakeDirectus()
 	} else {
 		logf("starting a real Directus on port %d (state %s)", cfg.directusPort, cfg.directusState)
-		if dx, err = startRealDirectus(ctx, root, cfg.directusPort, cfg.directusState, cfg.directusEnv); err != nil {
+		dx, err := startRealDirectus(ctx, root, cfg.directusPort, cfg.directusState, cfg.directusEnv)
+		if err != nil {
 			return err
 		}
+		h.dx = dx
 	}
-	*cleanups = append(*cleanups, dx.Stop)
-	res.directus = dx.Describe()
+	h.atExit(h.dx.Stop)
+	h.res.directus = h.dx.Describe()
 	seedStart := time.Now()
-	keys, err := dx.Seed(ctx, cfg.n)
+	keys, err := h.dx.Seed(ctx, cfg.n)
 	if err != nil {
 		return fmt.Errorf("seed Directus: %w", err)
 	}
-	expected := make(map[string]expectation, cfg.n)
+	h.expected = make(map[string]expectation, cfg.n)
 	for i, k := range keys {
 		if len(k) != itemsPerUser {
 			return fmt.Errorf("seed Directus: user u%d has %d items, want %d", i, len(k), itemsPerUser)
@@ -354,11 +430,15 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 			e.keys = append(e.keys, dataKey(key))
 		}
 		slices.Sort(e.keys)
-		expected[subName(i)] = e
+		h.expected[subName(i)] = e
 	}
 	logf("seeded %d messages in %s", cfg.n*itemsPerUser, seconds(time.Since(seedStart)))
+	return nil
+}
 
-	// 4. The harness's own client, informers, namespace and Secret.
+// startClient creates the harness's own client, the namespace and the
+// Secret with the Directus token, and starts the informers.
+func (h *harness) startClient(ctx context.Context, restCfg *rest.Config) error {
 	harnessCfg := rest.CopyConfig(restCfg)
 	harnessCfg.QPS, harnessCfg.Burst = 1000, 2000
 	scheme := k8sruntime.NewScheme()
@@ -372,67 +452,75 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	if err != nil {
 		return err
 	}
+	h.k8s = k8s
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return err
 	}
 	if err := k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: namespace},
-		StringData: map[string]string{"token": dx.Token()},
+		StringData: map[string]string{"token": h.dx.Token()},
 	}); err != nil {
 		return err
 	}
-	bearer := metricsToken(ctx, k8s, restCfg.BearerToken)
-	tr := newTracker(expected)
+	h.bearer = metricsToken(ctx, k8s, restCfg.BearerToken)
+	h.tr = newTracker(h.expected)
 	trCtx, stopTracker := context.WithCancel(ctx)
-	*cleanups = append(*cleanups, stopTracker)
-	if err := tr.start(trCtx, harnessCfg, scheme, namespace); err != nil {
-		return err
-	}
+	h.atExit(stopTracker)
+	return h.tr.start(trCtx, harnessCfg, scheme, namespace)
+}
 
-	// 5. The operator, as a subprocess.
+// startFirstOperator picks the operator's flags and runs it as a
+// subprocess until /healthz answers.
+func (h *harness) startFirstOperator(ctx context.Context) (*operatorProc, error) {
 	metricsPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	probePort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	args := []string{"--leader-elect=false",
+	h.args = make([]string, 0, 3+len(h.cfg.operatorArgs))
+	h.args = append(h.args, "--leader-elect=false",
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort)}
-	args = append(args, cfg.operatorArgs...)
-	metricsAddr, _ := flagValue(args, "metrics-bind-address")
-	probeAddr, _ := flagValue(args, "health-probe-bind-address")
-	if strings.HasPrefix(probeAddr, ":") {
-		probeAddr = "127.0.0.1" + probeAddr
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort))
+	h.args = append(h.args, h.cfg.operatorArgs...)
+	h.metricsAddr = flagValue(h.args, "metrics-bind-address")
+	h.probeAddr = flagValue(h.args, "health-probe-bind-address")
+	if strings.HasPrefix(h.probeAddr, ":") {
+		h.probeAddr = "127.0.0.1" + h.probeAddr
 	}
-	logf("operator flags: %s", strings.Join(args, " "))
-	res.firstLog = filepath.Join(work, "operator-1.log")
-	op, err := startOperator(bin, kubeconfig, args, res.firstLog)
+	logf("operator flags: %s", strings.Join(h.args, " "))
+	h.res.firstLog = filepath.Join(h.work, "operator-1.log")
+	op, err := startOperator(h.bin, h.kubeconfig, h.args, h.res.firstLog)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	*cleanups = append(*cleanups, func() { op.terminate(10 * time.Second) })
-	if err := op.waitHealthy(ctx, probeAddr, 2*time.Minute); err != nil {
-		return err
+	h.atExit(func() { op.terminate(10 * time.Second) })
+	if err := op.waitHealthy(ctx, h.probeAddr, 2*time.Minute); err != nil {
+		return nil, err
 	}
-	logf("operator up (pid %d), log %s", op.pid(), res.firstLog)
+	logf("operator up (pid %d), log %s", op.pid(), h.res.firstLog)
+	return op, nil
+}
 
-	// 6. Apply N subscriptions with parallel workers; wait for all Ready.
+// apply creates the N subscriptions with parallel workers, waits for all
+// Ready, and measures the process figures.
+func (h *harness) apply(ctx context.Context, op *operatorProc) error {
+	cfg, res := h.cfg, h.res
 	res.applyStarted = true
 	start := time.Now()
 	phaseCtx, endPhase := untilExit(ctx, op)
 	createErr := make(chan error, 1)
 	go func() {
-		err := createAll(ctx, k8s, cfg, dx.URL())
+		err := createAll(ctx, h.k8s, cfg, h.dx.URL())
 		res.created = time.Since(start)
 		if err != nil {
 			endPhase() // no point waiting for the rest
 		}
 		createErr <- err
 	}()
-	res.applyReady, res.applyReached, res.applyCounts = tr.waitFor(phaseCtx, "apply", start, cfg.readyTimeout, time.Time{},
+	res.applyReady, res.applyReached, res.applyCounts = h.tr.waitFor(phaseCtx, "apply", start, cfg.readyTimeout, time.Time{},
 		func(c counts) bool { return c.ready == c.total },
 		func(c counts) string { return fmt.Sprintf("%d/%d Ready", c.ready, c.total) })
 	endPhase()
@@ -444,11 +532,17 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	if !res.applyReached {
 		return phaseFailed(ctx, op, "all Ready after apply", cfg.readyTimeout, res.applyCounts)
 	}
-	res.afterApply = measure(op, metricsAddr, bearer, dx)
+	res.afterApply = measure(op, h.metricsAddr, h.bearer, h.dx)
+	return nil
+}
 
-	// 7. Restart: SIGTERM, wait for the exit, start again in a new second
-	// (statuses carry whole seconds: a status written before the restart
-	// can then never pass for one written after it).
+// restart sends SIGTERM, waits for the exit, starts the operator again in
+// a new second (statuses carry whole seconds: a status written before the
+// restart can then never pass for one written after it), and waits until
+// every status is correct. missed is the error of a missed deadline, after
+// which the settle window still runs; err ends the run.
+func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorProc, missed, err error) {
+	cfg, res := h.cfg, h.res
 	logf("restart: SIGTERM to the operator")
 	res.shutdown, res.killed = op.terminate(cfg.shutdownTimeout)
 	res.shutdownDone = true
@@ -456,51 +550,57 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	next := time.Now().Truncate(time.Second).Add(time.Second)
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, nil, ctx.Err()
 	case <-time.After(time.Until(next)):
 	}
-	res.restartedLog = filepath.Join(work, "operator-2.log")
-	op2, err := startOperator(bin, kubeconfig, args, res.restartedLog)
+	res.restartedLog = filepath.Join(h.work, "operator-2.log")
+	op2, err = startOperator(h.bin, h.kubeconfig, h.args, res.restartedLog)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	*cleanups = append(*cleanups, func() { op2.terminate(10 * time.Second) })
+	h.atExit(func() { op2.terminate(10 * time.Second) })
 	res.restartStarted = true
-	fresh := op2.started.Truncate(time.Second)
-	phaseCtx, endPhase = untilExit(ctx, op2)
-	res.restartReady, res.restartReached, res.restartCounts = tr.waitFor(phaseCtx, "restart", op2.started, cfg.restartTimeout, fresh,
+	h.fresh = op2.started.Truncate(time.Second)
+	phaseCtx, endPhase := untilExit(ctx, op2)
+	res.restartReady, res.restartReached, res.restartCounts = h.tr.waitFor(phaseCtx, "restart", op2.started, cfg.restartTimeout, h.fresh,
 		func(c counts) bool { return c.correct == c.total },
 		func(c counts) string {
 			return fmt.Sprintf("%d/%d correct (%d Ready, %d stale)", c.correct, c.total, c.ready, c.stale)
 		})
 	endPhase()
 	logf("restart: %d/%d correct after %s (pid %d, log %s)", res.restartCounts.correct, cfg.n, seconds(res.restartReady), op2.pid(), res.restartedLog)
-	var restartErr error
-	if !res.restartReached {
-		restartErr = phaseFailed(ctx, op2, "all Ready + status correct after restart", cfg.restartTimeout, res.restartCounts)
-		if ctx.Err() != nil || op2.exited() {
-			return restartErr
-		}
-		logf("going on with the settle window to show what the restarted operator does")
+	if res.restartReached {
+		return op2, nil, nil
 	}
+	missed = phaseFailed(ctx, op2, "all Ready + status correct after restart", cfg.restartTimeout, res.restartCounts)
+	if ctx.Err() != nil || op2.exited() {
+		return nil, nil, missed
+	}
+	logf("going on with the settle window to show what the restarted operator does")
+	return op2, missed, nil
+}
 
-	// 8. Settle: no subscription may fall out of Ready or stay frozen.
-	logf("settle: watching for %s", cfg.settle)
+// settle watches for the settle window (no subscription may fall out of
+// Ready or stay frozen), then takes the final verdicts from a direct List
+// and measures the process figures again.
+func (h *harness) settle(ctx context.Context, op2 *operatorProc) error {
+	res := h.res
+	logf("settle: watching for %s", h.cfg.settle)
 	var interrupted bool
-	res.settleLost, interrupted = tr.settle(ctx, cfg.settle)
+	res.settleLost, interrupted = h.tr.settle(ctx, h.cfg.settle)
 	if interrupted {
 		return ctx.Err()
 	}
 	res.settleDone = true
-	if err := tr.refresh(ctx, k8s, namespace); err != nil {
+	if err := h.tr.refresh(ctx, h.k8s, namespace); err != nil {
 		return fmt.Errorf("list the subscriptions after the settle: %w", err)
 	}
-	res.settleCounts = tr.count(fresh)
-	res.afterRestart = measure(op2, metricsAddr, bearer, dx)
+	res.settleCounts = h.tr.count(h.fresh)
+	res.afterRestart = measure(op2, h.metricsAddr, h.bearer, h.dx)
 	if op2.exited() {
 		return fmt.Errorf("the restarted operator exited during the settle window (%v); see %s", op2.err, res.restartedLog)
 	}
-	return restartErr
+	return nil
 }
 
 // untilExit is a context that ends with ctx or when the operator exits.
@@ -568,9 +668,7 @@ func createAll(ctx context.Context, k8s client.Client, cfg config, url string) e
 	var wg sync.WaitGroup
 	errs := make(chan error, cfg.workers)
 	for range cfg.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= cfg.n {
@@ -590,7 +688,7 @@ func createAll(ctx context.Context, k8s client.Client, cfg config, url string) e
 					time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -712,7 +810,7 @@ func (r *results) render() string {
 	row("established TCP sockets to Directus", both(strconv.Itoa(final.sockets), final.socketsOK, strconv.Itoa(first.sockets), first.socketsOK),
 		"ceil(N/cap) per distinct connection (1 distinct here)")
 	dxRSS := both(mib(final.dxRSS), final.dxRSSOK, mib(first.dxRSS), first.dxRSSOK)
-	if r.cfg.mode == "fake" {
+	if r.cfg.mode == modeFake {
 		dxRSS = na + " (fake, in the harness process)"
 	}
 	row("Directus RSS", dxRSS, "")
@@ -728,8 +826,9 @@ func (r *results) render() string {
 		}
 	}
 	if r.settleDone && final.connections != nil {
-		if connected := int(final.connections["Connected"]); connected > r.settleCounts.ready {
-			notes = append(notes, fmt.Sprintf("- frozen statuses: the restarted operator's metrics count %d connections Connected, but only %d statuses are Ready", connected, r.settleCounts.ready))
+		if connected := int(final.connections[stateConnected]); connected > r.settleCounts.ready {
+			notes = append(notes, fmt.Sprintf("- frozen statuses: the restarted operator's metrics count %d connections Connected, "+
+				"but only %d statuses are Ready", connected, r.settleCounts.ready))
 		}
 	}
 	if len(notes) > 0 {
@@ -746,10 +845,10 @@ func (r *results) render() string {
 // states renders connections by state, Connected first.
 func states(m map[string]float64) string {
 	keys := slices.Sorted(maps.Keys(m))
-	slices.SortStableFunc(keys, func(a, b string) int { return btoi(b == "Connected") - btoi(a == "Connected") })
+	slices.SortStableFunc(keys, func(a, b string) int { return btoi(b == stateConnected) - btoi(a == stateConnected) })
 	var parts []string
 	for _, k := range keys {
-		if m[k] == 0 && k != "Connected" {
+		if m[k] == 0 && k != stateConnected {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s=%.0f", k, m[k]))

@@ -53,23 +53,23 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// flagValue finds the last value of a flag (-name v, --name v, -name=v,
-// --name=v) in args.
-func flagValue(args []string, name string) (string, bool) {
-	val, found := "", false
+// flagValue returns the last value of a flag (-name v, --name v, -name=v,
+// --name=v) in args, "" when it is not there.
+func flagValue(args []string, name string) string {
+	val := ""
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimLeft(args[i], "-")
 		if !strings.HasPrefix(args[i], "-") {
 			continue
 		}
 		if k, v, ok := strings.Cut(a, "="); ok && k == name {
-			val, found = v, true
+			val = v
 		} else if a == name && i+1 < len(args) {
-			val, found = args[i+1], true
+			val = args[i+1]
 			i++
 		}
 	}
-	return val, found
+	return val
 }
 
 // operatorProc is one run of the operator binary.

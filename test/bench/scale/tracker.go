@@ -246,7 +246,7 @@ func (c counts) whySummary(max int) string {
 		k string
 		v int
 	}
-	var list []kv
+	list := make([]kv, 0, len(c.why))
 	for k, v := range c.why {
 		list = append(list, kv{k, v})
 	}
