@@ -116,6 +116,12 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if cfg.Events != nil && obj.Status.LastSyncTime != nil {
+		// The cached Config is shared: change a copy.
+		target := *cfg.Events
+		target.Since = obj.Status.LastSyncTime.Time
+		cfg.Events = &target
+	}
 	if err := r.Hub.Ensure(cfg); err != nil {
 		// Options the realtime client refuses: only a spec change helps.
 		markStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())

@@ -89,6 +89,11 @@ type ConfigMapTarget struct {
 // EventsTarget configures the events sink.
 type EventsTarget struct {
 	MaxPerMinute int
+	// Since is when the subscription last recorded a change, as its status
+	// says (zero for a new one). A new runner warns that changes made since
+	// then may be missing: Directus replays nothing. It is not part of the
+	// Hash.
+	Since time.Time
 }
 
 // TargetName is what status.target shows.

@@ -61,6 +61,9 @@ type EventsOptions struct {
 	// MaxPerMinute bounds the Events per minute; what the limit holds back
 	// is counted and summarised. Defaults to 60.
 	MaxPerMinute int
+	// Since is when an earlier run last recorded a change, or zero: the
+	// first subscription then warns that changes made since may be missing.
+	Since time.Time
 }
 
 // EventsSink turns changes into Kubernetes Events on the subscription,
@@ -111,9 +114,17 @@ func (s *EventsSink) status() SinkStatus {
 }
 
 func (s *EventsSink) init(ctx context.Context, _ realtime.Message) {
-	if s.seenInit {
+	switch {
+	case s.seenInit:
 		// Nothing is replayed: what changed while reconnecting is gone.
 		s.lost(ctx, "", "")
+	case !s.o.Since.IsZero():
+		// A new run (an operator restart, a leader change, a new spec or
+		// Secret): what changed since the last recorded change is gone.
+		s.emit(ctx, corev1.EventTypeWarning, ReasonChangesLost, fmt.Sprintf(
+			"%s: changes made since %s may not have been recorded: the subscription restarted "+
+				"(operator restart, leader change, new spec or Secret) and Directus replays nothing",
+			s.env.collection, s.o.Since.UTC().Format(time.RFC3339)))
 	}
 	s.seenInit = true
 }

@@ -270,7 +270,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		})
 	} else {
 		sink = NewEventsSink(EventsOptions{
-			Client: h.opts.EventsClient, MaxPerMinute: cfg.Events.MaxPerMinute,
+			Client: h.opts.EventsClient, MaxPerMinute: cfg.Events.MaxPerMinute, Since: cfg.Events.Since,
 			Object: corev1.ObjectReference{
 				APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription",
 				Namespace: cfg.Name.Namespace, Name: cfg.Name.Name, UID: cfg.UID,

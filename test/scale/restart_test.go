@@ -14,8 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package scale holds the tests that need many objects at once: what only
-// shows when the operator serves hundreds of subscriptions.
+// Package scale holds the tests that need many objects at once or a restart
+// of the operator: what only shows when it serves hundreds of subscriptions,
+// or when it comes back. Each test starts (and restarts) its own operator
+// against one shared control plane; they do not run in parallel.
 package scale
 
 import (
@@ -34,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,6 +46,29 @@ import (
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
+
+var (
+	cfg *rest.Config
+	k8s client.Client
+)
+
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	env, c, err := envtestutil.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cfg = c
+	if k8s, err = client.New(cfg, client.Options{Scheme: controllers.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
 
 // subscriptionCount is how many subscriptions the test runs; SCALE_SUBSCRIPTIONS
 // overrides it.
@@ -59,13 +85,7 @@ func subscriptionCount() int {
 // written by the new process, and none may stay frozen on a stale view.
 func TestEveryStatusIsTrueAfterAManagerRestartAtScale(t *testing.T) {
 	g := NewWithT(t)
-	ctrl.SetLogger(logr.Discard())
 	n := subscriptionCount()
-	env, cfg, err := envtestutil.Start()
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = env.Stop() })
-	k8s, err := client.New(cfg, client.Options{Scheme: controllers.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
 	ctx := context.Background()
 
 	dx := fakedirectus.New(fakedirectus.Options{})

@@ -1,0 +1,114 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package scale
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+	"github.com/directus-operator/directus-operator/test/envtestutil"
+)
+
+// TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown: Directus
+// replays nothing, so a change made while no operator ran can never become
+// its Event; the restarted operator must say so, naming since when.
+func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	dx := fakedirectus.New(fakedirectus.Options{})
+	t.Cleanup(dx.Close)
+	dx.AddCollection("messages", "id", "text", "user")
+	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
+
+	ns := "events-restart"
+	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
+		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
+	opts := controllers.Options{Hub: subscriptions.Options{StatusInterval: 200 * time.Millisecond}}
+	_, stop, err := envtestutil.StartOperatorHub(cfg, opts)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	g.Expect(k8s.Create(ctx, &v1alpha1.DirectusSubscription{
+		ObjectMeta: metav1.ObjectMeta{Name: "audit", Namespace: ns},
+		Spec: v1alpha1.DirectusSubscriptionSpec{
+			DirectusConnectionSpec: v1alpha1.DirectusConnectionSpec{
+				URL:  dx.URL(),
+				Auth: v1alpha1.DirectusAuth{Token: &v1alpha1.SecretKeySelector{Name: "directus", Key: "token"}},
+			},
+			Collection: "messages",
+			Target:     v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 600}},
+		},
+	})).To(Succeed())
+	events := func(reason string) []string {
+		list := &corev1.EventList{}
+		g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+		var msgs []string
+		for _, e := range list.Items {
+			if e.Reason == reason {
+				msgs = append(msgs, e.Message)
+			}
+		}
+		return msgs
+	}
+	lastSync := func() *metav1.Time {
+		obj := &v1alpha1.DirectusSubscription{}
+		g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "audit"}, obj)).To(Succeed())
+		return obj.Status.LastSyncTime
+	}
+
+	// Before the restart: a change becomes an Event, and the status
+	// remembers when.
+	g.Eventually(func() []string {
+		if len(events("ItemCreated")) == 0 && dx.Connections() > 0 {
+			dx.Create("messages", map[string]any{"text": "before", "user": "u"})
+		}
+		return events("ItemCreated")
+	}, time.Minute, 200*time.Millisecond).ShouldNot(BeEmpty())
+	g.Eventually(lastSync, time.Minute, 100*time.Millisecond).ShouldNot(BeNil())
+	g.Expect(events(subscriptions.ReasonChangesLost)).To(BeEmpty(), "nothing is lost while it runs")
+	since := lastSync().UTC().Format(time.RFC3339)
+
+	// Down: a change nobody records.
+	g.Expect(stop()).To(Succeed())
+	dx.Create("messages", map[string]any{"text": "while down", "user": "u"})
+
+	_, stop2, err := envtestutil.StartOperatorHub(cfg, opts)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() {
+		// The other tests of the package share the control plane: leave
+		// no subscription behind for their operators.
+		obj := &v1alpha1.DirectusSubscription{ObjectMeta: metav1.ObjectMeta{Name: "audit", Namespace: ns}}
+		g.Expect(client.IgnoreNotFound(k8s.Delete(ctx, obj))).To(Succeed())
+		g.Eventually(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) }, time.Minute).ShouldNot(Succeed())
+		_ = stop2()
+	})
+	g.Eventually(func() []string { return events(subscriptions.ReasonChangesLost) }, time.Minute, 200*time.Millisecond).
+		Should(ContainElement(And(ContainSubstring("since "+since), ContainSubstring("may not have been recorded"))))
+	t.Log(strings.Join(events(subscriptions.ReasonChangesLost), "\n"))
+}
