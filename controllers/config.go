@@ -196,7 +196,7 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		cfg.ConfigMap = &subscriptions.ConfigMapTarget{
 			Name: configMapName(obj), KeyField: t.KeyField,
 			Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
-			ListKey: defaultString(t.ListKey, "items.json"), Labels: t.Labels, Annotations: t.Annotations,
+			ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
 		}
 	} else {
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
@@ -204,6 +204,19 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
 	cfg.ConnectionKey = connectionKey(spec, opts, caPEM)
 	return cfg, warning, nil
+}
+
+// labelMap converts the target's labels (typed in the API so the CRD can
+// bound their values) to the plain map a ConfigMap holds.
+func labelMap(m map[string]v1alpha1.LabelValue) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
 }
 
 // connectionKey is a digest of what makes a socket: subscriptions with the

@@ -373,7 +373,7 @@ func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
 				g.Expect(labels).To(BeEmpty())
 			}},
 		{name: "everything set", target: v1alpha1.ConfigMapTarget{Name: "mirror", KeyField: "slug", Layout: v1alpha1.LayoutList, ListKey: "all.json",
-			Labels: map[string]string{"app": "web"}},
+			Labels: map[string]v1alpha1.LabelValue{"app": "web"}},
 			want: func(g Gomega, name, keyField string, layout mirror.Layout, listKey string, labels map[string]string) {
 				g.Expect(name).To(Equal("mirror"))
 				g.Expect(keyField).To(Equal("slug"))

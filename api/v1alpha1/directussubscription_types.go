@@ -34,8 +34,13 @@ type DirectusConnectionSpec struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an http:// or https:// URL with a host, for example https://directus.example.com"
-	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="url must not contain a query string or fragment; put credentials in auth, not in the url"
+	//
+	// The rules that may see credentials (user info, a query string) report
+	// Forbidden, which does not echo the value back into kubectl's output;
+	// the first rule leaves a url with user info to the rule that forbids it.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[^:/?#]+://[^/?#]*@') || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != '')",message="url must be an http:// or https:// URL with a host, for example https://directus.example.com"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="url must not contain a query string or fragment; put credentials in auth, not in the url",reason=FieldValueForbidden
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*@')",message="url must not contain a user or password (user:password@host); put credentials in a Secret and name it in auth",reason=FieldValueForbidden
 	URL string `json:"url"`
 
 	// WebSocketPath is the path of Directus's realtime endpoint, as set by its
@@ -115,6 +120,7 @@ type SecretKeySelector struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="name must be a valid Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name"`
 	// Key in the Secret's data.
 	// +required
@@ -130,6 +136,7 @@ type CredentialsAuth struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="secretName must be a valid Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	SecretName string `json:"secretName"`
 	// EmailKey is the Secret key holding the email. Defaults to email.
 	// +optional
@@ -154,9 +161,12 @@ type TLSSpec struct {
 	// +optional
 	CA *CABundleSource `json:"ca,omitempty"`
 
-	// ServerName overrides the name checked against the server certificate.
+	// ServerName overrides the name checked against the server certificate
+	// (and sent as SNI): a DNS name such as directus.example.com, or an IP
+	// address.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="isIP(self) || !format.dns1123Subdomain().validate(self.lowerAscii()).hasValue()",message="tls.serverName must be a DNS name (letters, digits, '-' and '.', for example directus.example.com) or an IP address, without scheme, port or path"
 	ServerName string `json:"serverName,omitempty"`
 
 	// InsecureSkipVerify turns off verification of the server's certificate.
@@ -185,11 +195,13 @@ type ConfigMapKeySelector struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="name must be a valid ConfigMap name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name"`
 	// Key in the ConfigMap's data.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
 	Key string `json:"key"`
 }
 
@@ -342,14 +354,28 @@ type ConfigMapTarget struct {
 	ListKey string `json:"listKey,omitempty"`
 
 	// Labels are added to the ConfigMap, for example to select it from a
-	// workload or a tool such as Reloader.
+	// workload or a tool such as Reloader. Keys and values follow
+	// Kubernetes' label rules.
 	// +optional
-	Labels map[string]string `json:"labels,omitempty"`
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",messageExpression="'configMap.labels: invalid label key ' + self.filter(k, format.qualifiedName().validate(k).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example app.kubernetes.io/part-of'"
+	Labels map[string]LabelValue `json:"labels,omitempty"`
 
-	// Annotations are added to the ConfigMap.
+	// Annotations are added to the ConfigMap. Keys follow Kubernetes'
+	// annotation rules; keys and values together must fit in 256 KiB.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k.lowerAscii()).hasValue())",messageExpression="'configMap.annotations: invalid annotation key ' + self.filter(k, format.qualifiedName().validate(k.lowerAscii()).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example example.com/owner'"
+	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k])).sum() <= 262144",message="configMap.annotations: keys and values together must not exceed 256 KiB (262144 bytes), Kubernetes' limit for a ConfigMap's annotations"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
+
+// LabelValue is the value of a label on the target ConfigMap. It is a type
+// of its own so that the CRD bounds its length, which keeps the cost of the
+// check below within the API server's CEL budget.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",message="a label value is empty or at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit; put longer text in annotations"
+type LabelValue string
 
 // EventsTarget records changes as Kubernetes Events.
 type EventsTarget struct {

@@ -151,6 +151,62 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		{"an events rate of zero", func(s map[string]any) {
 			s["target"] = map[string]any{"events": map[string]any{"maxPerMinute": 0}}
 		}, "spec.target.events.maxPerMinute"},
+		{"a url carrying a user and password", func(s map[string]any) { s["url"] = "https://admin:hunter2@directus.example.com" },
+			"url must not contain a user or password"},
+		{"a url with a password and a scheme that is not http(s)", func(s map[string]any) { s["url"] = "ftp://admin:hunter2@directus.example.com" },
+			"spec.url: Forbidden: url must not contain a user or password"},
+		{"a url with a password that is no url at all", func(s map[string]any) { s["url"] = "https://admin:hunter2@" },
+			"spec.url: Forbidden: url must not contain a user or password"},
+		{"a url with a password and a token in its query", func(s map[string]any) { s["url"] = "https://admin:hunter2@d.example.com/?access_token=x" },
+			"spec.url: Forbidden: url must not contain a user or password"},
+		{"a url carrying a user only", func(s map[string]any) { s["url"] = "http://admin@directus.cms.svc:8055/" },
+			"url must not contain a user or password"},
+		{"a token Secret name Kubernetes would refuse", func(s map[string]any) {
+			s["auth"] = map[string]any{"token": map[string]any{"name": "Directus_Token", "key": "token"}}
+		}, "spec.auth.token.name: Invalid value: \"Directus_Token\": name must be a valid Secret name"},
+		{"a credentials Secret name Kubernetes would refuse", func(s map[string]any) {
+			s["auth"] = map[string]any{"credentials": map[string]any{"secretName": "directus/login"}}
+		}, "spec.auth.credentials.secretName: Invalid value: \"directus/login\": secretName must be a valid Secret name"},
+		{"a CA Secret name Kubernetes would refuse", func(s map[string]any) {
+			s["tls"] = map[string]any{"ca": map[string]any{"secretKeyRef": map[string]any{"name": "-ca", "key": "ca.crt"}}}
+		}, "spec.tls.ca.secretKeyRef.name: Invalid value: \"-ca\": name must be a valid Secret name"},
+		{"a CA ConfigMap name Kubernetes would refuse", func(s map[string]any) {
+			s["tls"] = map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "CA Bundle", "key": "ca.crt"}}}
+		}, "spec.tls.ca.configMapKeyRef.name: Invalid value: \"CA Bundle\": name must be a valid ConfigMap name"},
+		{"a CA ConfigMap key Kubernetes would refuse", func(s map[string]any) {
+			s["tls"] = map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "ca", "key": "ca/crt"}}}
+		}, "spec.tls.ca.configMapKeyRef.key"},
+		{"a ConfigMap target name longer than Kubernetes allows", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"name": strings.Repeat("a", 254)}}
+		}, "spec.target.configMap.name: Too long"},
+		{"a TLS server name with a scheme", func(s map[string]any) {
+			s["tls"] = map[string]any{"serverName": "https://directus.example.com"}
+		}, "tls.serverName must be a DNS name"},
+		{"a TLS server name with a port", func(s map[string]any) {
+			s["tls"] = map[string]any{"serverName": "directus.example.com:443"}
+		}, "tls.serverName must be a DNS name"},
+		{"a label key with two slashes", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"example.com/a/b": "x"}}}
+		}, "configMap.labels: invalid label key example.com/a/b: a key is an optional DNS subdomain prefix"},
+		{"a label key with spaces", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"my label": "x"}}}
+		}, "configMap.labels: invalid label key my label"},
+		{"a label key name longer than 63", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{strings.Repeat("k", 64): "x"}}}
+		}, "configMap.labels: invalid label key k"},
+		{"a label value longer than 63", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"team": strings.Repeat("v", 64)}}}
+		}, "spec.target.configMap.labels.team: Too long: may not be more than 63 bytes"},
+		{"a label value with a slash", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"ok": "fine", "team": "a/b"}}}
+		}, "spec.target.configMap.labels[team]: Invalid value: \"a/b\": a label value is empty or at most 63 letters"},
+		{"an annotation key with an uppercase-free prefix but a bad name", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{"example.com/-owner": "x"}}}
+		}, "configMap.annotations: invalid annotation key example.com/-owner"},
+		{"annotations over Kubernetes' 256 KiB", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{
+				"a": strings.Repeat("x", 140*1024), "b": strings.Repeat("y", 140*1024)}}}
+		}, "configMap.annotations: keys and values together must not exceed 256 KiB"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,6 +216,8 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 			err := k8sClient.Create(context.Background(), subscription("bad-"+strings.Repeat("x", i%3)+string(rune('a'+i%26)), spec), client.DryRunAll)
 			g.Expect(err).To(HaveOccurred(), "the API server accepted a wrong spec")
 			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+			g.Expect(err.Error()).NotTo(ContainSubstring("hunter2"), "the API server echoed a password from the url")
+			g.Expect(err.Error()).NotTo(ContainSubstring("access_token=x"), "the API server echoed a token from the url")
 			t.Logf("refused: %v", err)
 		})
 	}
@@ -174,6 +232,38 @@ func TestAPIServerAcceptsAValidSpecAndFillsDefaults(t *testing.T) {
 	g.Expect(spec["resyncInterval"]).To(Equal("10m"))
 	g.Expect(spec["auth"].(map[string]any)["mode"]).To(Equal("handshake"))
 	g.Expect(spec["target"].(map[string]any)["configMap"].(map[string]any)["layout"]).To(Equal("PerItem"))
+}
+
+func TestAPIServerAcceptsWhatKubernetesAccepts(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(spec map[string]any)
+	}{
+		{"an @ in the url path, not in the host part", func(s map[string]any) { s["url"] = "https://d.example.com/@directus" }},
+		{"a prefixed label key, an empty value and a 63-character value", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{
+				"app.kubernetes.io/part-of": "shop", "empty": "", "long": strings.Repeat("v", 63)}}}
+		}},
+		{"annotation keys with uppercase (as Kubernetes allows) and a long value", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{
+				"Example.com/Owner": "team a/b, see https://x", "note": strings.Repeat("n", 100*1024)}}}
+		}},
+		{"a DNS server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "Directus.internal.example.com"} }},
+		{"an IPv4 server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "10.0.0.7"} }},
+		{"an IPv6 server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "fd00::7"} }},
+		{"dotted Secret and ConfigMap names", func(s map[string]any) {
+			s["auth"] = map[string]any{"credentials": map[string]any{"secretName": "directus.login"}}
+			s["tls"] = map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "kube-root-ca.crt", "key": "ca.crt"}}}
+		}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			spec := validSpec()
+			tc.mutate(spec)
+			g.Expect(k8sClient.Create(context.Background(), subscription("good-"+string(rune('a'+i)), spec), client.DryRunAll)).To(Succeed())
+		})
+	}
 }
 
 func TestQueryKeysBeyondTheTypedOnesArePassedThrough(t *testing.T) {
