@@ -393,6 +393,9 @@ func loginRequest(ctx context.Context, hc *http.Client, base, email, password st
 }
 
 // authRequest POSTs body to base+path and decodes the token set.
+// maxAuthResponseBytes bounds a login or refresh answer: a token set is a few KiB.
+const maxAuthResponseBytes = 1 << 20
+
 // tokenModeJSON asks Directus's auth endpoints for tokens in the reply body,
 // not in a cookie.
 const tokenModeJSON = "json"
@@ -412,9 +415,9 @@ func authRequest(ctx context.Context, hc *http.Client, base, path string, body a
 		return tokenSet{}, fmt.Errorf("directus: POST %s: %w", path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	rb, err := readBounded(resp.Body, maxAuthResponseBytes, "POST "+path)
 	if err != nil {
-		return tokenSet{}, fmt.Errorf("directus: POST %s: %w", path, err)
+		return tokenSet{}, err
 	}
 	if resp.StatusCode/100 != 2 {
 		if se := parseErrorBody(rb, resp.StatusCode); se != nil {

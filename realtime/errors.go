@@ -66,7 +66,51 @@ var (
 	ErrBadFrame = errors.New("directus: bad frame")
 	// ErrAlreadyStarted is returned by a second Connect.
 	ErrAlreadyStarted = errors.New("directus: Connect already called")
+	// ErrResponseTooLarge is what a *ResponseTooLargeError is: a REST answer, or the pages of
+	// one full read, larger than the client's limit (RESTOptions.MaxResponseBytes).
+	ErrResponseTooLarge = errors.New("directus: response too large")
+	// ErrRedirectRefused is what a *RedirectError is: the server redirected a request to
+	// another host (or from https to http), which the client does not follow so that
+	// credentials never travel there.
+	ErrRedirectRefused = errors.New("directus: redirect refused")
 )
+
+// ResponseTooLargeError is a REST answer that exceeded the client's limit. The body is not
+// read past Limit, so a hostile or broken endpoint cannot exhaust memory.
+type ResponseTooLargeError struct {
+	// Request is the method and path, e.g. "GET /items/messages".
+	Request string
+	// Limit is the limit that was exceeded, in bytes.
+	Limit int64
+	// Total is true when the limit was exceeded by the pages of one full read together
+	// rather than by one response.
+	Total bool
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	if e.Total {
+		return fmt.Sprintf("directus: %s: the pages of the full read exceed %d bytes together", e.Request, e.Limit)
+	}
+	return fmt.Sprintf("directus: %s: response larger than %d bytes", e.Request, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrResponseTooLarge) true.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// RedirectError is a redirect the client refused to follow.
+type RedirectError struct {
+	// From is the URL of the request that was redirected, without its query.
+	From string
+	// To is where the server redirected it, without its query.
+	To string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("directus: refused to follow a redirect from %s to %s: credentials are only sent to the url's own host; set the url to the final address", e.From, e.To)
+}
+
+// Is makes errors.Is(err, ErrRedirectRefused) true.
+func (e *RedirectError) Is(target error) bool { return target == ErrRedirectRefused }
 
 // ServerError is any {"status":"error"} frame Directus sent, or a REST error body
 // ({"errors":[{"message":...,"extensions":{"code":...}}]}).

@@ -99,7 +99,9 @@ type Options struct {
 	// TLSConfig is used for wss:// and https:// when HTTPClient is nil.
 	TLSConfig *tls.Config
 	// HTTPClient is used for the upgrade and for REST calls (login). Defaults to a client with
-	// TLSConfig and no overall timeout (deadlines come from contexts).
+	// TLSConfig and no overall timeout (deadlines come from contexts). Unless it has a
+	// CheckRedirect of its own, redirects are followed only within the url's host and never
+	// from https to http (a *RedirectError otherwise), so credentials stay with that host.
 	HTTPClient *http.Client
 	// DialTimeout bounds the TCP+TLS+upgrade. Defaults to 10s.
 	DialTimeout time.Duration
@@ -207,6 +209,7 @@ func (o *Options) setDefaults() error {
 	if o.HTTPClient == nil {
 		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
 	}
+	o.HTTPClient = withRedirectPolicy(o.HTTPClient)
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()
 	}
@@ -308,4 +311,67 @@ func defaultHTTPClient(tlsConfig *tls.Config) *http.Client {
 		tr.TLSClientConfig = tlsConfig.Clone()
 	}
 	return &http.Client{Transport: tr}
+}
+
+// maxRedirects is how many redirects within one host a request follows, as net/http's own
+// default.
+const maxRedirects = 10
+
+// withRedirectPolicy returns hc, or a copy of it that follows redirects with
+// sameHostRedirects when hc has no CheckRedirect of its own. hc itself is not changed.
+func withRedirectPolicy(hc *http.Client) *http.Client {
+	if hc.CheckRedirect != nil {
+		return hc
+	}
+	c := *hc
+	c.CheckRedirect = sameHostRedirects
+	return &c
+}
+
+// sameHostRedirects follows a redirect only to the host of the original request and never
+// from https to http. net/http drops the Authorization header on a redirect to another
+// domain, but it re-sends a POST body on 307 and 308 (a login's password), and a server can
+// point the upgrade anywhere; refusing is the only way the credentials surely stay put.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("directus: stopped after %d redirects", maxRedirects)
+	}
+	from, to := via[0].URL, req.URL
+	if !sameServer(from, to) || (secureScheme(from.Scheme) && !secureScheme(to.Scheme)) {
+		return &RedirectError{From: withoutQuery(from), To: withoutQuery(to)}
+	}
+	return nil
+}
+
+// sameServer reports whether to is the host and port of from; the one change allowed is
+// http on the default port to https on the default port (a site that sends http to https).
+func sameServer(from, to *url.URL) bool {
+	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
+		return false
+	}
+	if from.Port() == "" && to.Port() == "" {
+		return true
+	}
+	return effectivePort(from) == effectivePort(to)
+}
+
+func effectivePort(u *url.URL) string {
+	switch {
+	case u.Port() != "":
+		return u.Port()
+	case secureScheme(u.Scheme):
+		return "443"
+	default:
+		return "80"
+	}
+}
+
+func secureScheme(s string) bool { return s == "https" || s == "wss" }
+
+// withoutQuery is u for an error message: no user info, query or fragment, which may hold
+// a token.
+func withoutQuery(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment, c.RawFragment = nil, "", "", ""
+	return c.String()
 }

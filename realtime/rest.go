@@ -45,15 +45,26 @@ type RESTOptions struct {
 	Auth Auth
 	// TLSConfig is used when HTTPClient is nil.
 	TLSConfig *tls.Config
-	// HTTPClient makes the requests. Defaults to a client with TLSConfig.
+	// HTTPClient makes the requests. Defaults to a client with TLSConfig. Unless it has a
+	// CheckRedirect of its own, redirects are followed only within the URL's host and never
+	// from https to http (a *RedirectError otherwise), so credentials stay with that host.
 	HTTPClient *http.Client
 	// Timeout bounds each request. Defaults to 30s.
 	Timeout time.Duration
 	// PageSize is the limit of each page ReadAll fetches. Defaults to 500.
 	PageSize int
+	// MaxResponseBytes bounds the body of each response, and the pages of one ReadAll or
+	// ReadAllByKey together, so that a hostile or broken endpoint cannot exhaust memory. A
+	// larger answer is not read further and fails with a *ResponseTooLargeError
+	// (errors.Is ErrResponseTooLarge). Defaults to 64 MiB.
+	MaxResponseBytes int64
 	// Logger defaults to a discarding logger.
 	Logger logr.Logger
 }
+
+// DefaultMaxResponseBytes is RESTOptions.MaxResponseBytes's default: 64 MiB, far above
+// what one ConfigMap can hold (1 MiB) and what a page of items normally weighs.
+const DefaultMaxResponseBytes = 64 << 20
 
 // REST is a small Directus REST client: enough to read a collection in full (to resynchronise
 // after a KindGap or a reconnect), look up primary keys, and make authenticated calls. It is
@@ -88,9 +99,13 @@ func NewREST(o RESTOptions) (*REST, error) {
 	if o.PageSize <= 0 {
 		o.PageSize = 500
 	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
 	}
+	o.HTTPClient = withRedirectPolicy(o.HTTPClient)
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()
 	}
@@ -245,9 +260,9 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 		return redact(fmt.Errorf("directus: %s %s: %w", method, ref.Path, err), tok)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBounded(resp.Body, r.o.MaxResponseBytes, method+" "+ref.Path)
 	if err != nil {
-		return fmt.Errorf("directus: %s %s: read body: %w", method, ref.Path, err)
+		return err
 	}
 	if resp.StatusCode/100 != 2 {
 		se := parseErrorBody(b, resp.StatusCode)
@@ -282,6 +297,41 @@ func (r *REST) once(ctx context.Context, method, path string, params url.Values,
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		return fmt.Errorf("directus: %s %s: decode data: %w", method, ref.Path, err)
+	}
+	return nil
+}
+
+// readBounded reads body up to limit bytes; a longer body fails with a *ResponseTooLargeError
+// without being read further. request ("GET /items/x") names it in errors.
+func readBounded(body io.Reader, limit int64, request string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("directus: %s: read body: %w", request, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, &ResponseTooLargeError{Request: request, Limit: limit}
+	}
+	return b, nil
+}
+
+// pageBudget counts the bytes of the pages of one full read against MaxResponseBytes.
+type pageBudget struct {
+	left    int64
+	limit   int64
+	request string
+}
+
+func (r *REST) newPageBudget(collection string) *pageBudget {
+	return &pageBudget{left: r.o.MaxResponseBytes, limit: r.o.MaxResponseBytes, request: "GET /items/" + collection}
+}
+
+// spend takes page's items from the budget and fails once they exceed it.
+func (p *pageBudget) spend(page []json.RawMessage) error {
+	for _, it := range page {
+		p.left -= int64(len(it))
+	}
+	if p.left < 0 {
+		return &ResponseTooLargeError{Request: p.request, Limit: p.limit, Total: true}
 	}
 	return nil
 }
@@ -368,6 +418,7 @@ func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMes
 		return nil, err
 	}
 	var all []json.RawMessage
+	budget := r.newPageBudget(collection)
 	for total < 0 || len(all) < total {
 		size := r.o.PageSize
 		if total >= 0 {
@@ -377,6 +428,9 @@ func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMes
 		params.Set("offset", strconv.Itoa(offset))
 		var page []json.RawMessage
 		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
+			return nil, err
+		}
+		if err := budget.spend(page); err != nil {
 			return nil, err
 		}
 		all = append(all, page...)
@@ -433,6 +487,7 @@ func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.R
 	q["sort"], _ = json.Marshal([]string{key})
 	var all []json.RawMessage
 	var last json.RawMessage
+	budget := r.newPageBudget(collection)
 	for {
 		if last != nil {
 			after, _ := json.Marshal(map[string]any{key: map[string]json.RawMessage{"_gt": last}})
@@ -449,6 +504,9 @@ func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.R
 		params.Set("limit", strconv.Itoa(r.o.PageSize))
 		var page []json.RawMessage
 		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
+			return nil, err
+		}
+		if err := budget.spend(page); err != nil {
 			return nil, err
 		}
 		all = append(all, page...)

@@ -70,10 +70,13 @@ const (
 	// ReasonSubscribeFailed covers subscription errors with no better name.
 	ReasonSubscribeFailed = "SubscribeFailed"
 
-	ReasonSynced            = "Synced"
-	ReasonSyncing           = "Syncing"
-	ReasonSnapshotFailed    = "SnapshotFailed"
-	ReasonTooLarge          = "TooLarge"
+	ReasonSynced         = "Synced"
+	ReasonSyncing        = "Syncing"
+	ReasonSnapshotFailed = "SnapshotFailed"
+	ReasonTooLarge       = "TooLarge"
+	// ReasonResponseTooLarge is a Directus REST answer over the operator's
+	// limit (realtime.DefaultMaxResponseBytes).
+	ReasonResponseTooLarge  = "ResponseTooLarge"
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
 	ReasonWriteFailed       = "WriteFailed"
 	ReasonMissingKey        = "MissingKey"

@@ -121,6 +121,8 @@ var Reasons = []ReasonInfo{
 		"Directus refused the query. Fix spec.query."},
 	{ReasonTooLarge, ClassTerminal, []string{ConditionSynced},
 		"The mirror exceeds the 1 MiB ConfigMap limit; nothing was written and the ConfigMap keeps its last content. Narrow spec.query (fields, filter, limit)."},
+	{ReasonResponseTooLarge, ClassTerminal, []string{ConditionSynced},
+		"A Directus REST answer, or the pages of one full read together, exceeded the operator's 64 MiB limit; it was not read further and the target keeps its last content. Narrow spec.query (fields, filter, limit), or check that the url points at Directus."},
 	{ReasonConfigMapNotOwned, ClassTerminal, []string{ConditionSynced},
 		"A ConfigMap of that name exists and belongs to someone else; it is never taken over. Delete it or choose another spec.target.configMap.name."},
 	{ReasonMissingKey, ClassTerminal, []string{ConditionSynced},

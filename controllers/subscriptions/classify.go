@@ -48,6 +48,10 @@ func classifyConnError(err error) (reason, message string) {
 		return v1alpha1.ReasonAuthFailed, "Directus refused the access token on the upgrade request (HTTP 401): check the token in the Secret"
 	case errors.Is(err, realtime.ErrConnectionLimit):
 		return v1alpha1.ReasonConnectionLimit, "Directus refused the connection (HTTP 403): its WEBSOCKETS_REST_CONN_LIMIT is reached"
+	case errors.Is(err, realtime.ErrRedirectRefused):
+		return v1alpha1.ReasonServerUnreachable, fmt.Sprintf("%v (the operator never follows a redirect to another host, so credentials stay with the url's host)", err)
+	case errors.Is(err, realtime.ErrResponseTooLarge):
+		return v1alpha1.ReasonServerUnreachable, fmt.Sprintf("Directus answered with more than the operator reads: %v; check that the url points at Directus", err)
 	case errors.As(err, &se) && se.Code == realtime.CodeAuthFailed:
 		return v1alpha1.ReasonAuthFailed, fmt.Sprintf("Directus refused the credentials: %s", se.Message)
 	case errors.As(err, &se) && (se.Code == realtime.CodeTokenExpired || se.Code == realtime.CodeAuthTimeout):
@@ -85,6 +89,9 @@ func classifySubError(se *realtime.ServerError) (reason, message string) {
 
 // classifySnapshotError names why a full read over REST failed.
 func classifySnapshotError(err error) (reason, message string) {
+	if errors.Is(err, realtime.ErrResponseTooLarge) {
+		return v1alpha1.ReasonResponseTooLarge, fmt.Sprintf("reading the collection over REST failed: %v; narrow spec.query (fields, filter, limit)", err)
+	}
 	if se, ok := errors.AsType[*realtime.ServerError](err); ok {
 		switch se.Code {
 		case realtime.CodeForbidden, "INVALID_CREDENTIALS", "TOKEN_EXPIRED", "INVALID_TOKEN":

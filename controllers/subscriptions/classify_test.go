@@ -97,6 +97,12 @@ func TestClassifyConnErrorNamesTheCauseAPersonCanActOn(t *testing.T) {
 		{name: "a DNS failure is the server being unreachable",
 			err:    &net.DNSError{Err: "no such host", Name: "directus.invalid", IsNotFound: true},
 			reason: v1alpha1.ReasonServerUnreachable, msgContain: []string{"cannot reach Directus", "directus.invalid"}},
+		{name: "a redirect to another host is refused and says so",
+			err:    fmt.Errorf("dial: %w", &realtime.RedirectError{From: "https://d.example.com/websocket", To: "https://login.example.com/"}),
+			reason: v1alpha1.ReasonServerUnreachable, msgContain: []string{"https://login.example.com/", "never follows a redirect to another host", "set the url to the final address"}},
+		{name: "a login answer over the limit is the server not being Directus",
+			err:    &realtime.ResponseTooLargeError{Request: "POST /auth/login", Limit: 1 << 20},
+			reason: v1alpha1.ReasonServerUnreachable, msgContain: []string{"POST /auth/login", "check that the url points at Directus"}},
 		{name: "anything else is the server being unreachable with the error's words",
 			err: realtime.ErrPongTimeout, reason: v1alpha1.ReasonServerUnreachable, msgContain: []string{realtime.ErrPongTimeout.Error()}},
 	}
@@ -166,6 +172,12 @@ func TestClassifySnapshotErrorSaysTheRESTReadFailed(t *testing.T) {
 			v1alpha1.ReasonSnapshotFailed, "directus: INTERNAL: boom (HTTP 500)"},
 		{"a network error is a failed snapshot", errors.New("dial tcp 127.0.0.1:8055: connect: connection refused"),
 			v1alpha1.ReasonSnapshotFailed, "connection refused"},
+		{"an answer over the limit is too large", &realtime.ResponseTooLargeError{Request: "GET /items/messages", Limit: 64 << 20},
+			v1alpha1.ReasonResponseTooLarge, "GET /items/messages: response larger than 67108864 bytes; narrow spec.query"},
+		{"pages over the limit together are too large", fmt.Errorf("resync: %w", &realtime.ResponseTooLargeError{Request: "GET /items/messages", Limit: 64 << 20, Total: true}),
+			v1alpha1.ReasonResponseTooLarge, "the pages of the full read exceed 67108864 bytes together"},
+		{"a refused redirect is a failed snapshot that says why", &realtime.RedirectError{From: "http://d.example.com/items/m", To: "http://evil.example.com/items/m"},
+			v1alpha1.ReasonSnapshotFailed, "refused to follow a redirect from http://d.example.com/items/m to http://evil.example.com/items/m"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
