@@ -22,6 +22,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -45,10 +46,17 @@ func Scheme() *runtime.Scheme {
 
 // CacheOptions makes the manager's cache hold only the ConfigMaps the
 // operator writes, not every ConfigMap of the cluster, and only the
-// watched namespaces (all when none are given).
+// watched namespaces (all when none are given). Secrets are cached as
+// metadata only (see ClientOptions), and that without annotations and
+// managed fields: see StripSecretMetadata.
 func CacheOptions(watchNamespaces []string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}}}
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: managed},
+		// Keyed by GVK, so it applies to the metadata-only informer of
+		// WatchesMetadata too.
+		&corev1.Secret{}: {Transform: StripSecretMetadata},
+	}}
 	if len(watchNamespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range watchNamespaces {
@@ -56,6 +64,25 @@ func CacheOptions(watchNamespaces []string) cache.Options {
 		}
 	}
 	return opts
+}
+
+// StripSecretMetadata is the cache transform for Secrets. The operator
+// watches the metadata of every Secret in the watched namespaces to learn
+// when one a subscription names changes, and needs only its name, namespace
+// and resourceVersion for that. Annotations can hold the Secret's data:
+// kubectl.kubernetes.io/last-applied-configuration of a Secret created by
+// client-side kubectl apply is the whole object, values included. Managed
+// fields are dropped as well, and the data of a full Secret, should one ever
+// reach the cache. Labels are kept.
+func StripSecretMetadata(in any) (any, error) {
+	if s, ok := in.(*corev1.Secret); ok {
+		s.Data, s.StringData = nil, nil
+	}
+	if obj, err := meta.Accessor(in); err == nil {
+		obj.SetAnnotations(nil)
+		obj.SetManagedFields(nil)
+	}
+	return in, nil
 }
 
 // ClientOptions keeps Secrets out of the cache: they are read on demand.

@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -51,6 +52,9 @@ import (
 var (
 	k8s     client.Client
 	watcher client.WithWatch
+	// restConfig reaches the envtest API server, for tests that build a
+	// cache or client of their own.
+	restConfig *rest.Config
 )
 
 func TestMain(m *testing.M) {
@@ -74,6 +78,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
+	restConfig = cfg
 
 	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: 500 * time.Millisecond}})
 	if err != nil {
