@@ -24,6 +24,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -165,6 +169,9 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		}
 		opts.TLSConfig = tc
 	}
+	if w := plainHTTPWarning(spec.URL, spec.Auth.Public != nil); w != "" {
+		warning = strings.Join(slices.DeleteFunc([]string{warning, w}, func(s string) bool { return s == "" }), "; ")
+	}
 	if hb := spec.Heartbeat; hb != nil {
 		opts.PingInterval = durationOr(hb.Interval, 0)
 		opts.PongTimeout = durationOr(hb.Timeout, 0)
@@ -204,6 +211,35 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
 	cfg.ConnectionKey = connectionKey(spec, opts, caPEM)
 	return cfg, warning, nil
+}
+
+// plainHTTPWarning warns of an http:// url whose host is not inside the
+// cluster: what crosses the network there (the token or password, and the
+// data) can be read and changed on the way. Cluster-local hosts are Service
+// names (ending in .svc or .svc.cluster.local), single-label names (a Service
+// in the same namespace), localhost and loopback addresses; traffic to them
+// stays on the cluster network, which is the cluster operator's to protect.
+func plainHTTPWarning(rawURL string, public bool) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" || clusterLocalHost(u.Hostname()) {
+		return ""
+	}
+	what := "the credentials and the data"
+	if public {
+		what = "the data"
+	}
+	return fmt.Sprintf("url is plain http:// to %s, outside the cluster: %s cross the network unencrypted and can be read or changed on the way; use https://", u.Hostname(), what)
+}
+
+// clusterLocalHost reports whether host names something inside the cluster
+// (see plainHTTPWarning).
+func clusterLocalHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost" || !strings.Contains(host, ".") ||
+		strings.HasSuffix(host, ".svc") || strings.HasSuffix(host, ".svc.cluster.local")
 }
 
 // labelMap converts the target's labels (typed in the API so the CRD can

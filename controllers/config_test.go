@@ -498,3 +498,43 @@ func testCAPEM(t *testing.T) []byte {
 	_, pem := testutil.SelfSignedCert(t, "Test CA", true)
 	return pem
 }
+
+func TestBuildConfigWarnsOfPlainHTTPOutsideTheCluster(t *testing.T) {
+	cases := []struct {
+		url    string
+		public bool
+		want   string
+	}{
+		{url: "http://directus.example.com", want: "url is plain http:// to directus.example.com, outside the cluster: the credentials and the data cross the network unencrypted"},
+		{url: "http://directus.example.com:8055/cms", want: "use https://"},
+		{url: "http://203.0.113.7:8055", want: "plain http:// to 203.0.113.7"},
+		{url: "http://directus.example.com", public: true, want: "outside the cluster: the data cross the network unencrypted"},
+		{url: "http://directus.svc.example.com", want: "plain http:// to directus.svc.example.com"},
+		{url: "https://directus.example.com"},
+		{url: "http://directus.cms.svc:8055"},
+		{url: "http://directus.cms.svc.cluster.local:8055"},
+		{url: "http://directus.cms.svc.cluster.local.:8055"},
+		{url: "http://directus:8055"},
+		{url: "http://localhost:8055"},
+		{url: "http://127.0.0.1:8055"},
+		{url: "http://[::1]:8055"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.url, func(t *testing.T) {
+			g := NewWithT(t)
+			_, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})),
+				tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
+					s.URL = tc.url
+					if tc.public {
+						s.Auth = v1alpha1.DirectusAuth{Public: &v1alpha1.PublicAuth{}}
+					}
+				}))
+			g.Expect(err).NotTo(HaveOccurred())
+			if tc.want == "" {
+				g.Expect(warning).To(BeEmpty())
+				return
+			}
+			g.Expect(warning).To(ContainSubstring(tc.want))
+		})
+	}
+}
