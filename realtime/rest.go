@@ -433,6 +433,9 @@ func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMes
 		if err := budget.spend(page); err != nil {
 			return nil, err
 		}
+		// A server that answers more than the page's limit does not
+		// stretch the query's limit.
+		page = page[:min(len(page), size)]
 		all = append(all, page...)
 		offset += len(page)
 		if len(page) < size {

@@ -84,26 +84,38 @@ type DirectusQuery struct {
 // knownQueryKeys are the DirectusQuery keys with typed fields.
 var knownQueryKeys = map[string]bool{"fields": true, "filter": true, "sort": true, "limit": true, "offset": true, "search": true, "deep": true, "alias": true}
 
-// UnmarshalJSON keeps keys it does not know in Extra.
+// UnmarshalJSON keeps keys it does not know in Extra. The typed fields are
+// read from their exact keys only: encoding/json matches struct fields
+// without regard to case, so "Limit" would otherwise fill Limit (past the
+// CRD's check of "limit") and also stay in Extra, and Directus would get
+// both.
 func (q *DirectusQuery) UnmarshalJSON(data []byte) error {
-	type plain DirectusQuery
-	var p plain
-	if err := json.Unmarshal(data, &p); err != nil {
-		return err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
+	typed := map[string]json.RawMessage{}
+	var extra map[string]apiextensionsv1.JSON
 	for k, v := range all {
 		if knownQueryKeys[k] {
+			typed[k] = v
 			continue
 		}
-		if p.Extra == nil {
-			p.Extra = map[string]apiextensionsv1.JSON{}
+		if extra == nil {
+			extra = map[string]apiextensionsv1.JSON{}
 		}
-		p.Extra[k] = apiextensionsv1.JSON{Raw: append([]byte(nil), v...)}
+		extra[k] = apiextensionsv1.JSON{Raw: append([]byte(nil), v...)}
 	}
+	b, err := json.Marshal(typed)
+	if err != nil {
+		return err
+	}
+	type plain DirectusQuery
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	p.Extra = extra
 	*q = DirectusQuery(p)
 	return nil
 }

@@ -18,6 +18,7 @@ package v1alpha1_test
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,12 @@ import (
 var k8sClient client.Client
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if fuzzing() {
+		// go test -fuzz runs the fuzz target alone, in worker processes
+		// that would each start an API server it does not use.
+		os.Exit(m.Run())
+	}
 	env, cfg, err := envtestutil.Start()
 	if err != nil {
 		println(err.Error())
@@ -48,6 +55,17 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = env.Stop()
 	os.Exit(code)
+}
+
+// fuzzing reports whether go test -fuzz runs this process (the coordinator
+// or a worker).
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // validSpec is a spec the API accepts; each bad case changes one thing.
