@@ -228,7 +228,8 @@ func plainHTTPWarning(rawURL string, public bool) string {
 	if public {
 		what = "the data"
 	}
-	return fmt.Sprintf("url is plain http:// to %s, outside the cluster: %s cross the network unencrypted and can be read or changed on the way; use https://", u.Hostname(), what)
+	return fmt.Sprintf("url is plain http:// to %s, outside the cluster: %s cross the network unencrypted "+
+		"and can be read or changed on the way; use https://", u.Hostname(), what)
 }
 
 // clusterLocalHost reports whether host names something inside the cluster

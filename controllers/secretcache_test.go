@@ -17,7 +17,6 @@ limitations under the License.
 package controllers_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -55,12 +54,12 @@ func clientSideApplied(ns, name, value string) *corev1.Secret {
 func TestTheOperatorsCacheHoldsNoSecretDataFromLastAppliedConfiguration(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	ns := fmt.Sprintf("t%d", nsCounter.Add(1))
 	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	const value = "v3ry-s3cret-t0ken-in-last-applied"
-	leaks := []string{value, base64.StdEncoding.EncodeToString([]byte(value))}
+	leaks := make([]string, 0, 3)
+	leaks = append(leaks, value, base64.StdEncoding.EncodeToString([]byte(value)))
 	g.Expect(k8s.Create(ctx, clientSideApplied(ns, "directus", value))).To(Succeed())
 
 	// The cache as the operator's manager builds it.

@@ -197,7 +197,9 @@ func TestRedirectsWithinTheHostAreFollowed(t *testing.T) {
 		_, _ = io.Copy(w, resp.Body)
 	}
 	mux.HandleFunc("/new/", proxy)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new"+r.URL.RequestURI(), http.StatusMovedPermanently) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new"+r.URL.RequestURI(), http.StatusMovedPermanently)
+	})
 	front := httptest.NewServer(mux)
 	defer front.Close()
 	r, err := NewREST(RESTOptions{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}})

@@ -106,7 +106,8 @@ type RedirectError struct {
 }
 
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("directus: refused to follow a redirect from %s to %s: credentials are only sent to the url's own host; set the url to the final address", e.From, e.To)
+	return fmt.Sprintf("directus: refused to follow a redirect from %s to %s: "+
+		"credentials are only sent to the url's own host; set the url to the final address", e.From, e.To)
 }
 
 // Is makes errors.Is(err, ErrRedirectRefused) true.

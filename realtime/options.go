@@ -281,12 +281,12 @@ func endpoints(base, path string) (ws *url.URL, rest *url.URL, err error) {
 	switch u.Scheme {
 	case "http":
 		wsU.Scheme = "ws"
-	case "https":
-		wsU.Scheme = "wss"
+	case schemeHTTPS:
+		wsU.Scheme = schemeWSS
 	case "ws":
 		restU.Scheme, isWS = "http", true
-	case "wss":
-		restU.Scheme, isWS = "https", true
+	case schemeWSS:
+		restU.Scheme, isWS = schemeHTTPS, true
 	default:
 		return nil, nil, fmt.Errorf("directus: URL scheme %q is not http, https, ws or wss", u.Scheme)
 	}
@@ -366,7 +366,13 @@ func effectivePort(u *url.URL) string {
 	}
 }
 
-func secureScheme(s string) bool { return s == "https" || s == "wss" }
+// The URL schemes of TLS connections.
+const (
+	schemeHTTPS = "https"
+	schemeWSS   = "wss"
+)
+
+func secureScheme(s string) bool { return s == schemeHTTPS || s == schemeWSS }
 
 // withoutQuery is u for an error message: no user info, query or fragment, which may hold
 // a token.

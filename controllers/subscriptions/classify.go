@@ -49,7 +49,8 @@ func classifyConnError(err error) (reason, message string) {
 	case errors.Is(err, realtime.ErrConnectionLimit):
 		return v1alpha1.ReasonConnectionLimit, "Directus refused the connection (HTTP 403): its WEBSOCKETS_REST_CONN_LIMIT is reached"
 	case errors.Is(err, realtime.ErrRedirectRefused):
-		return v1alpha1.ReasonServerUnreachable, fmt.Sprintf("%v (the operator never follows a redirect to another host, so credentials stay with the url's host)", err)
+		return v1alpha1.ReasonServerUnreachable,
+			fmt.Sprintf("%v (the operator never follows a redirect to another host, so credentials stay with the url's host)", err)
 	case errors.Is(err, realtime.ErrResponseTooLarge):
 		return v1alpha1.ReasonServerUnreachable, fmt.Sprintf("Directus answered with more than the operator reads: %v; check that the url points at Directus", err)
 	case errors.As(err, &se) && se.Code == realtime.CodeAuthFailed:
