@@ -44,11 +44,17 @@ func Scheme() *runtime.Scheme {
 }
 
 // CacheOptions makes the manager's cache hold only the ConfigMaps the
-// operator writes, not every ConfigMap of the cluster, and only the
-// watched namespaces (all when none are given).
+// operator writes, not every ConfigMap of the cluster, only the watched
+// namespaces (all when none are given), and no managedFields.
 func CacheOptions(watchNamespaces []string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}}}
+	opts := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Label: managed}},
+		// managedFields are often the largest part of an object and the
+		// operator never reads them: at a thousand subscriptions and their
+		// ConfigMaps, keeping them would cost memory for nothing.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
 	if len(watchNamespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range watchNamespaces {
