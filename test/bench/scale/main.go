@@ -238,11 +238,14 @@ type results struct {
 	restartLost                  int
 	shutdownSubWrites            int
 	restartSubWrites, restartCMs int
-	settleDone                   bool
-	settleLost                   int
-	settleCounts                 counts
-	afterRestart                 figures
-	restartedLog, firstLog       string
+	// The latest status.connection.since and status.lastSyncTime when all
+	// were correct, after the restarted process's start (whole seconds).
+	restartLastSocket, restartLastSync time.Duration
+	settleDone                         bool
+	settleLost                         int
+	settleCounts                       counts
+	afterRestart                       figures
+	restartedLog, firstLog             string
 }
 
 func main() { os.Exit(run()) }
@@ -595,6 +598,9 @@ func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorP
 		})
 	endPhase()
 	res.restartLost = h.tr.lostSince()
+	if since, lastSync := h.tr.latest(); res.restartReached {
+		res.restartLastSocket, res.restartLastSync = since.Sub(h.fresh), lastSync.Sub(h.fresh)
+	}
 	res.restartSubWrites, res.restartCMs = h.tr.resetWrites()
 	logf("restart: %d/%d correct after %s (pid %d, log %s)", res.restartCounts.correct, cfg.n, seconds(res.restartReady), op2.pid(), res.restartedLog)
 	logf("restart: %d subscriptions left Ready; %d status writes and %d ConfigMap writes seen (%d status writes during the shutdown)",
@@ -817,6 +823,10 @@ func (r *results) render() string {
 			r.restartCMs, r.shutdownSubWrites)
 	}
 	row("subscriptions that left Ready during the restart", left, "")
+	if r.restartReached {
+		row("after restart, latest status.connection.since / status.lastSyncTime (whole seconds)",
+			fmt.Sprintf("%s / %s", seconds(r.restartLastSocket), seconds(r.restartLastSync)), "")
+	}
 	row("writes seen by watch from the restart until all correct", writes, "")
 	notReady, stale, settleCorrect := "—", "—", "—"
 	if r.settleDone {

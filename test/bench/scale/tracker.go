@@ -372,6 +372,26 @@ func (t *tracker) waitFor(ctx context.Context, label string, start time.Time, ti
 	}
 }
 
+// latest returns the latest status.connection.since and
+// status.lastSyncTime of the expected subscriptions. Both are taken by the
+// operator when the socket came up and when the target became current, not
+// when the status was written, so they tell how long the Directus side
+// took, apart from the status writes.
+func (t *tracker) latest() (since, lastSync time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, name := range t.names {
+		st := t.subs[name]
+		if st.since.After(since) {
+			since = st.since
+		}
+		if st.lastSync.After(lastSync) {
+			lastSync = st.lastSync
+		}
+	}
+	return since, lastSync
+}
+
 // watchLost starts recording the subscriptions that are not Ready at any
 // moment (those not Ready now included), until lostSince.
 func (t *tracker) watchLost() {
