@@ -30,13 +30,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
 
 // changes creates, updates and deletes the rows of one user, one change
 // at a time, until stopped; failures (Directus down) are retried by the
-// next change. done counts the changes Directus accepted.
+// next change. done counts the changes Directus accepted. It writes as the
+// admin, so that a fault on the bot's token does not stop it.
 type changes struct {
 	user   string
 	done   atomic.Int64
@@ -61,15 +63,15 @@ func startChanges(t *testing.T, user string) *changes {
 			var err error
 			switch {
 			case i%5 == 4 && len(keys) > 0:
-				err = bot.Do(ctx, "DELETE", fmt.Sprintf("/items/messages/%v", keys[0]), nil, nil)
+				err = admin.Do(ctx, "DELETE", fmt.Sprintf("/items/messages/%v", keys[0]), nil, nil)
 				if err == nil {
 					keys = keys[1:]
 				}
 			case i%3 == 2 && len(keys) > 0:
-				err = bot.Do(ctx, "PATCH", fmt.Sprintf("/items/messages/%v", keys[len(keys)-1]), map[string]any{"text": fmt.Sprintf("edit %d", i)}, nil)
+				err = admin.Do(ctx, "PATCH", fmt.Sprintf("/items/messages/%v", keys[len(keys)-1]), map[string]any{"text": fmt.Sprintf("edit %d", i)}, nil)
 			default:
 				var out map[string]any
-				err = bot.Do(ctx, "POST", "/items/messages", map[string]any{"text": fmt.Sprintf("change %d", i), "user": user}, &out)
+				err = admin.Do(ctx, "POST", "/items/messages", map[string]any{"text": fmt.Sprintf("change %d", i), "user": user}, &out)
 				if err == nil {
 					keys = append(keys, out["id"])
 				}
@@ -92,6 +94,18 @@ func (c *changes) await(t *testing.T, n int64) {
 func (c *changes) stop() {
 	c.cancel()
 	c.wg.Wait()
+}
+
+// setBotToken changes the bot user's static token, as an administrator
+// revoking or restoring it would.
+func setBotToken(t *testing.T, token string) {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	var users []map[string]any
+	g.Expect(admin.Do(ctx, "GET", "/users?filter[email][_eq]="+botEmail+"&fields=id", nil, &users)).To(Succeed())
+	g.Expect(users).To(HaveLen(1))
+	g.Expect(admin.Do(ctx, "PATCH", fmt.Sprintf("/users/%v", users[0]["id"]), map[string]any{"token": token}, nil)).To(Succeed())
 }
 
 // fault is one way the world fails while changes flow.
@@ -140,6 +154,16 @@ func TestFaultsLoseNothing(t *testing.T) {
 		{name: "operator stopped mid-stream",
 			inject: func(t *testing.T, _ *faultRun) { NewWithT(t).Expect(stopOperator()).To(Succeed()) },
 			heal:   func(t *testing.T, _ *faultRun) { NewWithT(t).Expect(startOperator()).To(Succeed()) }},
+		{name: "token revoked, then restored",
+			inject: func(t *testing.T, f *faultRun) {
+				setBotToken(t, "revoked-"+f.namespace)
+				// An open socket keeps its authentication: drop it, so the
+				// next one presents the revoked token.
+				f.p.cut()
+				f.p.restore()
+				condition(t, f.namespace, f.name, v1alpha1.ConditionConnected, metav1.ConditionFalse, v1alpha1.ReasonAuthFailed)
+			},
+			heal: func(t *testing.T, _ *faultRun) { setBotToken(t, botToken) }},
 		{name: "ConfigMap deleted",
 			inject: func(t *testing.T, f *faultRun) {
 				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: f.namespace, Name: f.name}}
@@ -218,4 +242,38 @@ func TestFaultsLoseNothing(t *testing.T) {
 				fl.name, stream.done.Load(), converged.Round(time.Millisecond), lost, phantom, stale)
 		})
 	}
+}
+
+// Directus replays nothing: a change made while no operator runs can never
+// become its Event. The restarted operator says so, naming since when.
+func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasStopped(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	namespace := ns(t)
+	subscribe(t, namespace, "audit", func(s *v1alpha1.DirectusSubscriptionSpec) {
+		s.Target = v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 600}}
+	})
+	ready(t, namespace, "audit")
+	reasons := func() map[string]string {
+		list := &corev1.EventList{}
+		g.Expect(k8s.List(ctx, list, client.InNamespace(namespace))).To(Succeed())
+		out := map[string]string{}
+		for _, e := range list.Items {
+			out[e.Reason] = e.Message
+		}
+		return out
+	}
+	createREST(t, map[string]any{"text": "recorded", "user": "audit"})
+	g.Eventually(reasons, timeout, poll).Should(HaveKey("ItemCreated"))
+	g.Eventually(func() *metav1.Time {
+		obj := &v1alpha1.DirectusSubscription{}
+		g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: namespace, Name: "audit"}, obj)).To(Succeed())
+		return obj.Status.LastSyncTime
+	}, timeout, poll).ShouldNot(BeNil())
+
+	g.Expect(stopOperator()).To(Succeed())
+	createREST(t, map[string]any{"text": "never recorded", "user": "audit"})
+	g.Expect(startOperator()).To(Succeed())
+	g.Eventually(reasons, timeout, poll).Should(HaveKeyWithValue("ChangesLost", ContainSubstring("may not have been recorded")))
+	t.Logf("e2e: after the restart: %s", reasons()["ChangesLost"])
 }
