@@ -256,7 +256,8 @@ type phaseResult struct {
 
 	opWrites   float64 // the operator's own count of successful ConfigMap writes
 	opWritesOK bool
-	retries    int64 // creates Directus shed (503/429) and the harness retried
+	reconnects float64 // the operator's directus_operator_reconnects_total
+	retries    int64   // creates Directus shed (503/429) and the harness retried
 }
 
 type results struct {
@@ -484,7 +485,7 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	}
 
 	// 6. The raw subscriber: one socket, one subscription per collection.
-	if h.raw, err = realtime.New(realtime.Options{URL: h.dx.url, Auth: realtime.Auth{AccessToken: h.dx.token}}); err != nil {
+	if h.raw, err = realtime.New(h.realtimeOptions("raw subscriber")); err != nil {
 		return err
 	}
 	if err := h.raw.Connect(ctx); err != nil {
@@ -529,6 +530,29 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 		}
 	}
 	return nil
+}
+
+// realtimeOptions are the options of the harness's own realtime clients
+// (the raw subscriber, the naive mirror): the bot's token, and a patient
+// heartbeat. On this 2-core machine Directus can be busy for tens of
+// seconds with a 2,000-item POST; a client that dropped the socket then
+// would lose messages (Directus replays nothing) and the phase could not
+// be timed. The operator keeps its defaults: what it does then is part of
+// what is measured.
+func (h *harness) realtimeOptions(who string) realtime.Options {
+	return realtime.Options{
+		URL:          h.dx.url,
+		Auth:         realtime.Auth{AccessToken: h.dx.token},
+		PingInterval: 30 * time.Second,
+		PongTimeout:  5 * time.Minute,
+		AuthTimeout:  time.Minute,
+		OnEvent: func(e realtime.Event) {
+			switch e.Kind {
+			case realtime.EventReconnecting, realtime.EventGaveUp:
+				logf("%s: %s (%v)", who, e.Kind, e.Err)
+			}
+		},
+	}
 }
 
 func withoutRateLimit(c *rest.Config) *rest.Config {
@@ -612,6 +636,7 @@ type sample struct {
 	writes     int
 	opWrites   float64
 	opWritesOK bool
+	reconnects float64
 	retries    int64
 }
 
@@ -629,6 +654,7 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 	if s.name() == "operator" {
 		if samples, ok := scrapeMetrics(h.metricsAddr); ok {
 			sm.opWrites, sm.opWritesOK = sumSeries(samples, "directus_operator_target_writes_total", `target="configmap"`, `result="success"`)
+			sm.reconnects, _ = sumSeries(samples, "directus_operator_reconnects_total")
 		}
 	}
 	sm.retries = h.dx.retries.Load()
@@ -713,6 +739,7 @@ func runPhase(ctx context.Context, h *harness, s subject, ph phaseSpec, coll str
 	}
 	if before.opWritesOK && after.opWritesOK {
 		pr.opWrites, pr.opWritesOK = after.opWrites-before.opWrites, true
+		pr.reconnects = after.reconnects - before.reconnects
 	}
 	logf("%s, phase %s: %d items; after the raw subscriber p50 %s, p99 %s; all %s after; %d writes; API server %s CPU",
 		s.name(), ph.id, pr.items, ms(pct(pr.diffs, 0.5)), ms(pct(pr.diffs, 0.99)), ms(pr.complete), pr.writes, ms(pr.apiCPU))

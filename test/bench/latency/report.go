@@ -253,6 +253,9 @@ func (r *results) render() string {
 			}
 			if pr.opWritesOK {
 				parts = append(parts, fmt.Sprintf("operator's directus_operator_target_writes_total{configmap,success} +%.0f", pr.opWrites))
+				if pr.reconnects > 0 {
+					parts = append(parts, fmt.Sprintf("**the operator reconnected to Directus %.0f times** (directus_operator_reconnects_total)", pr.reconnects))
+				}
 			}
 			if pr.cpuOK {
 				parts = append(parts, fmt.Sprintf("API server %s and etcd %s of CPU in the phase", ms(pr.apiCPU), ms(pr.etcdCPU)))

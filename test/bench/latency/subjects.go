@@ -197,7 +197,7 @@ func (n *naiveSubject) attach(ctx context.Context, coll string) (*tracker, error
 	if err != nil {
 		return nil, err
 	}
-	rt, err := realtime.New(realtime.Options{URL: h.dx.url, Auth: realtime.Auth{AccessToken: h.dx.token}})
+	rt, err := realtime.New(h.realtimeOptions("naive mirror"))
 	if err != nil {
 		stop()
 		return nil, err

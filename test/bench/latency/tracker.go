@@ -226,7 +226,16 @@ func subscribeRaw(ctx context.Context, c *realtime.Client, collection string, ti
 	inited := make(chan struct{})
 	var once sync.Once
 	go func() {
+		var epoch uint64
 		for m := range sub.C() {
+			if epoch == 0 {
+				epoch = m.Epoch
+			} else if m.Epoch != epoch {
+				// Directus replays nothing: what it sent while the socket was
+				// down is lost, so the items cannot be timed.
+				tr.fail(fmt.Errorf("raw subscriber, %s: the connection to Directus dropped and came back (epoch %d → %d), so messages were lost; Directus was too busy to answer a ping for minutes (see its log)", collection, epoch, m.Epoch))
+				epoch = m.Epoch
+			}
 			switch m.Kind {
 			case realtime.KindInit, realtime.KindCreate, realtime.KindUpdate:
 				var keys []string
