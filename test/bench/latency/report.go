@@ -19,6 +19,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -30,7 +31,7 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(sorted))*p+0.999999) - 1
+	i := int(math.Ceil(float64(len(sorted))*p-1e-9)) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
