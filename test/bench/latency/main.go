@@ -257,7 +257,10 @@ type phaseResult struct {
 	opWrites   float64 // the operator's own count of successful ConfigMap writes
 	opWritesOK bool
 	reconnects float64 // the operator's directus_operator_reconnects_total
-	retries    int64   // creates Directus shed (503/429) and the harness retried
+
+	busy, others float64 // share of the machine's CPU busy, and used by processes outside the benchmark
+	busyOK       bool
+	retries      int64 // creates Directus shed (503/429) and the harness retried
 }
 
 type results struct {
@@ -638,6 +641,10 @@ type sample struct {
 	opWritesOK bool
 	reconnects float64
 	retries    int64
+
+	machineTotal, machineBusy int64 // /proc/stat ticks, all CPUs
+	ours                      time.Duration
+	machineOK                 bool
 }
 
 func takeSample(h *harness, s subject, coll string, target *tracker) sample {
@@ -648,6 +655,7 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		sm.api, sm.etcd, sm.cpuOK = a, e, err1 == nil && err2 == nil
 	}
 	if h.proxy != nil && s.configMap(coll) != "" {
+		h.proxy.settle(5 * time.Second)
 		sm.stats = h.proxy.stats(s.configMap(coll))
 	}
 	sm.writes = target.writeCount()
@@ -658,6 +666,17 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		}
 	}
 	sm.retries = h.dx.retries.Load()
+	if total, busy, err := machineTicks(); err == nil {
+		sm.machineTotal, sm.machineBusy, sm.machineOK = total, busy, true
+		// This benchmark's processes: the harness (with the naive mirror,
+		// the proxy and the watches), and its children: the control plane,
+		// the operator, the sidecar; and Directus (started by setsid, so
+		// not a child).
+		sm.ours = treeCPU(os.Getpid())
+		if h.dx.pid > 0 {
+			sm.ours += treeCPU(h.dx.pid)
+		}
+	}
 	return sm
 }
 
@@ -740,6 +759,12 @@ func runPhase(ctx context.Context, h *harness, s subject, ph phaseSpec, coll str
 	if before.opWritesOK && after.opWritesOK {
 		pr.opWrites, pr.opWritesOK = after.opWrites-before.opWrites, true
 		pr.reconnects = after.reconnects - before.reconnects
+	}
+	if before.machineOK && after.machineOK && after.machineTotal > before.machineTotal {
+		total := float64(after.machineTotal - before.machineTotal)
+		busy := float64(after.machineBusy - before.machineBusy)
+		ours := float64((after.ours-before.ours)*clockTicks) / float64(time.Second)
+		pr.busy, pr.others, pr.busyOK = busy/total, max(busy-ours, 0)/total, true
 	}
 	logf("%s, phase %s: %d items; after the raw subscriber p50 %s, p99 %s; all %s after; %d writes; API server %s CPU",
 		s.name(), ph.id, pr.items, ms(pct(pr.diffs, 0.5)), ms(pct(pr.diffs, 0.99)), ms(pr.complete), pr.writes, ms(pr.apiCPU))

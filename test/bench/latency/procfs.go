@@ -105,3 +105,72 @@ func childByName(parent int, name string) (int, error) {
 	}
 	return 0, fmt.Errorf("%d child processes %q of pid %d: %v", len(found), name, parent, found)
 }
+
+// machineTicks reads the first line of /proc/stat: the ticks all CPUs
+// spent, in total and busy (not idle or waiting for I/O).
+func machineTicks() (total, busy int64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var idle int64
+	// user nice system idle iowait irq softirq steal (guest time is
+	// already in user and nice).
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		total += n
+		if i == 3 || i == 4 {
+			idle += n
+		}
+	}
+	return total, total - idle, nil
+}
+
+// treeCPU is the CPU time of pid and all its descendants.
+func treeCPU(pid int) time.Duration {
+	children := map[int][]int{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], p)
+	}
+	var total time.Duration
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if d, err := cpuTime(p); err == nil {
+			total += d
+		}
+		queue = append(queue, children[p]...)
+	}
+	return total
+}

@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -64,8 +65,10 @@ type countingProxy struct {
 	url string
 	srv *http.Server
 
-	mu     sync.Mutex
-	writes map[string]*writeStats // by ConfigMap name ("" for creates by POST)
+	mu       sync.Mutex
+	writes   map[string]*writeStats // by ConfigMap name ("" for creates by POST)
+	inflight int                    // ConfigMap writes not answered yet
+	answered chan struct{}          // closed and replaced when one is answered
 }
 
 func startProxy(upstream *rest.Config) (*countingProxy, error) {
@@ -81,7 +84,7 @@ func startProxy(upstream *rest.Config) (*countingProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &countingProxy{url: "http://" + l.Addr().String(), writes: map[string]*writeStats{}}
+	p := &countingProxy{url: "http://" + l.Addr().String(), writes: map[string]*writeStats{}, answered: make(chan struct{})}
 	rp := &httputil.ReverseProxy{
 		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
 		Transport:     rt,
@@ -110,11 +113,15 @@ func startProxy(upstream *rest.Config) (*countingProxy, error) {
 		s.requests++
 		s.bytes += int64(len(body))
 		s.byVerb[r.Method]++
+		p.inflight++
 		p.mu.Unlock()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		rp.ServeHTTP(sw, r)
 		p.mu.Lock()
 		s.byCode[sw.code]++
+		p.inflight--
+		close(p.answered)
+		p.answered = make(chan struct{})
 		p.mu.Unlock()
 	})}
 	go func() { _ = p.srv.Serve(l) }()
@@ -132,6 +139,25 @@ func (p *countingProxy) entry(name string) *writeStats {
 		p.writes[name] = s
 	}
 	return s
+}
+
+// settle waits (at most timeout) until every ConfigMap write has been
+// answered, so that a sample's status codes match its requests.
+func (p *countingProxy) settle(timeout time.Duration) {
+	deadline := time.After(timeout)
+	for {
+		p.mu.Lock()
+		n, ch := p.inflight, p.answered
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return
+		}
+	}
 }
 
 // stats returns a copy of the writes to ConfigMap name so far.

@@ -234,6 +234,7 @@ func (r *results) render() string {
 	} else {
 		notes = append(notes, "- API-server CPU: n/a (its process was not found).")
 	}
+	var loaded []string
 	for _, subj := range c.subjects {
 		for _, ph := range subjectPhases(subj) {
 			pr := r.get(subj, ph.id)
@@ -261,8 +262,18 @@ func (r *results) render() string {
 			if pr.cpuOK {
 				parts = append(parts, fmt.Sprintf("API server %s and etcd %s of CPU in the phase", ms(pr.apiCPU), ms(pr.etcdCPU)))
 			}
+			if pr.busyOK {
+				parts = append(parts, fmt.Sprintf("machine %.0f%% busy, %.0f%% by other processes", 100*pr.busy, 100*pr.others))
+				if pr.others > 0.10 {
+					loaded = append(loaded, fmt.Sprintf("%s %s (%.0f%%)", subj, ph.id, 100*pr.others))
+				}
+			}
 			notes = append(notes, fmt.Sprintf("- %s, phase %s: %s.", subj, ph.id, strings.Join(parts, "; ")))
 		}
+	}
+	if len(loaded) > 0 {
+		notes = append(notes, fmt.Sprintf("- **Other processes on the machine used more than 10%% of its CPU during %s: those phases' times are not representative.**",
+			strings.Join(loaded, ", ")))
 	}
 	if c.rate != 20 || c.burst != 2000 || c.rateFor != 10*time.Second {
 		notes = append(notes, "- The targets are issue #11's, for the default workload (20 creates/s for 10 s, a 2,000-item burst).")
