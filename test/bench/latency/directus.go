@@ -198,6 +198,18 @@ func (d *directus) callRetrying(ctx context.Context, method, path, token string,
 	}
 }
 
+// The fields a bench item sets; Directus sets id and date_created.
+const (
+	fieldText = "text"
+	fieldUser = "user"
+)
+
+// benchItem is the i-th item a phase creates; label names the subject and
+// the phase.
+func benchItem(label string, i int) map[string]any {
+	return map[string]any{fieldText: fmt.Sprintf("bench %s %d", label, i), fieldUser: "bench"}
+}
+
 // createCollections creates collections shaped like the fixture's
 // messages (id, date_created, text, user) and lets the bot's policy read
 // and write them, as the admin.
@@ -218,21 +230,19 @@ func (d *directus) createCollections(ctx context.Context, names []string) error 
 	if len(policies) != 1 {
 		return fmt.Errorf("the fixture's policy \"Public Posts\": found %d", len(policies))
 	}
-	field := func(name, typ, special string) map[string]any {
-		meta := map[string]any{}
-		if special != "" {
-			meta["special"] = []string{special}
-		}
-		return map[string]any{"field": name, "type": typ, "meta": meta, "schema": map[string]any{}}
+	field := func(name, typ string, meta, schema map[string]any) map[string]any {
+		return map[string]any{"field": name, "type": typ, "meta": meta, "schema": schema}
 	}
 	var perms []map[string]any
 	for _, name := range names {
 		if err := d.call(ctx, http.MethodPost, "/collections", admin, map[string]any{
 			"collection": name, "schema": map[string]any{}, "meta": map[string]any{},
 			"fields": []any{
-				map[string]any{"field": "id", "type": "integer", "meta": map[string]any{"hidden": true, "readonly": true},
-					"schema": map[string]any{"is_primary_key": true, "has_auto_increment": true}},
-				field("date_created", "timestamp", "date-created"), field("text", "string", ""), field("user", "string", ""),
+				field("id", "integer", map[string]any{"hidden": true, "readonly": true},
+					map[string]any{"is_primary_key": true, "has_auto_increment": true}),
+				field("date_created", "timestamp", map[string]any{"special": []string{"date-created"}}, map[string]any{}),
+				field(fieldText, "string", map[string]any{}, map[string]any{}),
+				field(fieldUser, "string", map[string]any{}, map[string]any{}),
 			},
 		}, nil); err != nil {
 			return fmt.Errorf("create collection %s: %w", name, err)

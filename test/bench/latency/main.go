@@ -102,6 +102,14 @@ const (
 	secretName = "directus"
 )
 
+// The subjects, as BENCH_SUBJECTS names them. The operator and the sidecar
+// are also the directus-operator subcommands that run them.
+const (
+	subjectOperator = "operator"
+	subjectNaive    = "naive"
+	subjectSidecar  = "sidecar"
+)
+
 var begin = time.Now()
 
 func logf(format string, args ...any) {
@@ -128,14 +136,16 @@ type config struct {
 	out           string
 }
 
-func envInt(name string, def, least int) (int, error) {
+// envInt reads a whole number of at least 1 from the environment variable
+// name, def when it is unset.
+func envInt(name string, def int) (int, error) {
 	v := os.Getenv(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < least {
-		return 0, fmt.Errorf("%s=%q: want a whole number of at least %d", name, v, least)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a whole number of at least 1", name, v)
 	}
 	return n, nil
 }
@@ -155,7 +165,7 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 func loadConfig(root string) (config, error) {
 	var c config
 	var err error
-	if c.directusPort, err = envInt("BENCH_DIRECTUS_PORT", 8166, 1); err != nil {
+	if c.directusPort, err = envInt("BENCH_DIRECTUS_PORT", 8166); err != nil {
 		return c, err
 	}
 	c.directusState = os.Getenv("BENCH_DIRECTUS_STATE")
@@ -167,23 +177,23 @@ func loadConfig(root string) (config, error) {
 	c.sidecarArgs = strings.Fields(os.Getenv("BENCH_SIDECAR_ARGS"))
 	c.subjects = strings.Fields(strings.ReplaceAll(os.Getenv("BENCH_SUBJECTS"), ",", " "))
 	if len(c.subjects) == 0 {
-		c.subjects = []string{"operator", "naive", "sidecar"}
+		c.subjects = []string{subjectOperator, subjectNaive, subjectSidecar}
 	}
 	for _, s := range c.subjects {
-		if s != "operator" && s != "naive" && s != "sidecar" {
+		if s != subjectOperator && s != subjectNaive && s != subjectSidecar {
 			return c, fmt.Errorf("BENCH_SUBJECTS: %q: want operator, naive or sidecar", s)
 		}
 	}
-	if c.rate, err = envInt("BENCH_RATE", 20, 1); err != nil {
+	if c.rate, err = envInt("BENCH_RATE", 20); err != nil {
 		return c, err
 	}
 	if c.rateFor, err = envDuration("BENCH_RATE_FOR", 10*time.Second); err != nil {
 		return c, err
 	}
-	if c.burst, err = envInt("BENCH_BURST", 2000, 1); err != nil {
+	if c.burst, err = envInt("BENCH_BURST", 2000); err != nil {
 		return c, err
 	}
-	if c.burstBatch, err = envInt("BENCH_BURST_BATCH", c.burst, 1); err != nil {
+	if c.burstBatch, err = envInt("BENCH_BURST_BATCH", c.burst); err != nil {
 		return c, err
 	}
 	switch v := os.Getenv("BENCH_PROXY"); v {
@@ -223,6 +233,7 @@ type harness struct {
 	apiPID      int
 	etcdPID     int
 	raw         *realtime.Client
+	cleanups    *[]func() // run in reverse order when the harness ends
 }
 
 // phaseSpec is one phase of the workload.
@@ -276,7 +287,6 @@ type results struct {
 
 	mu   sync.Mutex
 	byID map[string]*phaseResult // subject + "/" + phase
-	logs []string
 	note []string
 }
 
@@ -312,8 +322,8 @@ func run() int {
 
 	var cleanups []func()
 	defer func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
+		for _, cleanup := range slices.Backward(cleanups) {
+			cleanup()
 		}
 	}()
 	res := &results{cfg: cfg, commit: gitCommit(root), byID: map[string]*phaseResult{}}
@@ -357,7 +367,7 @@ func gitCommit(root string) string {
 }
 
 func bench(ctx context.Context, root string, cfg config, res *results, cleanups *[]func()) error {
-	h := &harness{cfg: cfg, root: root}
+	h := &harness{cfg: cfg, root: root, cleanups: cleanups}
 	var err error
 	if h.work, err = os.MkdirTemp("", "directus-operator-bench-latency-"); err != nil {
 		return err
@@ -366,7 +376,7 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 
 	// 1. The operator binary first: a compile error should not wait for
 	// Directus.
-	if slices.Contains(cfg.subjects, "operator") || slices.Contains(cfg.subjects, "sidecar") {
+	if slices.Contains(cfg.subjects, subjectOperator) || slices.Contains(cfg.subjects, subjectSidecar) {
 		logf("building the operator (go build ./cmd)")
 		if h.bin, err = buildOperator(ctx, root, h.work); err != nil {
 			return err
@@ -374,12 +384,76 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	}
 
 	// 2. The control plane, with the CRD installed.
-	logf("starting the control plane (envtest)")
-	env, restCfg, err := envtestutil.Start()
+	cp, err := h.startControlPlane()
 	if err != nil {
 		return err
 	}
-	*cleanups = append(*cleanups, func() {
+
+	// 3. Directus, and a fresh collection per subject and phase.
+	if err := h.startDirectus(ctx, res); err != nil {
+		return err
+	}
+
+	// 4. The harness's own clients (direct, admin), namespace and Secret.
+	scheme, err := h.setUpClients(ctx, cp.admin)
+	if err != nil {
+		return err
+	}
+
+	// 5. The operator, as a subprocess.
+	if slices.Contains(cfg.subjects, subjectOperator) {
+		if err := h.startOperator(ctx, cp.kubeconfigPath); err != nil {
+			return err
+		}
+	}
+
+	// 6. The raw subscriber: one socket, one subscription per collection.
+	if err := h.connectRaw(ctx); err != nil {
+		return err
+	}
+
+	// 7. The API server at rest, for the baseline.
+	res.started = true
+	if h.apiPID > 0 {
+		if err := h.measureIdle(ctx, res); err != nil {
+			return err
+		}
+	}
+
+	// 8. The phases, one subject at a time.
+	for _, name := range cfg.subjects {
+		s, err := h.newSubject(name, cp.naive, scheme)
+		if err != nil {
+			return err
+		}
+		if err := runSubject(ctx, h, s, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onExit registers f to run when the harness ends, after what was
+// registered later.
+func (h *harness) onExit(f func()) { *h.cleanups = append(*h.cleanups, f) }
+
+// controlPlane is how the harness and the subjects reach the API server.
+type controlPlane struct {
+	admin          *rest.Config // the harness's own access: direct, admin
+	naive          *rest.Config // the naive mirror's: the operator's user, through the proxy when there is one
+	kubeconfigPath string       // the operator's, as naive
+}
+
+// startControlPlane starts envtest, finds its API server and etcd for the
+// CPU figures, and adds the user the operator and the naive mirror connect
+// as (through the counting proxy unless BENCH_PROXY=off).
+func (h *harness) startControlPlane() (controlPlane, error) {
+	logf("starting the control plane (envtest)")
+	env, restCfg, err := envtestutil.Start()
+	if err != nil {
+		return controlPlane{}, err
+	}
+	h.onExit(func() {
 		if err := env.Stop(); err != nil {
 			logf("stop the control plane: %v", err)
 		}
@@ -392,34 +466,54 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	}
 	user, err := env.AddUser(envtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
-		return fmt.Errorf("add a control-plane user for the operator: %w", err)
+		return controlPlane{}, fmt.Errorf("add a control-plane user for the operator: %w", err)
 	}
-	var kubeconfig []byte
-	naiveCfg := rest.CopyConfig(user.Config())
-	if cfg.proxy {
-		if h.proxy, err = startProxy(user.Config()); err != nil {
-			return fmt.Errorf("start the counting proxy: %w", err)
-		}
-		*cleanups = append(*cleanups, h.proxy.Close)
-		kubeconfig = kubeconfigFor(h.proxy.url)
-		if naiveCfg, err = clientcmd.RESTConfigFromKubeConfig(kubeconfig); err != nil {
-			return err
-		}
-		logf("the operator and the naive mirror reach the API server through %s (counts ConfigMap writes)", h.proxy.url)
-	} else if kubeconfig, err = user.KubeConfig(); err != nil {
-		return err
+	kubeconfig, naiveCfg, err := h.userAccess(user)
+	if err != nil {
+		return controlPlane{}, err
 	}
 	kubeconfigPath := filepath.Join(h.work, "kubeconfig")
 	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
-		return err
+		return controlPlane{}, err
 	}
+	return controlPlane{admin: restCfg, naive: naiveCfg, kubeconfigPath: kubeconfigPath}, nil
+}
 
-	// 3. Directus, and a fresh collection per subject and phase.
+// userAccess is the kubeconfig of user for the operator, and the rest
+// config for the naive mirror: through the counting proxy, which it starts,
+// when BENCH_PROXY is on, else direct.
+func (h *harness) userAccess(user *envtest.AuthenticatedUser) ([]byte, *rest.Config, error) {
+	if !h.cfg.proxy {
+		kubeconfig, err := user.KubeConfig()
+		if err != nil {
+			return nil, nil, err
+		}
+		return kubeconfig, rest.CopyConfig(user.Config()), nil
+	}
+	var err error
+	if h.proxy, err = startProxy(user.Config()); err != nil {
+		return nil, nil, fmt.Errorf("start the counting proxy: %w", err)
+	}
+	h.onExit(h.proxy.Close)
+	kubeconfig := kubeconfigFor(h.proxy.url)
+	naiveCfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf("the operator and the naive mirror reach the API server through %s (counts ConfigMap writes)", h.proxy.url)
+	return kubeconfig, naiveCfg, nil
+}
+
+// startDirectus starts a real Directus and creates a fresh collection for
+// each subject and phase that needs one.
+func (h *harness) startDirectus(ctx context.Context, res *results) error {
+	cfg := h.cfg
 	logf("starting a real Directus on port %d (state %s)", cfg.directusPort, cfg.directusState)
-	if h.dx, err = startDirectus(ctx, root, cfg.directusPort, cfg.directusState, cfg.directusEnv); err != nil {
+	var err error
+	if h.dx, err = startDirectus(ctx, h.root, cfg.directusPort, cfg.directusState, cfg.directusEnv); err != nil {
 		return err
 	}
-	*cleanups = append(*cleanups, h.dx.Stop)
+	h.onExit(h.dx.Stop)
 	res.directus = fmt.Sprintf("real Directus (hack/directus.sh) at %s", h.dx.url)
 	var colls []string
 	for _, s := range cfg.subjects {
@@ -433,106 +527,119 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 		return err
 	}
 	logf("created collections %s", strings.Join(colls, ", "))
+	return nil
+}
 
-	// 4. The harness's own clients (direct, admin), namespace and Secret.
-	harnessCfg := rest.CopyConfig(restCfg)
+// setUpClients makes the harness's own clients (direct, admin), and the
+// namespace and the Secret with the bot's token. It returns the scheme the
+// clients use.
+func (h *harness) setUpClients(ctx context.Context, admin *rest.Config) (*k8sruntime.Scheme, error) {
+	harnessCfg := rest.CopyConfig(admin)
 	harnessCfg.QPS, harnessCfg.Burst = 1000, 2000
 	scheme := k8sruntime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return err
+		return nil, err
 	}
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		return err
+		return nil, err
 	}
+	var err error
 	if h.k8s, err = client.New(harnessCfg, client.Options{Scheme: scheme}); err != nil {
-		return err
+		return nil, err
 	}
 	if h.cs, err = kubernetes.NewForConfig(harnessCfg); err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: namespace},
 		StringData: map[string]string{"token": h.dx.token},
 	}); err != nil {
+		return nil, err
+	}
+	return scheme, nil
+}
+
+// startOperator runs the operator as a subprocess, on free metrics and
+// probe ports unless BENCH_OPERATOR_ARGS says otherwise, and waits until it
+// is healthy.
+func (h *harness) startOperator(ctx context.Context, kubeconfigPath string) error {
+	metricsPort, err := freePort()
+	if err != nil {
 		return err
 	}
-
-	// 5. The operator, as a subprocess.
-	if slices.Contains(cfg.subjects, "operator") {
-		metricsPort, err := freePort()
-		if err != nil {
-			return err
-		}
-		probePort, err := freePort()
-		if err != nil {
-			return err
-		}
-		args := []string{"operator", "--leader-elect=false",
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
-			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort)}
-		args = append(args, cfg.operatorArgs...)
-		h.metricsAddr, _ = flagValue(args, "metrics-bind-address")
-		probeAddr, _ := flagValue(args, "health-probe-bind-address")
-		logf("operator flags: %s", strings.Join(args[1:], " "))
-		if h.op, err = startProc("operator", h.bin, args, []string{"KUBECONFIG=" + kubeconfigPath}, filepath.Join(h.work, "operator.log")); err != nil {
-			return err
-		}
-		*cleanups = append(*cleanups, func() { h.op.terminate(10 * time.Second) })
-		if err := h.op.waitOK(ctx, "http://"+loopback(probeAddr)+"/healthz", 2*time.Minute); err != nil {
-			return err
-		}
-		logf("operator up (pid %d), log %s", h.op.pid(), h.op.logPath)
+	probePort, err := freePort()
+	if err != nil {
+		return err
 	}
+	args := slices.Concat([]string{subjectOperator, "--leader-elect=false",
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort)},
+		h.cfg.operatorArgs)
+	h.metricsAddr, _ = flagValue(args, "metrics-bind-address")
+	probeAddr, _ := flagValue(args, "health-probe-bind-address")
+	logf("operator flags: %s", strings.Join(args[1:], " "))
+	logPath := filepath.Join(h.work, "operator.log")
+	if h.op, err = startProc(subjectOperator, h.bin, args, []string{"KUBECONFIG=" + kubeconfigPath}, logPath); err != nil {
+		return err
+	}
+	h.onExit(func() { h.op.terminate(10 * time.Second) })
+	if err := h.op.waitOK(ctx, "http://"+loopback(probeAddr)+"/healthz", 2*time.Minute); err != nil {
+		return err
+	}
+	logf("operator up (pid %d), log %s", h.op.pid(), h.op.logPath)
+	return nil
+}
 
-	// 6. The raw subscriber: one socket, one subscription per collection.
+// connectRaw connects the raw subscriber.
+func (h *harness) connectRaw(ctx context.Context) error {
+	var err error
 	if h.raw, err = realtime.New(h.realtimeOptions("raw subscriber")); err != nil {
 		return err
 	}
 	if err := h.raw.Connect(ctx); err != nil {
 		return fmt.Errorf("raw subscriber: connect: %w", err)
 	}
-	*cleanups = append(*cleanups, func() { _ = h.raw.Close() })
-
-	// 7. The API server at rest, for the baseline.
-	res.started = true
-	if h.apiPID > 0 {
-		logf("idle window: %s (the API server's CPU at rest)", cfg.idle)
-		a0, e0 := cpuOrZero(h.apiPID), cpuOrZero(h.etcdPID)
-		t0 := time.Now()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(cfg.idle):
-		}
-		res.idle = time.Since(t0)
-		res.idleAPI, res.idleEtcd = cpuOrZero(h.apiPID)-a0, cpuOrZero(h.etcdPID)-e0
-		res.idleOK = true
-		logf("idle: API server %s, etcd %s of CPU in %s", ms(res.idleAPI), ms(res.idleEtcd), ms(res.idle))
-	}
-
-	// 8. The phases, one subject at a time.
-	for _, name := range cfg.subjects {
-		var s subject
-		switch name {
-		case "operator":
-			s = &operatorSubject{h: h, stops: map[string]func(){}}
-		case "naive":
-			c, err := client.New(withoutRateLimit(naiveCfg), client.Options{Scheme: scheme})
-			if err != nil {
-				return err
-			}
-			s = &naiveSubject{h: h, client: c, runs: map[string]*naiveRun{}}
-		case "sidecar":
-			s = &sidecarSubject{h: h, runs: map[string]*sidecarRun{}}
-		}
-		if err := runSubject(ctx, h, s, res); err != nil {
-			return err
-		}
-	}
+	h.onExit(func() { _ = h.raw.Close() })
 	return nil
+}
+
+// measureIdle measures the API server's and etcd's CPU at rest over the
+// idle window, into res.
+func (h *harness) measureIdle(ctx context.Context, res *results) error {
+	logf("idle window: %s (the API server's CPU at rest)", h.cfg.idle)
+	a0, e0 := cpuOrZero(h.apiPID), cpuOrZero(h.etcdPID)
+	t0 := time.Now()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(h.cfg.idle):
+	}
+	res.idle = time.Since(t0)
+	res.idleAPI, res.idleEtcd = cpuOrZero(h.apiPID)-a0, cpuOrZero(h.etcdPID)-e0
+	res.idleOK = true
+	logf("idle: API server %s, etcd %s of CPU in %s", ms(res.idleAPI), ms(res.idleEtcd), ms(res.idle))
+	return nil
+}
+
+// newSubject makes the subject called name. The naive mirror gets its own
+// client, with no client-side rate limit, from naiveCfg.
+func (h *harness) newSubject(name string, naiveCfg *rest.Config, scheme *k8sruntime.Scheme) (subject, error) {
+	switch name {
+	case subjectOperator:
+		return &operatorSubject{h: h, stops: map[string]func(){}}, nil
+	case subjectNaive:
+		c, err := client.New(withoutRateLimit(naiveCfg), client.Options{Scheme: scheme})
+		if err != nil {
+			return nil, err
+		}
+		return &naiveSubject{h: h, client: c, runs: map[string]*naiveRun{}}, nil
+	case subjectSidecar:
+		return &sidecarSubject{h: h, runs: map[string]*sidecarRun{}}, nil
+	}
+	return nil, fmt.Errorf("unknown subject %q", name)
 }
 
 // realtimeOptions are the options of the harness's own realtime clients
@@ -578,7 +685,7 @@ func cpuOrZero(pid int) time.Duration {
 // subjectPhases are the phases a subject runs: the sidecar's target is
 // phase a's only.
 func subjectPhases(subject string) []phaseSpec {
-	if subject == "sidecar" {
+	if subject == subjectSidecar {
 		return phases[:1]
 	}
 	return phases
@@ -595,8 +702,8 @@ func runSubject(ctx context.Context, h *harness, s subject, res *results) error 
 	var raw, target *tracker
 	var detach []func()
 	undo := func() {
-		for i := len(detach) - 1; i >= 0; i-- {
-			detach[i]()
+		for _, f := range slices.Backward(detach) {
+			f()
 		}
 		detach = nil
 	}
@@ -659,7 +766,7 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		sm.stats = h.proxy.stats(s.configMap(coll))
 	}
 	sm.writes = target.writeCount()
-	if s.name() == "operator" {
+	if s.name() == subjectOperator {
 		if samples, ok := scrapeMetrics(h.metricsAddr); ok {
 			sm.opWrites, sm.opWritesOK = sumSeries(samples, "directus_operator_target_writes_total", `target="configmap"`, `result="success"`)
 			sm.reconnects, _ = sumSeries(samples, "directus_operator_reconnects_total")
@@ -803,17 +910,15 @@ func fixedRate(ctx context.Context, h *harness, coll, label string) ([]string, e
 			}
 		}
 		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			k, err := h.dx.createOne(ctx, coll, map[string]any{"text": fmt.Sprintf("bench %s %d", label, i), "user": "bench"})
+			k, err := h.dx.createOne(ctx, coll, benchItem(label, i))
 			if err != nil {
 				errs <- err
 				return
 			}
 			keys[i] = k
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -830,7 +935,7 @@ func burst(ctx context.Context, h *harness, coll, label string) ([]string, error
 		to := min(from+h.cfg.burstBatch, h.cfg.burst)
 		items := make([]map[string]any, 0, to-from)
 		for i := from; i < to; i++ {
-			items = append(items, map[string]any{"text": fmt.Sprintf("bench %s %d", label, i), "user": "bench"})
+			items = append(items, benchItem(label, i))
 		}
 		k, err := h.dx.createMany(ctx, coll, items)
 		if err != nil {

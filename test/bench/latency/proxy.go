@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -167,12 +168,8 @@ func (p *countingProxy) stats(name string) writeStats {
 	c := writeStats{byCode: map[int]int64{}, byVerb: map[string]int64{}}
 	if s := p.writes[name]; s != nil {
 		c.requests, c.bytes = s.requests, s.bytes
-		for k, v := range s.byCode {
-			c.byCode[k] = v
-		}
-		for k, v := range s.byVerb {
-			c.byVerb[k] = v
-		}
+		maps.Copy(c.byCode, s.byCode)
+		maps.Copy(c.byVerb, s.byVerb)
 	}
 	return c
 }

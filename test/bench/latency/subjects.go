@@ -22,8 +22,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +71,7 @@ type operatorSubject struct {
 	stops map[string]func()
 }
 
-func (o *operatorSubject) name() string                 { return "operator" }
+func (o *operatorSubject) name() string                 { return subjectOperator }
 func (o *operatorSubject) configMap(coll string) string { return configMapName(coll) }
 func (o *operatorSubject) failed() error {
 	if o.h.op.exited() {
@@ -174,7 +176,7 @@ type naiveRun struct {
 	stop   func()
 }
 
-func (n *naiveSubject) name() string                 { return "naive" }
+func (n *naiveSubject) name() string                 { return subjectNaive }
 func (n *naiveSubject) configMap(coll string) string { return configMapName(coll) }
 func (n *naiveSubject) failed() error {
 	n.mu.Lock()
@@ -276,9 +278,7 @@ func (n *naiveSubject) loop(ctx context.Context, rest *realtime.REST, sub *realt
 				if cm.Data == nil {
 					cm.Data = map[string]string{}
 				}
-				for k, v := range kvs {
-					cm.Data[k] = v
-				}
+				maps.Copy(cm.Data, kvs)
 			}); err != nil {
 				return err
 			}
@@ -358,7 +358,7 @@ type sidecarRun struct {
 	stop func()
 }
 
-func (s *sidecarSubject) name() string            { return "sidecar" }
+func (s *sidecarSubject) name() string            { return subjectSidecar }
 func (s *sidecarSubject) configMap(string) string { return "" }
 func (s *sidecarSubject) failed() error {
 	s.mu.Lock()
@@ -387,14 +387,14 @@ func (s *sidecarSubject) attach(ctx context.Context, coll string) (*tracker, err
 		return nil, err
 	}
 	probe := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"sidecar", "--url", h.dx.url, "--collection", coll, "--target-dir", dir,
-		"--health-probe-bind-address", probe, "--log-format", "text"}
-	args = append(args, h.cfg.sidecarArgs...)
+	args := slices.Concat([]string{subjectSidecar, "--url", h.dx.url, "--collection", coll, "--target-dir", dir,
+		"--health-probe-bind-address", probe, "--log-format", "text"},
+		h.cfg.sidecarArgs)
 	if a, ok := flagValue(args, "health-probe-bind-address"); ok {
 		probe = loopback(a)
 	}
 	logPath := filepath.Join(h.work, "sidecar-"+coll+".log")
-	p, err := startProc("sidecar", h.bin, args, []string{"DIRECTUS_TOKEN=" + h.dx.token}, logPath)
+	p, err := startProc(subjectSidecar, h.bin, args, []string{"DIRECTUS_TOKEN=" + h.dx.token}, logPath)
 	if err != nil {
 		stop()
 		return nil, err

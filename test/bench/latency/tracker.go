@@ -233,7 +233,8 @@ func subscribeRaw(ctx context.Context, c *realtime.Client, collection string, ti
 			} else if m.Epoch != epoch {
 				// Directus replays nothing: what it sent while the socket was
 				// down is lost, so the items cannot be timed.
-				tr.fail(fmt.Errorf("raw subscriber, %s: the connection to Directus dropped and came back (epoch %d → %d), so messages were lost; Directus was too busy to answer a ping for minutes (see its log)", collection, epoch, m.Epoch))
+				tr.fail(fmt.Errorf("raw subscriber, %s: the connection to Directus dropped and came back (epoch %d → %d), "+
+					"so messages were lost; Directus was too busy to answer a ping for minutes (see its log)", collection, epoch, m.Epoch))
 				epoch = m.Epoch
 			}
 			switch m.Kind {
