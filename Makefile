@@ -73,6 +73,11 @@ test-e2e: envtest ## Run the end-to-end suite against a real Directus (installed
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" KUBECTL="$(KUBECTL)" HELM="$(HELM)" \
 	  go test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... 2>&1 | tee /tmp/directus-operator-e2e.log | grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|e2e[: ]|    [a-z_]+\.go:)' || exit 1
 
+.PHONY: bench
+bench: envtest ## Latency and API-cost benchmark (not part of test): the operator vs a naive mirror, both timed against a raw WebSocket subscriber on a real Directus; prints a table, writes bin/bench.md. See docs/benchmarks.md.
+	./hack/directus.sh install
+	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go run ./test/bench/latency
+
 .PHONY: bench-scale
 bench-scale: envtest ## Scale benchmark (not part of test): BENCH_SUBSCRIPTIONS (1000) subscriptions against a real Directus (BENCH_DIRECTUS=fake: the in-repo fake); prints a table, writes bin/bench-scale.md. See docs/benchmarks.md.
 	@if [ "$${BENCH_DIRECTUS:-real}" = real ]; then ./hack/directus.sh install; fi

@@ -45,18 +45,25 @@ func Scheme() *runtime.Scheme {
 }
 
 // CacheOptions makes the manager's cache hold only the ConfigMaps the
-// operator writes, not every ConfigMap of the cluster, and only the
-// watched namespaces (all when none are given). Secrets are cached as
-// metadata only (see ClientOptions), and that without annotations and
-// managed fields: see StripSecretMetadata.
+// operator writes, not every ConfigMap of the cluster, only the watched
+// namespaces (all when none are given), and no managedFields. Secrets are
+// cached as metadata only (see ClientOptions), and that without annotations
+// either: see StripSecretMetadata.
 func CacheOptions(watchNamespaces []string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Label: managed},
-		// Keyed by GVK, so it applies to the metadata-only informer of
-		// WatchesMetadata too.
-		&corev1.Secret{}: {Transform: StripSecretMetadata},
-	}}
+	opts := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Label: managed},
+			// Keyed by GVK, so it applies to the metadata-only informer of
+			// WatchesMetadata too. It replaces DefaultTransform for Secrets
+			// and strips managedFields itself.
+			&corev1.Secret{}: {Transform: StripSecretMetadata},
+		},
+		// managedFields are often the largest part of an object and the
+		// operator never reads them: at a thousand subscriptions and their
+		// ConfigMaps, keeping them would cost memory for nothing.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
 	if len(watchNamespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range watchNamespaces {

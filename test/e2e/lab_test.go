@@ -75,6 +75,8 @@ type proxy struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
 	refused bool
+	// stalled connections stay open but carry nothing: a hung peer.
+	stalled bool
 }
 
 func newProxy(target string) (*proxy, error) {
@@ -120,7 +122,10 @@ func (p *proxy) relay(c net.Conn) {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := src.Read(buf)
-			if n > 0 {
+			p.mu.Lock()
+			stalled := p.stalled
+			p.mu.Unlock()
+			if n > 0 && !stalled {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					break
 				}
@@ -154,7 +159,15 @@ func (p *proxy) cut() {
 
 func (p *proxy) restore() {
 	p.mu.Lock()
-	p.refused = false
+	p.refused, p.stalled = false, false
+	p.mu.Unlock()
+}
+
+// stall keeps every connection open but drops what it carries, until
+// restore: only a heartbeat can tell.
+func (p *proxy) stall() {
+	p.mu.Lock()
+	p.stalled = true
 	p.mu.Unlock()
 }
 

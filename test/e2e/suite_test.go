@@ -23,8 +23,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -59,7 +62,22 @@ var (
 	admin   *realtime.REST
 	bot     *realtime.REST
 	botPass string
+
+	// apiProxy sits between the operator and the API server.
+	apiProxy     *proxy
+	operatorCfg  *rest.Config
+	stopOperator func() error
 )
+
+// startOperator runs the operator in-process, through apiProxy.
+func startOperator() error {
+	stop, err := envtestutil.StartOperator(operatorCfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: time.Second}})
+	if err != nil {
+		return err
+	}
+	stopOperator = stop
+	return nil
+}
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -97,8 +115,24 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
-	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: time.Second}})
+	// The operator reaches the API server through a proxy that a fault
+	// can cut, and can be stopped and started again.
+	host := cfg.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	apiURL, err := url.Parse(host)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if apiProxy, err = newProxy("http://" + apiURL.Host); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	operatorCfg = rest.CopyConfig(cfg)
+	operatorCfg.Host = "https://" + strings.TrimPrefix(apiProxy.url(), "http://")
+	if err := startOperator(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -107,7 +141,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
-	if err := stop(); err != nil {
+	if err := stopOperator(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}

@@ -47,6 +47,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,8 +93,13 @@ const (
 	modeFake = "fake"
 
 	// stateConnected is the directus_operator_connections state of an
-	// open, subscribed connection.
+	// open, subscribed socket.
 	stateConnected = "Connected"
+
+	// defaultSubsPerSocket is the operator's --max-subscriptions-per-connection
+	// default: subscriptions with the same Directus identity share a socket,
+	// up to this many on each.
+	defaultSubsPerSocket = 100
 )
 
 var begin = time.Now()
@@ -199,7 +205,8 @@ type figures struct {
 	rssOK        bool
 	goroutines   float64
 	goroutinesOK bool
-	connections  map[string]float64 // directus_operator_connections by state
+	connections  map[string]float64 // directus_operator_connections (sockets) by state
+	apiRequests  map[string]float64 // rest_client_requests_total by method, since the process started
 	sockets      int
 	socketsOK    bool
 	dxRSS        int64
@@ -210,24 +217,35 @@ type results struct {
 	cfg      config
 	directus string
 	commit   string
+	// subsPerSocket is the operator's --max-subscriptions-per-connection
+	// (its last value in the flags, else the default).
+	subsPerSocket int
 
-	created                time.Duration
-	applyStarted           bool
-	applyReady             time.Duration
-	applyReached           bool
-	applyCounts            counts
-	afterApply             figures
-	shutdown               time.Duration
-	shutdownDone, killed   bool
-	restartStarted         bool
-	restartReady           time.Duration
-	restartReached         bool
-	restartCounts          counts
-	settleDone             bool
-	settleLost             int
-	settleCounts           counts
-	afterRestart           figures
-	restartedLog, firstLog string
+	created              time.Duration
+	applyStarted         bool
+	applyReady           time.Duration
+	applyReached         bool
+	applyCounts          counts
+	afterApply           figures
+	shutdown             time.Duration
+	shutdownDone, killed bool
+	restartStarted       bool
+	restartReady         time.Duration
+	restartReached       bool
+	restartCounts        counts
+	// What happened between the SIGTERM and all correct: subscriptions
+	// seen not Ready at some moment, and the updates seen by watch.
+	restartLost                  int
+	shutdownSubWrites            int
+	restartSubWrites, restartCMs int
+	// The latest status.connection.since and status.lastSyncTime when all
+	// were correct, after the restarted process's start (whole seconds).
+	restartLastSocket, restartLastSync time.Duration
+	settleDone                         bool
+	settleLost                         int
+	settleCounts                       counts
+	afterRestart                       figures
+	restartedLog, firstLog             string
 }
 
 func main() { os.Exit(run()) }
@@ -487,6 +505,14 @@ func (h *harness) startFirstOperator(ctx context.Context) (*operatorProc, error)
 	h.args = append(h.args, h.cfg.operatorArgs...)
 	h.metricsAddr = flagValue(h.args, "metrics-bind-address")
 	h.probeAddr = flagValue(h.args, "health-probe-bind-address")
+	h.res.subsPerSocket = defaultSubsPerSocket
+	if v := flagValue(h.args, "max-subscriptions-per-connection"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--max-subscriptions-per-connection=%q: want a positive integer", v)
+		}
+		h.res.subsPerSocket = n
+	}
 	if strings.HasPrefix(h.probeAddr, ":") {
 		h.probeAddr = "127.0.0.1" + h.probeAddr
 	}
@@ -544,8 +570,11 @@ func (h *harness) apply(ctx context.Context, op *operatorProc) error {
 func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorProc, missed, err error) {
 	cfg, res := h.cfg, h.res
 	logf("restart: SIGTERM to the operator")
+	h.tr.watchLost()
+	h.tr.resetWrites()
 	res.shutdown, res.killed = op.terminate(cfg.shutdownTimeout)
 	res.shutdownDone = true
+	res.shutdownSubWrites, _ = h.tr.resetWrites()
 	logf("operator exited after %s (killed: %v)", seconds(res.shutdown), res.killed)
 	next := time.Now().Truncate(time.Second).Add(time.Second)
 	select {
@@ -568,7 +597,14 @@ func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorP
 			return fmt.Sprintf("%d/%d correct (%d Ready, %d stale)", c.correct, c.total, c.ready, c.stale)
 		})
 	endPhase()
+	res.restartLost = h.tr.lostSince()
+	if since, lastSync := h.tr.latest(); res.restartReached {
+		res.restartLastSocket, res.restartLastSync = since.Sub(h.fresh), lastSync.Sub(h.fresh)
+	}
+	res.restartSubWrites, res.restartCMs = h.tr.resetWrites()
 	logf("restart: %d/%d correct after %s (pid %d, log %s)", res.restartCounts.correct, cfg.n, seconds(res.restartReady), op2.pid(), res.restartedLog)
+	logf("restart: %d subscriptions left Ready; %d status writes and %d ConfigMap writes seen (%d status writes during the shutdown)",
+		res.restartLost, res.restartSubWrites, res.restartCMs, res.shutdownSubWrites)
 	if res.restartReached {
 		return op2, nil, nil
 	}
@@ -730,6 +766,7 @@ func measure(op *operatorProc, metricsAddr, bearer string, dx directus) figures 
 		if samples, ok := scrapeMetrics(metricsAddr, bearer); ok {
 			f.goroutines, f.goroutinesOK = samples["go_goroutines"]
 			f.connections = connectionsByState(samples)
+			f.apiRequests = sumByLabel(samples, "rest_client_requests_total", "method")
 		}
 		f.sockets, f.socketsOK = nonErr(establishedTo(op.pid(), dx.Port()))
 	}
@@ -778,6 +815,19 @@ func (r *results) render() string {
 	}
 	row("all Ready + status correct after restart", restart, "≤ 15 s")
 	row("status correct after restart", restartCorrect, fmt.Sprintf("%d / %d", n, n))
+	left, writes := "—", "—"
+	if r.restartStarted {
+		left = strconv.Itoa(r.restartLost)
+		writes = fmt.Sprintf("%d status (%.2f per subscription, %.0f/s), %d ConfigMap; %d status during the shutdown",
+			r.restartSubWrites, float64(r.restartSubWrites)/float64(n), float64(r.restartSubWrites)/r.restartReady.Seconds(),
+			r.restartCMs, r.shutdownSubWrites)
+	}
+	row("subscriptions that left Ready during the restart", left, "")
+	if r.restartReached {
+		row("after restart, latest status.connection.since / status.lastSyncTime (whole seconds)",
+			fmt.Sprintf("%s / %s", seconds(r.restartLastSocket), seconds(r.restartLastSync)), "")
+	}
+	row("writes seen by watch from the restart until all correct", writes, "")
 	notReady, stale, settleCorrect := "—", "—", "—"
 	if r.settleDone {
 		notReady = fmt.Sprintf("%d (%d left Ready during the window)", n-r.settleCounts.ready, r.settleLost)
@@ -804,11 +854,16 @@ func (r *results) render() string {
 	row("operator RSS", both(mib(final.rss), final.rssOK, mib(first.rss), first.rssOK), "≤ 100 MiB")
 	perSub := func(g float64) string { return fmt.Sprintf("%.0f, %.2f per subscription", g, g/float64(n)) }
 	row("goroutines", both(perSub(final.goroutines), final.goroutinesOK, fmt.Sprintf("%.0f", first.goroutines), first.goroutinesOK),
-		"≤ 2 per subscription + constant")
-	row("connections by state (directus_operator_connections)", both(states(final.connections), final.connections != nil,
-		states(first.connections), first.connections != nil), fmt.Sprintf("Connected=%d", n))
+		fmt.Sprintf("≤ 2 per subscription + constant (%d + c)", 2*n))
+	// Every subscription here has the same Directus identity (URL and
+	// token): one distinct connection, so ceil(N / cap) sockets in all.
+	wantSockets := r.wantSockets()
+	row("sockets by state (directus_operator_connections)", both(states(final.connections), final.connections != nil,
+		states(first.connections), first.connections != nil), fmt.Sprintf("Connected=%d", wantSockets))
 	row("established TCP sockets to Directus", both(strconv.Itoa(final.sockets), final.socketsOK, strconv.Itoa(first.sockets), first.socketsOK),
-		"ceil(N/cap) per distinct connection (1 distinct here)")
+		fmt.Sprintf("%d = ceil(%d / %d) per distinct connection (1 distinct here)", wantSockets, n, r.subsPerSocket))
+	row("Kubernetes API requests by method (rest_client_requests_total, since the process started)",
+		both(counted(final.apiRequests), final.apiRequests != nil, counted(first.apiRequests), first.apiRequests != nil), "")
 	dxRSS := both(mib(final.dxRSS), final.dxRSSOK, mib(first.dxRSS), first.dxRSSOK)
 	if r.cfg.mode == modeFake {
 		dxRSS = na + " (fake, in the harness process)"
@@ -825,10 +880,18 @@ func (r *results) render() string {
 			notes = append(notes, fmt.Sprintf("- not correct %s: %s", x.when, x.c.whySummary(8)))
 		}
 	}
-	if r.settleDone && final.connections != nil {
-		if connected := int(final.connections[stateConnected]); connected > r.settleCounts.ready {
-			notes = append(notes, fmt.Sprintf("- frozen statuses: the restarted operator's metrics count %d connections Connected, "+
-				"but only %d statuses are Ready", connected, r.settleCounts.ready))
+	if r.settleDone && final.connections != nil && r.settleCounts.ready < n {
+		connected, other := 0, 0
+		for state, v := range final.connections {
+			if state == stateConnected {
+				connected += int(v)
+			} else {
+				other += int(v)
+			}
+		}
+		if connected >= wantSockets && other == 0 {
+			notes = append(notes, fmt.Sprintf("- frozen statuses: the restarted operator's metrics count all its %d sockets Connected "+
+				"and none in another state, but %d of %d statuses are not Ready", connected, n-r.settleCounts.ready, n))
 		}
 	}
 	if len(notes) > 0 {
@@ -842,7 +905,28 @@ func (r *results) render() string {
 	return b.String()
 }
 
-// states renders connections by state, Connected first.
+// wantSockets is the socket target: ceil(N / subscriptions per socket),
+// for the one distinct connection (URL and token) all subscriptions share.
+func (r *results) wantSockets() int {
+	per := r.subsPerSocket
+	if per < 1 {
+		per = defaultSubsPerSocket
+	}
+	return (r.cfg.n + per - 1) / per
+}
+
+// counted renders counts by key, largest first.
+func counted(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%.0f", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// states renders sockets by state, Connected first.
 func states(m map[string]float64) string {
 	keys := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(keys, func(a, b string) int { return btoi(b == stateConnected) - btoi(a == stateConnected) })

@@ -224,23 +224,29 @@ func scrapeMetrics(addr, bearer string) (samples map[string]float64, ok bool) {
 	return nil, false
 }
 
-// connectionsByState sums directus_operator_connections by its state
-// label; nil when the operator exports no such series.
-func connectionsByState(samples map[string]float64) map[string]float64 {
+// sumByLabel sums the series of one metric by one of its labels; nil when
+// the operator exports no such series.
+func sumByLabel(samples map[string]float64, metric, label string) map[string]float64 {
 	var out map[string]float64
 	for series, v := range samples {
-		rest, ok := strings.CutPrefix(series, "directus_operator_connections{")
+		rest, ok := strings.CutPrefix(series, metric+"{")
 		if !ok {
 			continue
 		}
-		state := "?"
-		if _, after, found := strings.Cut(rest, `state="`); found {
-			state, _, _ = strings.Cut(after, `"`)
+		value := "?"
+		if _, after, found := strings.Cut(rest, label+`="`); found {
+			value, _, _ = strings.Cut(after, `"`)
 		}
 		if out == nil {
 			out = map[string]float64{}
 		}
-		out[state] += v
+		out[value] += v
 	}
 	return out
+}
+
+// connectionsByState sums directus_operator_connections (sockets) by its
+// state label; nil when the operator exports no such series.
+func connectionsByState(samples map[string]float64) map[string]float64 {
+	return sumByLabel(samples, "directus_operator_connections", "state")
 }

@@ -67,9 +67,14 @@ type tracker struct {
 	subs    map[string]subState
 	cmOK    map[string]bool
 	changed chan struct{}
-	// During the settle window: names seen not Ready at any moment.
+	// While watching (the restart phase, the settle window): names seen
+	// not Ready at any moment.
 	watching bool
 	lost     map[string]bool
+	// Updates seen (a new resourceVersion) since resetWrites: of the
+	// subscriptions (status patches, once the finalizer is on) and of the
+	// expected ConfigMaps.
+	subWrites, cmWrites int
 }
 
 func newTracker(expected map[string]expectation) *tracker {
@@ -98,15 +103,21 @@ func (t *tracker) start(ctx context.Context, cfg *rest.Config, scheme *runtime.S
 		return err
 	}
 	if _, err := subInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { t.onSub(obj, false) },
-		UpdateFunc: func(_, obj any) { t.onSub(obj, false) },
+		AddFunc: func(obj any) { t.onSub(obj, false) },
+		UpdateFunc: func(old, obj any) {
+			t.countWrite(old, obj, &t.subWrites)
+			t.onSub(obj, false)
+		},
 		DeleteFunc: func(obj any) { t.onSub(obj, true) },
 	}); err != nil {
 		return err
 	}
 	if _, err := cmInf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { t.onConfigMap(obj, false) },
-		UpdateFunc: func(_, obj any) { t.onConfigMap(obj, false) },
+		AddFunc: func(obj any) { t.onConfigMap(obj, false) },
+		UpdateFunc: func(old, obj any) {
+			t.countWrite(old, obj, &t.cmWrites)
+			t.onConfigMap(obj, false)
+		},
 		DeleteFunc: func(obj any) { t.onConfigMap(obj, true) },
 	}); err != nil {
 		return err
@@ -123,6 +134,33 @@ func (t *tracker) notify() {
 	case t.changed <- struct{}{}:
 	default:
 	}
+}
+
+// countWrite counts an update event that carries a new resourceVersion
+// (a resync repeats the old one).
+func (t *tracker) countWrite(old, obj any, n *int) {
+	o, ok1 := old.(client.Object)
+	c, ok2 := obj.(client.Object)
+	if !ok1 || !ok2 || o.GetResourceVersion() == c.GetResourceVersion() {
+		return
+	}
+	if _, isCM := c.(*corev1.ConfigMap); isCM {
+		if _, known := t.expected[c.GetName()]; !known {
+			return
+		}
+	}
+	t.mu.Lock()
+	*n++
+	t.mu.Unlock()
+}
+
+// resetWrites returns the updates counted so far and starts again from 0.
+func (t *tracker) resetWrites() (subWrites, cmWrites int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	subWrites, cmWrites = t.subWrites, t.cmWrites
+	t.subWrites, t.cmWrites = 0, 0
+	return subWrites, cmWrites
 }
 
 func unwrap(obj any) any {
@@ -334,24 +372,56 @@ func (t *tracker) waitFor(ctx context.Context, label string, start time.Time, ti
 	}
 }
 
-// settle watches for d and returns how many subscriptions were not Ready at
-// some moment during the window.
-func (t *tracker) settle(ctx context.Context, d time.Duration) (lost int, interrupted bool) {
+// latest returns the latest status.connection.since and
+// status.lastSyncTime of the expected subscriptions. Both are taken by the
+// operator when the socket came up and when the target became current, not
+// when the status was written, so they tell how long the Directus side
+// took, apart from the status writes.
+func (t *tracker) latest() (since, lastSync time.Time) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, name := range t.names {
+		st := t.subs[name]
+		if st.since.After(since) {
+			since = st.since
+		}
+		if st.lastSync.After(lastSync) {
+			lastSync = st.lastSync
+		}
+	}
+	return since, lastSync
+}
+
+// watchLost starts recording the subscriptions that are not Ready at any
+// moment (those not Ready now included), until lostSince.
+func (t *tracker) watchLost() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.watching, t.lost = true, map[string]bool{}
 	for name := range t.expected {
 		if st, ok := t.subs[name]; !ok || !st.ready {
 			t.lost[name] = true
 		}
 	}
-	t.mu.Unlock()
+}
+
+// lostSince stops the recording watchLost started and returns how many
+// subscriptions were not Ready at some moment meanwhile.
+func (t *tracker) lostSince() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watching = false
+	return len(t.lost)
+}
+
+// settle watches for d and returns how many subscriptions were not Ready at
+// some moment during the window.
+func (t *tracker) settle(ctx context.Context, d time.Duration) (lost int, interrupted bool) {
+	t.watchLost()
 	select {
 	case <-ctx.Done():
 		interrupted = true
 	case <-time.After(d):
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.watching = false
-	return len(t.lost), interrupted
+	return t.lostSince(), interrupted
 }
