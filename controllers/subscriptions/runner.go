@@ -445,61 +445,6 @@ func (r *Runner) Tick() {
 	}
 }
 
-// SinkStatus is what a sink reports: its Synced condition and counters.
-type SinkStatus struct {
-	Target  string
-	Synced  metav1.ConditionStatus
-	Reason  string
-	Message string
-	// LastSync is when the target last became current.
-	LastSync  time.Time
-	Items     int64
-	Folded    int64
-	LastError timedText
-}
-
-// sinkEnv is what a sink may use of its runner and connection.
-type sinkEnv struct {
-	collection string
-	log        logr.Logger
-	// changed reports that the sink's status changed.
-	changed func()
-	// readAll reads the query's full result over REST, through the gate.
-	readAll func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error)
-	// losses counts the bad frames seen so far: a full read that overlaps
-	// one is not current.
-	losses func() uint64
-}
-
-// Sink is where a subscription's messages go: a mirror written into a
-// Store, or Kubernetes Events. Its methods run on the runner's goroutine,
-// except status, which must be safe to call from any. A sink is the only
-// place that decides its Synced condition.
-type Sink interface {
-	planInput() planInput
-	// start is called once, with the plan, before any message.
-	start(plan queryPlan, env sinkEnv)
-	// init is a (re)subscription's first message on a socket: nothing
-	// that happened while it was not subscribed is replayed.
-	init(ctx context.Context, m realtime.Message)
-	// change is a create, update or delete.
-	change(ctx context.Context, m realtime.Message)
-	// lost says changes may have been lost, with a Synced reason.
-	lost(ctx context.Context, reason, why string)
-	// idle is called when no message waits: the time for pending work.
-	idle(ctx context.Context)
-	// timer fires when the sink wants tick; nil when it does not.
-	timer() <-chan time.Time
-	tick(ctx context.Context)
-	// verify makes the next idle compare the target with what the sink
-	// holds.
-	verify()
-	// touched names items an update changed, whether or not they still
-	// match the query (plan.watchExits).
-	touched(items []json.RawMessage)
-	status() SinkStatus
-}
-
 func (cs ConnStatus) lastError() timedText {
 	if cs.LastError == "" {
 		return timedText{}
