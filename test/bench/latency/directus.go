@@ -17,115 +17,43 @@ limitations under the License.
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
-// directus is a real Directus 12 started by hack/directus.sh on its own
-// port and state directory (the fixture: the bot user with a static token
-// and the policy "Public Posts").
+// directus is a real Directus 12 started by hack/directus.sh (see
+// benchkit.Directus), with the admin's credentials and a REST client.
 type directus struct {
-	root, port, state string
-	extraEnv          []string
-	url, token        string
-	adminEmail        string
-	adminPassword     string
-	pid               int
+	*benchkit.Directus
+	adminEmail    string
+	adminPassword string
 
 	http    *http.Client
 	retries atomic.Int64 // creates retried after 503 or 429
 }
 
 func startDirectus(ctx context.Context, root string, port int, state string, extraEnv []string) (*directus, error) {
-	d := &directus{root: root, port: strconv.Itoa(port), state: state, extraEnv: extraEnv,
-		http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
-	// A port held by something else would answer /server/ping in place of
-	// ours. A Directus left by an interrupted run in our state directory is
-	// fine: hack/directus.sh start replaces it.
-	if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", d.port)); err != nil {
-		if !pidFileAlive(filepath.Join(state, "pid")) {
-			return nil, fmt.Errorf("port %d is in use (set BENCH_DIRECTUS_PORT to a free port): %w", port, err)
+	bd, err := benchkit.StartDirectus(ctx, root, port, state, extraEnv, func(env map[string]string) error {
+		if env["DIRECTUS_URL"] == "" || env["DIRECTUS_BOT_TOKEN"] == "" || env["DIRECTUS_ADMIN_EMAIL"] == "" || env["DIRECTUS_ADMIN_PASSWORD"] == "" {
+			return fmt.Errorf("hack/directus.sh env printed no DIRECTUS_URL, DIRECTUS_BOT_TOKEN or admin credentials")
 		}
-	} else {
-		_ = l.Close()
-	}
-	if err := d.script(ctx, os.Stderr, "start"); err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh start: %w", err)
-	}
-	var env bytes.Buffer
-	if err := d.script(ctx, &env, "env"); err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh env: %w", err)
-	}
-	vars := map[string]string{}
-	sc := bufio.NewScanner(&env)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
-	}
-	d.url, d.token = vars["DIRECTUS_URL"], vars["DIRECTUS_BOT_TOKEN"]
-	d.adminEmail, d.adminPassword = vars["DIRECTUS_ADMIN_EMAIL"], vars["DIRECTUS_ADMIN_PASSWORD"]
-	if d.url == "" || d.token == "" || d.adminEmail == "" || d.adminPassword == "" {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh env printed no DIRECTUS_URL, DIRECTUS_BOT_TOKEN or admin credentials")
-	}
-	b, err := os.ReadFile(filepath.Join(state, "pid"))
-	if err == nil {
-		d.pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
+		return nil
+	})
 	if err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("read Directus's pid: %w", err)
+		return nil, err
 	}
-	return d, nil
-}
-
-func pidFileAlive(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	return err == nil && pid > 0 && syscall.Kill(pid, 0) == nil
-}
-
-func (d *directus) script(ctx context.Context, stdout io.Writer, verb string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "directus.sh"), verb)
-	cmd.Dir = d.root
-	// The harness's environment passes through, so any Directus variable
-	// set by the caller reaches Directus; BENCH_DIRECTUS_ENV adds more.
-	cmd.Env = append(os.Environ(), "DIRECTUS_PORT="+d.port, "DIRECTUS_STATE="+d.state)
-	cmd.Env = append(cmd.Env, d.extraEnv...)
-	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
-	return cmd.Run()
-}
-
-// Stop stops the Directus that start launched; it runs on a fresh context
-// so that it also works after an interrupt.
-func (d *directus) Stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.script(ctx, os.Stderr, "stop"); err != nil {
-		logf("hack/directus.sh stop: %v", err)
-	}
+	return &directus{Directus: bd, adminEmail: bd.Env("DIRECTUS_ADMIN_EMAIL"), adminPassword: bd.Env("DIRECTUS_ADMIN_PASSWORD"),
+		http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}, nil
 }
 
 // httpError is a non-2xx answer.
@@ -146,7 +74,7 @@ func (d *directus) call(ctx context.Context, method, path, token string, body, o
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, d.url+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, d.URL()+path, rd)
 	if err != nil {
 		return err
 	}
@@ -261,7 +189,7 @@ func (d *directus) createCollections(ctx context.Context, names []string) error 
 // createOne creates one item as the bot and returns its primary key.
 func (d *directus) createOne(ctx context.Context, collection string, item map[string]any) (string, error) {
 	var created map[string]any
-	if err := d.callRetrying(ctx, http.MethodPost, "/items/"+collection, d.token, item, &created); err != nil {
+	if err := d.callRetrying(ctx, http.MethodPost, "/items/"+collection, d.Token(), item, &created); err != nil {
 		return "", err
 	}
 	id, ok := created["id"]
@@ -275,7 +203,7 @@ func (d *directus) createOne(ctx context.Context, collection string, item map[st
 // returns their primary keys.
 func (d *directus) createMany(ctx context.Context, collection string, items []map[string]any) ([]string, error) {
 	var created []map[string]any
-	if err := d.callRetrying(ctx, http.MethodPost, "/items/"+collection, d.token, items, &created); err != nil {
+	if err := d.callRetrying(ctx, http.MethodPost, "/items/"+collection, d.Token(), items, &created); err != nil {
 		return nil, err
 	}
 	if len(created) != len(items) {

@@ -69,14 +69,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -94,6 +91,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -110,11 +108,7 @@ const (
 	subjectSidecar  = "sidecar"
 )
 
-var begin = time.Now()
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[bench %6.1fs] %s\n", time.Since(begin).Seconds(), fmt.Sprintf(format, args...))
-}
+func logf(format string, args ...any) { benchkit.Logf(format, args...) }
 
 var errDeadline = errors.New("deadline exceeded")
 
@@ -313,12 +307,8 @@ func run() int {
 	}
 	ctrllog.SetLogger(logr.Discard())
 	klog.SetLogger(logr.Discard()) // client-go: a watch the harness ends is not news
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := benchkit.SignalContext()
 	defer stopSignals()
-	go func() {
-		<-ctx.Done()
-		stopSignals() // a second Ctrl-C ends the harness at once
-	}()
 
 	var cleanups []func()
 	defer func() {
@@ -326,44 +316,9 @@ func run() int {
 			cleanup()
 		}
 	}()
-	res := &results{cfg: cfg, commit: gitCommit(root), byID: map[string]*phaseResult{}}
+	res := &results{cfg: cfg, commit: benchkit.GitCommit(root), byID: map[string]*phaseResult{}}
 	err = bench(ctx, root, cfg, res, &cleanups)
-	if res.started {
-		table := res.render()
-		fmt.Print("\n" + table)
-		if werr := writeOut(cfg.out, table); werr != nil {
-			logf("write %s: %v", cfg.out, werr)
-		} else {
-			logf("table written to %s", cfg.out)
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("interrupted: %w", err)
-		}
-		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
-		return 1
-	}
-	return 0
-}
-
-func writeOut(path, table string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(table), 0o644)
-}
-
-func gitCommit(root string) string {
-	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	commit := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		commit += "-dirty"
-	}
-	return commit
+	return benchkit.Finish(ctx, res.started, res.render, cfg.out, err)
 }
 
 func bench(ctx context.Context, root string, cfg config, res *results, cleanups *[]func()) error {
@@ -378,7 +333,7 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 	// Directus.
 	if slices.Contains(cfg.subjects, subjectOperator) || slices.Contains(cfg.subjects, subjectSidecar) {
 		logf("building the operator (go build ./cmd)")
-		if h.bin, err = buildOperator(ctx, root, h.work); err != nil {
+		if h.bin, err = benchkit.BuildOperator(ctx, root, h.work); err != nil {
 			return err
 		}
 	}
@@ -514,7 +469,7 @@ func (h *harness) startDirectus(ctx context.Context, res *results) error {
 		return err
 	}
 	h.onExit(h.dx.Stop)
-	res.directus = fmt.Sprintf("real Directus (hack/directus.sh) at %s", h.dx.url)
+	res.directus = fmt.Sprintf("real Directus (hack/directus.sh) at %s", h.dx.URL())
 	var colls []string
 	for _, s := range cfg.subjects {
 		for _, ph := range subjectPhases(s) {
@@ -555,7 +510,7 @@ func (h *harness) setUpClients(ctx context.Context, admin *rest.Config) (*k8srun
 	}
 	if err := h.k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: namespace},
-		StringData: map[string]string{"token": h.dx.token},
+		StringData: map[string]string{"token": h.dx.Token()},
 	}); err != nil {
 		return nil, err
 	}
@@ -566,11 +521,11 @@ func (h *harness) setUpClients(ctx context.Context, admin *rest.Config) (*k8srun
 // probe ports unless BENCH_OPERATOR_ARGS says otherwise, and waits until it
 // is healthy.
 func (h *harness) startOperator(ctx context.Context, kubeconfigPath string) error {
-	metricsPort, err := freePort()
+	metricsPort, err := benchkit.FreePort()
 	if err != nil {
 		return err
 	}
-	probePort, err := freePort()
+	probePort, err := benchkit.FreePort()
 	if err != nil {
 		return err
 	}
@@ -578,18 +533,18 @@ func (h *harness) startOperator(ctx context.Context, kubeconfigPath string) erro
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metricsPort),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort)},
 		h.cfg.operatorArgs)
-	h.metricsAddr, _ = flagValue(args, "metrics-bind-address")
-	probeAddr, _ := flagValue(args, "health-probe-bind-address")
+	h.metricsAddr, _ = benchkit.FlagValue(args, "metrics-bind-address")
+	probeAddr, _ := benchkit.FlagValue(args, "health-probe-bind-address")
 	logf("operator flags: %s", strings.Join(args[1:], " "))
 	logPath := filepath.Join(h.work, "operator.log")
 	if h.op, err = startProc(subjectOperator, h.bin, args, []string{"KUBECONFIG=" + kubeconfigPath}, logPath); err != nil {
 		return err
 	}
-	h.onExit(func() { h.op.terminate(10 * time.Second) })
-	if err := h.op.waitOK(ctx, "http://"+loopback(probeAddr)+"/healthz", 2*time.Minute); err != nil {
+	h.onExit(func() { h.op.Terminate(10 * time.Second) })
+	if err := h.op.waitOK(ctx, "http://"+benchkit.Loopback(probeAddr)+"/healthz", 2*time.Minute); err != nil {
 		return err
 	}
-	logf("operator up (pid %d), log %s", h.op.pid(), h.op.logPath)
+	logf("operator up (pid %d), log %s", h.op.PID(), h.op.LogPath)
 	return nil
 }
 
@@ -651,8 +606,8 @@ func (h *harness) newSubject(name string, naiveCfg *rest.Config, scheme *k8srunt
 // what is measured.
 func (h *harness) realtimeOptions(who string) realtime.Options {
 	return realtime.Options{
-		URL:          h.dx.url,
-		Auth:         realtime.Auth{AccessToken: h.dx.token},
+		URL:          h.dx.URL(),
+		Auth:         realtime.Auth{AccessToken: h.dx.Token()},
 		PingInterval: 30 * time.Second,
 		PongTimeout:  5 * time.Minute,
 		AuthTimeout:  time.Minute,
@@ -780,8 +735,8 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		// the operator, the sidecar; and Directus (started by setsid, so
 		// not a child).
 		sm.ours = treeCPU(os.Getpid())
-		if h.dx.pid > 0 {
-			sm.ours += treeCPU(h.dx.pid)
+		if h.dx.PID() > 0 {
+			sm.ours += treeCPU(h.dx.PID())
 		}
 	}
 	return sm

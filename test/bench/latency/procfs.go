@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat:
@@ -72,20 +74,7 @@ func childByName(parent int, name string) (int, error) {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, _ := strconv.Atoi(f[1]); ppid != parent {
+		if ppid, ok := benchkit.ParentPID(e.Name()); !ok || ppid != parent {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
@@ -136,41 +125,15 @@ func machineTicks() (total, busy int64, err error) {
 
 // treeCPU is the CPU time of pid and all its descendants.
 func treeCPU(pid int) time.Duration {
-	children := map[int][]int{}
-	entries, err := os.ReadDir("/proc")
+	tree, err := benchkit.Tree(pid)
 	if err != nil {
 		return 0
 	}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		children[ppid] = append(children[ppid], p)
-	}
 	var total time.Duration
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
+	for _, p := range tree {
 		if d, err := cpuTime(p); err == nil {
 			total += d
 		}
-		queue = append(queue, children[p]...)
 	}
 	return total
 }

@@ -39,6 +39,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
 // A subject is what is measured: it mirrors a collection into a target
@@ -74,7 +75,7 @@ type operatorSubject struct {
 func (o *operatorSubject) name() string                 { return subjectOperator }
 func (o *operatorSubject) configMap(coll string) string { return configMapName(coll) }
 func (o *operatorSubject) failed() error {
-	if o.h.op.exited() {
+	if o.h.op.Exited() {
 		return o.h.op.exitError()
 	}
 	return nil
@@ -94,7 +95,7 @@ func (o *operatorSubject) attach(ctx context.Context, coll string) (*tracker, er
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec: v1alpha1.DirectusSubscriptionSpec{
 			DirectusConnectionSpec: v1alpha1.DirectusConnectionSpec{
-				URL:  h.dx.url,
+				URL:  h.dx.URL(),
 				Auth: v1alpha1.DirectusAuth{Token: &v1alpha1.SecretKeySelector{Name: secretName, Key: "token"}},
 			},
 			Collection: coll,
@@ -126,7 +127,7 @@ func (o *operatorSubject) attach(ctx context.Context, coll string) (*tracker, er
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("DirectusSubscription %s not Ready in %s: %w; see %s", name, h.cfg.readyTimeout, errDeadline, h.op.logPath)
+			return nil, fmt.Errorf("DirectusSubscription %s not Ready in %s: %w; see %s", name, h.cfg.readyTimeout, errDeadline, h.op.LogPath)
 		case <-tick.C:
 		}
 	}
@@ -215,7 +216,7 @@ func (n *naiveSubject) attach(ctx context.Context, coll string) (*tracker, error
 		_ = rt.Close()
 		return nil, fmt.Errorf("naive mirror: connect: %w", err)
 	}
-	rest, err := realtime.NewREST(realtime.RESTOptions{URL: h.dx.url, Auth: realtime.Auth{AccessToken: h.dx.token}})
+	rest, err := realtime.NewREST(realtime.RESTOptions{URL: h.dx.URL(), Auth: realtime.Auth{AccessToken: h.dx.Token()}})
 	if err != nil {
 		stop()
 		_ = rt.Close()
@@ -285,7 +286,7 @@ func (n *naiveSubject) loop(ctx context.Context, rest *realtime.REST, sub *realt
 		case realtime.KindDelete:
 			if err := n.write(ctx, name, func(cm *corev1.ConfigMap) {
 				for _, k := range m.Keys {
-					delete(cm.Data, dataKey(k))
+					delete(cm.Data, benchkit.DataKey(k))
 				}
 			}); err != nil {
 				return err
@@ -326,7 +327,7 @@ func keyValue(item json.RawMessage) (string, string, error) {
 	if err := json.Compact(&b, item); err != nil {
 		return "", "", err
 	}
-	return dataKey(k), b.String(), nil
+	return benchkit.DataKey(k), b.String(), nil
 }
 
 func (n *naiveSubject) detach(coll string) {
@@ -364,7 +365,7 @@ func (s *sidecarSubject) failed() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.runs {
-		if r.p.exited() {
+		if r.p.Exited() {
 			return r.p.exitError()
 		}
 	}
@@ -381,20 +382,20 @@ func (s *sidecarSubject) attach(ctx context.Context, coll string) (*tracker, err
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		stop()
 		return nil, err
 	}
 	probe := fmt.Sprintf("127.0.0.1:%d", port)
-	args := slices.Concat([]string{subjectSidecar, "--url", h.dx.url, "--collection", coll, "--target-dir", dir,
+	args := slices.Concat([]string{subjectSidecar, "--url", h.dx.URL(), "--collection", coll, "--target-dir", dir,
 		"--health-probe-bind-address", probe, "--log-format", "text"},
 		h.cfg.sidecarArgs)
-	if a, ok := flagValue(args, "health-probe-bind-address"); ok {
-		probe = loopback(a)
+	if a, ok := benchkit.FlagValue(args, "health-probe-bind-address"); ok {
+		probe = benchkit.Loopback(a)
 	}
 	logPath := filepath.Join(h.work, "sidecar-"+coll+".log")
-	p, err := startProc(subjectSidecar, h.bin, args, []string{"DIRECTUS_TOKEN=" + h.dx.token}, logPath)
+	p, err := startProc(subjectSidecar, h.bin, args, []string{"DIRECTUS_TOKEN=" + h.dx.Token()}, logPath)
 	if err != nil {
 		stop()
 		return nil, err
@@ -402,7 +403,7 @@ func (s *sidecarSubject) attach(ctx context.Context, coll string) (*tracker, err
 	s.mu.Lock()
 	s.runs[coll] = &sidecarRun{p: p, stop: stop}
 	s.mu.Unlock()
-	logf("sidecar for %s: pid %d, log %s", coll, p.pid(), logPath)
+	logf("sidecar for %s: pid %d, log %s", coll, p.PID(), logPath)
 	if err := p.waitOK(ctx, "http://"+probe+"/readyz", h.cfg.readyTimeout); err != nil {
 		return nil, err
 	}
@@ -422,6 +423,6 @@ func (s *sidecarSubject) detach(coll string) {
 	if r == nil {
 		return
 	}
-	r.p.terminate(10 * time.Second)
+	r.p.Terminate(10 * time.Second)
 	r.stop()
 }

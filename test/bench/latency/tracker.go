@@ -160,23 +160,7 @@ func itemID(item json.RawMessage) (string, error) {
 	return s, nil
 }
 
-// dataKey is the PerItem ConfigMap key (and file name) of an item key, as
-// the README documents it: ASCII letters, digits and '-' stay, every other
-// byte becomes _XX, then .json.
-func dataKey(key string) string {
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "_%02X", c)
-		}
-	}
-	return b.String() + ".json"
-}
-
-// dataKeyToKey reverses dataKey.
+// dataKeyToKey reverses benchkit.DataKey.
 func dataKeyToKey(dk string) (string, bool) {
 	s, ok := strings.CutSuffix(dk, ".json")
 	if !ok {

@@ -17,24 +17,19 @@ limitations under the License.
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
 // directus is the Directus the operator talks to: a real one started by
@@ -73,94 +68,23 @@ func seedItems(from, to int) []map[string]any {
 
 // ---- a real Directus, through hack/directus.sh ----
 
-type realDirectus struct {
-	root, port, state string
-	extraEnv          []string
-	url, token        string
-	pid               int
-}
+type realDirectus struct{ *benchkit.Directus }
 
 func startRealDirectus(ctx context.Context, root string, port int, state string, extraEnv []string) (*realDirectus, error) {
-	d := &realDirectus{root: root, port: strconv.Itoa(port), state: state, extraEnv: extraEnv}
-	// A port held by something else would answer /server/ping in place of
-	// ours. A Directus left by an interrupted run in our state directory is
-	// fine: hack/directus.sh start replaces it.
-	if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", d.port)); err != nil {
-		if !pidFileAlive(filepath.Join(state, "pid")) {
-			return nil, fmt.Errorf("port %d is in use (set BENCH_DIRECTUS_PORT to a free port): %w", port, err)
+	bd, err := benchkit.StartDirectus(ctx, root, port, state, extraEnv, func(env map[string]string) error {
+		if env["DIRECTUS_URL"] == "" || env["DIRECTUS_BOT_TOKEN"] == "" {
+			return fmt.Errorf("hack/directus.sh env printed no DIRECTUS_URL or DIRECTUS_BOT_TOKEN")
 		}
-	} else {
-		_ = l.Close()
-	}
-	if err := d.script(ctx, os.Stderr, "start"); err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh start: %w", err)
-	}
-	var env bytes.Buffer
-	if err := d.script(ctx, &env, "env"); err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh env: %w", err)
-	}
-	vars := map[string]string{}
-	sc := bufio.NewScanner(&env)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vars[k] = v
-		}
-	}
-	d.url, d.token = vars["DIRECTUS_URL"], vars["DIRECTUS_BOT_TOKEN"]
-	if d.url == "" || d.token == "" {
-		d.Stop()
-		return nil, fmt.Errorf("hack/directus.sh env printed no DIRECTUS_URL or DIRECTUS_BOT_TOKEN")
-	}
-	b, err := os.ReadFile(filepath.Join(state, "pid"))
-	if err == nil {
-		d.pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
+		return nil
+	})
 	if err != nil {
-		d.Stop()
-		return nil, fmt.Errorf("read Directus's pid: %w", err)
+		return nil, err
 	}
-	return d, nil
+	return &realDirectus{bd}, nil
 }
 
-func pidFileAlive(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	return err == nil && pid > 0 && syscall.Kill(pid, 0) == nil
-}
-
-func (d *realDirectus) script(ctx context.Context, stdout io.Writer, verb string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "directus.sh"), verb)
-	cmd.Dir = d.root
-	// The harness's environment passes through, so any Directus variable
-	// (PRESSURE_LIMITER_ENABLED, WEBSOCKETS_REST_CONN_LIMIT, ...) set by the
-	// caller reaches Directus; BENCH_DIRECTUS_ENV adds more.
-	cmd.Env = append(os.Environ(), "DIRECTUS_PORT="+d.port, "DIRECTUS_STATE="+d.state)
-	cmd.Env = append(cmd.Env, d.extraEnv...)
-	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
-	return cmd.Run()
-}
-
-func (d *realDirectus) URL() string   { return d.url }
-func (d *realDirectus) Token() string { return d.token }
-func (d *realDirectus) Port() int     { p, _ := strconv.Atoi(d.port); return p }
-func (d *realDirectus) PID() int      { return d.pid }
 func (d *realDirectus) Describe() string {
-	return fmt.Sprintf("real Directus (hack/directus.sh) at %s", d.url)
-}
-
-// Stop stops the Directus that start launched; it runs on a fresh context
-// so that it also works after an interrupt.
-func (d *realDirectus) Stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.script(ctx, os.Stderr, "stop"); err != nil {
-		logf("hack/directus.sh stop: %v", err)
-	}
+	return fmt.Sprintf("real Directus (hack/directus.sh) at %s", d.URL())
 }
 
 // Seed posts the items in batches (arrays), one batch at a time: Directus
@@ -204,12 +128,12 @@ func (d *realDirectus) Seed(ctx context.Context, n int) ([][]string, error) {
 }
 
 func (d *realDirectus) post(ctx context.Context, client *http.Client, path string, body []byte, out *[]map[string]any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL()+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Authorization", "Bearer "+d.Token())
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err

@@ -53,8 +53,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -62,7 +60,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -81,6 +78,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -102,11 +100,7 @@ const (
 	defaultSubsPerSocket = 100
 )
 
-var begin = time.Now()
-
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[bench %6.1fs] %s\n", time.Since(begin).Seconds(), fmt.Sprintf(format, args...))
-}
+func logf(format string, args ...any) { benchkit.Logf(format, args...) }
 
 func seconds(d time.Duration) string {
 	if d < time.Second {
@@ -258,12 +252,8 @@ func run() int {
 		return 2
 	}
 	ctrllog.SetLogger(logr.Discard()) // the harness's informers; the operator logs to its own files
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopSignals := benchkit.SignalContext()
 	defer stopSignals()
-	go func() {
-		<-ctx.Done()
-		stopSignals() // a second Ctrl-C ends the harness at once
-	}()
 
 	var cleanups []func()
 	defer func() {
@@ -271,44 +261,9 @@ func run() int {
 			cleanup()
 		}
 	}()
-	res := &results{cfg: cfg, commit: gitCommit(root)}
+	res := &results{cfg: cfg, commit: benchkit.GitCommit(root)}
 	err = bench(ctx, root, cfg, res, &cleanups)
-	if res.applyStarted {
-		table := res.render()
-		fmt.Print("\n" + table)
-		if werr := writeOut(cfg.out, table); werr != nil {
-			logf("write %s: %v", cfg.out, werr)
-		} else {
-			logf("table written to %s", cfg.out)
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("interrupted: %w", err)
-		}
-		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
-		return 1
-	}
-	return 0
-}
-
-func writeOut(path, table string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(table), 0o644)
-}
-
-func gitCommit(root string) string {
-	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	commit := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		commit += "-dirty"
-	}
-	return commit
+	return benchkit.Finish(ctx, res.applyStarted, res.render, cfg.out, err)
 }
 
 var errDeadline = errors.New("deadline exceeded")
@@ -374,7 +329,7 @@ func (h *harness) setUp(ctx context.Context, root string) error {
 	// The operator binary first: a compile error should not wait for
 	// Directus.
 	logf("building the operator (go build ./cmd)")
-	if h.bin, err = buildOperator(ctx, root, h.work); err != nil {
+	if h.bin, err = benchkit.BuildOperator(ctx, root, h.work); err != nil {
 		return err
 	}
 	h.atExit(func() { _ = os.Remove(h.bin) })
@@ -445,7 +400,7 @@ func (h *harness) startDirectus(ctx context.Context, root string) error {
 		}
 		e := expectation{user: fmt.Sprintf("u%d", i)}
 		for _, key := range k {
-			e.keys = append(e.keys, dataKey(key))
+			e.keys = append(e.keys, benchkit.DataKey(key))
 		}
 		slices.Sort(e.keys)
 		h.expected[subName(i)] = e
@@ -490,11 +445,11 @@ func (h *harness) startClient(ctx context.Context, restCfg *rest.Config) error {
 // startFirstOperator picks the operator's flags and runs it as a
 // subprocess until /healthz answers.
 func (h *harness) startFirstOperator(ctx context.Context) (*operatorProc, error) {
-	metricsPort, err := freePort()
+	metricsPort, err := benchkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	probePort, err := freePort()
+	probePort, err := benchkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -522,11 +477,11 @@ func (h *harness) startFirstOperator(ctx context.Context) (*operatorProc, error)
 	if err != nil {
 		return nil, err
 	}
-	h.atExit(func() { op.terminate(10 * time.Second) })
+	h.atExit(func() { op.Terminate(10 * time.Second) })
 	if err := op.waitHealthy(ctx, h.probeAddr, 2*time.Minute); err != nil {
 		return nil, err
 	}
-	logf("operator up (pid %d), log %s", op.pid(), h.res.firstLog)
+	logf("operator up (pid %d), log %s", op.PID(), h.res.firstLog)
 	return op, nil
 }
 
@@ -572,7 +527,7 @@ func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorP
 	logf("restart: SIGTERM to the operator")
 	h.tr.watchLost()
 	h.tr.resetWrites()
-	res.shutdown, res.killed = op.terminate(cfg.shutdownTimeout)
+	res.shutdown, res.killed = op.Terminate(cfg.shutdownTimeout)
 	res.shutdownDone = true
 	res.shutdownSubWrites, _ = h.tr.resetWrites()
 	logf("operator exited after %s (killed: %v)", seconds(res.shutdown), res.killed)
@@ -587,11 +542,11 @@ func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorP
 	if err != nil {
 		return nil, nil, err
 	}
-	h.atExit(func() { op2.terminate(10 * time.Second) })
+	h.atExit(func() { op2.Terminate(10 * time.Second) })
 	res.restartStarted = true
-	h.fresh = op2.started.Truncate(time.Second)
+	h.fresh = op2.Started.Truncate(time.Second)
 	phaseCtx, endPhase := untilExit(ctx, op2)
-	res.restartReady, res.restartReached, res.restartCounts = h.tr.waitFor(phaseCtx, "restart", op2.started, cfg.restartTimeout, h.fresh,
+	res.restartReady, res.restartReached, res.restartCounts = h.tr.waitFor(phaseCtx, "restart", op2.Started, cfg.restartTimeout, h.fresh,
 		func(c counts) bool { return c.correct == c.total },
 		func(c counts) string {
 			return fmt.Sprintf("%d/%d correct (%d Ready, %d stale)", c.correct, c.total, c.ready, c.stale)
@@ -602,14 +557,14 @@ func (h *harness) restart(ctx context.Context, op *operatorProc) (op2 *operatorP
 		res.restartLastSocket, res.restartLastSync = since.Sub(h.fresh), lastSync.Sub(h.fresh)
 	}
 	res.restartSubWrites, res.restartCMs = h.tr.resetWrites()
-	logf("restart: %d/%d correct after %s (pid %d, log %s)", res.restartCounts.correct, cfg.n, seconds(res.restartReady), op2.pid(), res.restartedLog)
+	logf("restart: %d/%d correct after %s (pid %d, log %s)", res.restartCounts.correct, cfg.n, seconds(res.restartReady), op2.PID(), res.restartedLog)
 	logf("restart: %d subscriptions left Ready; %d status writes and %d ConfigMap writes seen (%d status writes during the shutdown)",
 		res.restartLost, res.restartSubWrites, res.restartCMs, res.shutdownSubWrites)
 	if res.restartReached {
 		return op2, nil, nil
 	}
 	missed = phaseFailed(ctx, op2, "all Ready + status correct after restart", cfg.restartTimeout, res.restartCounts)
-	if ctx.Err() != nil || op2.exited() {
+	if ctx.Err() != nil || op2.Exited() {
 		return nil, nil, missed
 	}
 	logf("going on with the settle window to show what the restarted operator does")
@@ -633,8 +588,8 @@ func (h *harness) settle(ctx context.Context, op2 *operatorProc) error {
 	}
 	res.settleCounts = h.tr.count(h.fresh)
 	res.afterRestart = measure(op2, h.metricsAddr, h.bearer, h.dx)
-	if op2.exited() {
-		return fmt.Errorf("the restarted operator exited during the settle window (%v); see %s", op2.err, res.restartedLog)
+	if op2.Exited() {
+		return fmt.Errorf("the restarted operator exited during the settle window (%v); see %s", op2.Err(), res.restartedLog)
 	}
 	return nil
 }
@@ -644,7 +599,7 @@ func untilExit(ctx context.Context, op *operatorProc) (context.Context, context.
 	c, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
-		case <-op.done:
+		case <-op.Done():
 			cancel()
 		case <-c.Done():
 		}
@@ -656,29 +611,14 @@ func phaseFailed(ctx context.Context, op *operatorProc, phase string, timeout ti
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case op.exited():
-		return fmt.Errorf("%s: the operator exited (%v); see %s", phase, op.err, op.log.Name())
+	case op.Exited():
+		return fmt.Errorf("%s: the operator exited (%v); see %s", phase, op.Err(), op.LogPath)
 	}
 	return fmt.Errorf("%s: %w after %s: %d/%d correct, %d Ready; not correct: %s",
 		phase, errDeadline, timeout, c.correct, c.total, c.ready, c.whySummary(6))
 }
 
 func subName(i int) string { return fmt.Sprintf("sub-%d", i) }
-
-// dataKey is the PerItem ConfigMap key of an item key (README): ASCII
-// letters, digits and '-' stay, every other byte becomes _XX, plus .json.
-func dataKey(key string) string {
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "_%02X", c)
-		}
-	}
-	return b.String() + ".json"
-}
 
 func subscription(i int, url string) *v1alpha1.DirectusSubscription {
 	return &v1alpha1.DirectusSubscription{
@@ -761,14 +701,14 @@ func metricsToken(ctx context.Context, k8s client.Client, adminToken string) str
 
 func measure(op *operatorProc, metricsAddr, bearer string, dx directus) figures {
 	var f figures
-	if !op.exited() {
-		f.rss, f.rssOK = nonErr(rssBytes(op.pid()))
+	if !op.Exited() {
+		f.rss, f.rssOK = nonErr(rssBytes(op.PID()))
 		if samples, ok := scrapeMetrics(metricsAddr, bearer); ok {
 			f.goroutines, f.goroutinesOK = samples["go_goroutines"]
 			f.connections = connectionsByState(samples)
 			f.apiRequests = sumByLabel(samples, "rest_client_requests_total", "method")
 		}
-		f.sockets, f.socketsOK = nonErr(establishedTo(op.pid(), dx.Port()))
+		f.sockets, f.socketsOK = nonErr(establishedTo(op.PID(), dx.Port()))
 	}
 	if pid := dx.PID(); pid > 0 {
 		f.dxRSS, f.dxRSSOK = nonErr(treeRSSBytes(pid))

@@ -20,9 +20,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
 // rssBytes is VmRSS of one process, from /proc/<pid>/status.
@@ -54,45 +55,18 @@ func rssBytes(pid int) (int64, error) {
 // treeRSSBytes sums VmRSS over pid and all its descendants (Directus is a
 // node process that may start helpers).
 func treeRSSBytes(pid int) (int64, error) {
-	children := map[int][]int{}
-	entries, err := os.ReadDir("/proc")
+	tree, err := benchkit.Tree(pid)
 	if err != nil {
 		return 0, err
-	}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		children[ppid] = append(children[ppid], p)
 	}
 	total, err := rssBytes(pid)
 	if err != nil {
 		return 0, err
 	}
-	queue := append([]int(nil), children[pid]...)
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
+	for _, p := range tree[1:] {
 		if r, err := rssBytes(p); err == nil {
 			total += r
 		}
-		queue = append(queue, children[p]...)
 	}
 	return total, nil
 }
