@@ -336,6 +336,7 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 		if h.bin, err = benchkit.BuildOperator(ctx, root, h.work); err != nil {
 			return err
 		}
+		h.onExit(func() { _ = os.Remove(h.bin) }) // ~50 MB; the logs stay
 	}
 
 	// 2. The control plane, with the CRD installed.
