@@ -52,8 +52,13 @@ func startDirectus(ctx context.Context, root string, port int, state string, ext
 	if err != nil {
 		return nil, err
 	}
+	// Node closes a keep-alive connection after 5 s of idleness; a POST sent
+	// on it at that moment fails with "connection reset by peer", and a POST
+	// is not retried (it may have created the item). The client closes idle
+	// connections first.
+	transport := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Second}
 	return &directus{Directus: bd, adminEmail: bd.Env("DIRECTUS_ADMIN_EMAIL"), adminPassword: bd.Env("DIRECTUS_ADMIN_PASSWORD"),
-		http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}, nil
+		http: &http.Client{Timeout: 2 * time.Minute, Transport: transport}}, nil
 }
 
 // httpError is a non-2xx answer.
