@@ -35,14 +35,7 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
 	secretReads := 0
-	counting := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
-		Get: func(ctx context.Context, _ client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*corev1.Secret); ok {
-				secretReads++
-			}
-			return c.Get(ctx, key, obj, opts...)
-		},
-	}).Build()
+	counting := countingSecretReads(c, &secretReads)
 	cache := &configCache{metadata: c}
 	obj := tokenSubscription(nil)
 
@@ -116,14 +109,7 @@ func TestManySubscriptionsNamingOneSecretReadItOncePerVersion(t *testing.T) {
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
 	secretReads := 0
-	counting := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
-		Get: func(ctx context.Context, _ client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*corev1.Secret); ok {
-				secretReads++
-			}
-			return c.Get(ctx, key, obj, opts...)
-		},
-	}).Build()
+	counting := countingSecretReads(c, &secretReads)
 	cr := credentialReader{reader: counting, values: &secretValues{metadata: c}}
 	for i := range 100 {
 		obj := tokenSubscription(nil)
@@ -142,4 +128,17 @@ func TestManySubscriptionsNamingOneSecretReadItOncePerVersion(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t-2"), "a new version is read again")
 	g.Expect(secretReads).To(Equal(2))
+}
+
+// countingSecretReads is a client that reads through c and counts the
+// Secrets it reads in *n.
+func countingSecretReads(c client.Client, n *int) client.Client {
+	return fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, _ client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*corev1.Secret); ok {
+				*n++
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
 }
