@@ -21,17 +21,18 @@ import (
 )
 
 // DirectusConnectionSpec says how to reach a Directus server and who to be
-// there. It is inlined in DirectusSubscriptionSpec today; a shared
-// connection object referenced by many subscriptions (like External Secrets'
-// SecretStore) will reuse this struct as its spec, and subscriptions will then
-// name it instead of repeating it, without changing the fields below.
-// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.insecureSkipVerify) || !self.tls.insecureSkipVerify || self.url.startsWith('https://')",message="tls.insecureSkipVerify only makes sense for an https:// url"
+// there. A DirectusSubscription either inlines it (url, auth, ...) or names
+// a DirectusConnection or ClusterDirectusConnection, whose spec carries it,
+// in connectionRef.
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.insecureSkipVerify) || !self.tls.insecureSkipVerify || (has(self.url) && self.url.startsWith('https://'))",message="tls.insecureSkipVerify only makes sense for an https:// url"
 type DirectusConnectionSpec struct {
 	// URL is the base URL of the Directus server, for example
 	// https://directus.example.com or http://directus.cms.svc:8055. The
 	// realtime socket is reached at this URL plus websocketPath, over ws:// for
 	// http:// and wss:// for https://.
-	// +required
+	// Required, except in a DirectusSubscription that names a connection in
+	// connectionRef.
+	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	//
@@ -41,20 +42,21 @@ type DirectusConnectionSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[^:/?#]+://[^/?#]*@') || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != '')",message="url must be an http:// or https:// URL with a host, for example https://directus.example.com"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="url must not contain a query string or fragment; put credentials in auth, not in the url",reason=FieldValueForbidden
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*@')",message="url must not contain a user or password (user:password@host); put credentials in a Secret and name it in auth",reason=FieldValueForbidden
-	URL string `json:"url"`
+	URL string `json:"url,omitempty"`
 
 	// WebSocketPath is the path of Directus's realtime endpoint, as set by its
-	// WEBSOCKETS_REST_PATH. Defaults to /websocket.
+	// WEBSOCKETS_REST_PATH. Defaults to /websocket. (The default is the
+	// operator's, not the API server's, so that a subscription naming a
+	// connection has none of these fields set.)
 	// +optional
-	// +kubebuilder:default="/websocket"
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^/[^?#\s]*$`
 	WebSocketPath string `json:"websocketPath,omitempty"`
 
 	// Auth says how to authenticate. Exactly one of token, credentials or
-	// public must be set.
-	// +required
-	Auth DirectusAuth `json:"auth"`
+	// public must be set. Required wherever url is set.
+	// +optional
+	Auth DirectusAuth `json:"auth,omitzero"`
 
 	// TLS configures how the server certificate of an https:// URL is
 	// verified. By default the system roots are used.
@@ -116,6 +118,13 @@ type DirectusAuth struct {
 
 // SecretKeySelector names one key of a Secret in the object's namespace.
 type SecretKeySelector struct {
+	// Namespace of the Secret: required in a ClusterDirectusConnection,
+	// refused everywhere else (a subscription or a namespaced connection
+	// reads Secrets of its own namespace only).
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Label().validate(self).hasValue()",message="namespace must be a valid namespace name"
+	Namespace string `json:"namespace,omitempty"`
 	// Name of the Secret.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -132,6 +141,12 @@ type SecretKeySelector struct {
 
 // CredentialsAuth reads an email and a password from one Secret.
 type CredentialsAuth struct {
+	// Namespace of the Secret: required in a ClusterDirectusConnection,
+	// refused everywhere else.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Label().validate(self).hasValue()",message="namespace must be a valid namespace name"
+	Namespace string `json:"namespace,omitempty"`
 	// SecretName is the Secret holding the email and the password.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -191,6 +206,12 @@ type CABundleSource struct {
 
 // ConfigMapKeySelector names one key of a ConfigMap in the object's namespace.
 type ConfigMapKeySelector struct {
+	// Namespace of the ConfigMap: required in a ClusterDirectusConnection,
+	// refused everywhere else.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Label().validate(self).hasValue()",message="namespace must be a valid namespace name"
+	Namespace string `json:"namespace,omitempty"`
 	// Name of the ConfigMap.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -247,10 +268,22 @@ const (
 
 // DirectusSubscriptionSpec declares one Directus realtime subscription and
 // where its data goes.
+// +kubebuilder:validation:XValidation:rule="has(self.url) != has(self.connectionRef)",message="set exactly one of url (with auth: a connection of this subscription's own) or connectionRef (a DirectusConnection or ClusterDirectusConnection)"
+// +kubebuilder:validation:XValidation:rule="!has(self.url) || has(self.auth)",message="auth is required with url: name a token or credentials Secret, or set public: {}"
+// +kubebuilder:validation:XValidation:rule="!has(self.connectionRef) || !(has(self.auth) || has(self.tls) || has(self.websocketPath) || has(self.heartbeat) || has(self.reconnect))",message="with connectionRef, auth, tls, websocketPath, heartbeat and reconnect come from the connection: remove them from the subscription"
+// +kubebuilder:validation:XValidation:rule=`!has(self.auth) || ((!has(self.auth.token) || !has(self.auth.token.namespace)) && (!has(self.auth.credentials) || !has(self.auth.credentials.namespace)))`,message="a subscription reads Secrets from its own namespace: remove auth.*.namespace (a ClusterDirectusConnection can name Secrets elsewhere)",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule=`!has(self.tls) || !has(self.tls.ca) || ((!has(self.tls.ca.secretKeyRef) || !has(self.tls.ca.secretKeyRef.namespace)) && (!has(self.tls.ca.configMapKeyRef) || !has(self.tls.ca.configMapKeyRef.namespace)))`,message="a subscription reads its CA bundle from its own namespace: remove tls.ca.*.namespace",reason=FieldValueForbidden
 type DirectusSubscriptionSpec struct {
 	// DirectusConnectionSpec is inlined: url, websocketPath, auth, tls,
-	// heartbeat and reconnect.
+	// heartbeat and reconnect. Set url and auth, or connectionRef.
 	DirectusConnectionSpec `json:",inline"`
+
+	// ConnectionRef names a DirectusConnection in this namespace or a
+	// ClusterDirectusConnection that allows this namespace, instead of an
+	// inline url and auth. The subscription then shares that connection's
+	// sockets and credentials, which it never sees.
+	// +optional
+	ConnectionRef *ConnectionReference `json:"connectionRef,omitempty"`
 
 	// Collection is the Directus collection to subscribe to, for example
 	// messages.
@@ -402,6 +435,11 @@ const (
 
 // ConnectionStatus describes the realtime connection.
 type ConnectionStatus struct {
+	// Ref is the connection object the subscription uses, as Kind/name
+	// (DirectusConnection/cms or ClusterDirectusConnection/shared); empty
+	// for an inline connection.
+	// +optional
+	Ref string `json:"ref,omitempty"`
 	// State is Connecting, Connected, Reconnecting, Disconnected or Suspended.
 	// +optional
 	State ConnectionState `json:"state,omitempty"`

@@ -41,7 +41,9 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &DirectusSubscription{}, &DirectusSubscriptionList{})
+	s.AddKnownTypes(GroupVersion, &DirectusSubscription{}, &DirectusSubscriptionList{},
+		&DirectusConnection{}, &DirectusConnectionList{},
+		&ClusterDirectusConnection{}, &ClusterDirectusConnectionList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -221,6 +221,41 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		{"an annotation key with an uppercase-free prefix but a bad name", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{"example.com/-owner": "x"}}}
 		}, "configMap.annotations: invalid annotation key example.com/-owner"},
+		{"neither url nor connectionRef", func(s map[string]any) { delete(s, "url"); delete(s, "auth") },
+			"set exactly one of url (with auth: a connection of this subscription's own) or connectionRef"},
+		{"both url and connectionRef", func(s map[string]any) { s["connectionRef"] = map[string]any{"name": "cms"} },
+			"set exactly one of url"},
+		{"a url without auth", func(s map[string]any) { delete(s, "auth") },
+			"auth is required with url"},
+		{"a connectionRef with auth of its own", func(s map[string]any) {
+			delete(s, "url")
+			s["connectionRef"] = map[string]any{"name": "cms"}
+		}, "with connectionRef, auth, tls, websocketPath, heartbeat and reconnect come from the connection"},
+		{"a connectionRef with a heartbeat of its own", func(s map[string]any) {
+			delete(s, "url")
+			delete(s, "auth")
+			s["connectionRef"] = map[string]any{"name": "cms"}
+			s["heartbeat"] = map[string]any{"interval": "10s"}
+		}, "with connectionRef, auth, tls, websocketPath, heartbeat and reconnect come from the connection"},
+		{"a connectionRef of an unknown kind", func(s map[string]any) {
+			delete(s, "url")
+			delete(s, "auth")
+			s["connectionRef"] = map[string]any{"name": "cms", "kind": "SecretStore"}
+		}, `supported values: "DirectusConnection", "ClusterDirectusConnection"`},
+		{"a connectionRef name Kubernetes would refuse", func(s map[string]any) {
+			delete(s, "url")
+			delete(s, "auth")
+			s["connectionRef"] = map[string]any{"name": "CMS"}
+		}, "connectionRef.name must be a valid object name"},
+		{"a token Secret in another namespace", func(s map[string]any) {
+			s["auth"] = map[string]any{"token": map[string]any{"name": "directus", "key": "token", "namespace": "kube-system"}}
+		}, "a subscription reads Secrets from its own namespace"},
+		{"a credentials Secret in another namespace", func(s map[string]any) {
+			s["auth"] = map[string]any{"credentials": map[string]any{"secretName": "directus", "namespace": "kube-system"}}
+		}, "a subscription reads Secrets from its own namespace"},
+		{"a CA bundle in another namespace", func(s map[string]any) {
+			s["tls"] = map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "ca", "key": "ca.crt", "namespace": "kube-system"}}}
+		}, "a subscription reads its CA bundle from its own namespace"},
 		{"annotations over Kubernetes' 256 KiB", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{
 				"a": strings.Repeat("x", 140*1024), "b": strings.Repeat("y", 140*1024)}}}
@@ -246,7 +281,9 @@ func TestAPIServerAcceptsAValidSpecAndFillsDefaults(t *testing.T) {
 	u := subscription("defaults", validSpec())
 	g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
 	spec := u.Object["spec"].(map[string]any)
-	g.Expect(spec["websocketPath"]).To(Equal("/websocket"))
+	// websocketPath is defaulted by the operator, not the API server: a
+	// subscription naming a connection must be able to leave it unset.
+	g.Expect(spec).NotTo(HaveKey("websocketPath"))
 	g.Expect(spec["resyncInterval"]).To(Equal("10m"))
 	g.Expect(spec["auth"].(map[string]any)["mode"]).To(Equal("handshake"))
 	g.Expect(spec["target"].(map[string]any)["configMap"].(map[string]any)["layout"]).To(Equal("PerItem"))
@@ -269,6 +306,11 @@ func TestAPIServerAcceptsWhatKubernetesAccepts(t *testing.T) {
 		{"a DNS server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "Directus.internal.example.com"} }},
 		{"an IPv4 server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "10.0.0.7"} }},
 		{"an IPv6 server name", func(s map[string]any) { s["tls"] = map[string]any{"serverName": "fd00::7"} }},
+		{"a connectionRef instead of url and auth", func(s map[string]any) {
+			delete(s, "url")
+			delete(s, "auth")
+			s["connectionRef"] = map[string]any{"kind": "ClusterDirectusConnection", "name": "shared.cms"}
+		}},
 		{"dotted Secret and ConfigMap names", func(s map[string]any) {
 			s["auth"] = map[string]any{"credentials": map[string]any{"secretName": "directus.login"}}
 			s["tls"] = map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "kube-root-ca.crt", "key": "ca.crt"}}}
@@ -309,6 +351,77 @@ func TestSamplesAreAccepted(t *testing.T) {
 			g.Expect(yaml.Unmarshal(raw, &u.Object)).To(Succeed())
 			u.SetNamespace("default")
 			g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+		})
+	}
+}
+
+func connection(kind, name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "realtime.directus-operator.io/v1alpha1",
+		"kind":       kind,
+		"metadata":   map[string]any{"name": name},
+		"spec":       spec,
+	}}
+	if kind == "DirectusConnection" {
+		u.SetNamespace("default")
+	}
+	return u
+}
+
+func TestConnectionsAreCheckedAtApplyToo(t *testing.T) {
+	token := func(ns string) map[string]any {
+		ref := map[string]any{"name": "directus", "key": "token"}
+		if ns != "" {
+			ref["namespace"] = ns
+		}
+		return map[string]any{"token": ref}
+	}
+	cases := []struct {
+		name, kind string
+		spec       map[string]any
+		want       string // "" when the spec is valid
+	}{
+		{"a namespaced connection", "DirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token(""), "maxSubscriptionsPerSocket": 50}, ""},
+		{"a cluster connection with its Secret's namespace and conditions", "ClusterDirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token("platform"), "conditions": []any{
+				map[string]any{"namespaces": []any{"shop"}},
+				map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"directus": "allowed"}}},
+				map[string]any{"namespaceRegexes": []any{"^team-"}},
+			}}, ""},
+		{"a connection without url", "DirectusConnection",
+			map[string]any{"auth": token("")}, "a connection needs url and auth"},
+		{"a connection without auth", "ClusterDirectusConnection",
+			map[string]any{"url": "https://d.example.com"}, "a connection needs url and auth"},
+		{"a namespaced connection reading another namespace's Secret", "DirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token("kube-system")}, "a DirectusConnection reads Secrets from its own namespace"},
+		{"a cluster connection whose Secret has no namespace", "ClusterDirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token("")}, "a ClusterDirectusConnection must name the namespace of each Secret"},
+		{"a cluster connection whose CA has no namespace", "ClusterDirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token("platform"),
+				"tls": map[string]any{"ca": map[string]any{"configMapKeyRef": map[string]any{"name": "ca", "key": "ca.crt"}}}},
+			"a ClusterDirectusConnection must name the namespace of its CA bundle"},
+		{"an empty condition", "ClusterDirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token("platform"), "conditions": []any{map[string]any{}}},
+			"a condition needs namespaceSelector, namespaces or namespaceRegexes"},
+		{"a socket cap of zero", "DirectusConnection",
+			map[string]any{"url": "https://d.example.com", "auth": token(""), "maxSubscriptionsPerSocket": 0},
+			"spec.maxSubscriptionsPerSocket"},
+		{"a url carrying a password", "ClusterDirectusConnection",
+			map[string]any{"url": "https://admin:hunter2@d.example.com", "auth": token("platform")},
+			"url must not contain a user or password"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := k8sClient.Create(context.Background(), connection(tc.kind, "conn-"+string(rune('a'+i)), tc.spec), client.DryRunAll)
+			if tc.want == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(HaveOccurred(), "the API server accepted a wrong connection")
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+			g.Expect(err.Error()).NotTo(ContainSubstring("hunter2"))
 		})
 	}
 }
