@@ -53,6 +53,7 @@ type OperatorOptions struct {
 	MaxSubsPerConnection    int
 	MaxReadsPerServer       int
 	MaxWriteBytesPerSecond  int
+	InlineConnections       string
 }
 
 func (o *OperatorOptions) bind(fs *flag.FlagSet) {
@@ -77,6 +78,9 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 		"subscriptions one Directus socket carries; subscriptions with the same Directus identity share sockets, and more open another")
 	fs.IntVar(&o.MaxReadsPerServer, "max-concurrent-reads-per-server", 4,
 		"logins and full REST reads that run at once against one Directus server (bounds the herd after a restart)")
+	fs.StringVar(&o.InlineConnections, "inline-connections", string(controllers.InlineAllow),
+		"Allow: a DirectusSubscription may set its own url and auth; Deny: every subscription must name a DirectusConnection "+
+			"or ClusterDirectusConnection in spec.connectionRef, so only their authors decide which servers the operator dials")
 }
 
 // validate refuses flag values that cannot mean what they say.
@@ -96,6 +100,8 @@ func (o *OperatorOptions) validate() error {
 		return fmt.Errorf("--max-subscriptions-per-connection must be at least 1")
 	case o.MaxReadsPerServer < 1:
 		return fmt.Errorf("--max-concurrent-reads-per-server must be at least 1")
+	case o.InlineConnections != string(controllers.InlineAllow) && o.InlineConnections != string(controllers.InlineDeny):
+		return fmt.Errorf("--inline-connections must be Allow or Deny, not %q", o.InlineConnections)
 	}
 	return nil
 }
@@ -195,6 +201,7 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		InlineConnections:       controllers.InlineConnections(o.InlineConnections),
 		Hub: subscriptions.Options{
 			MinWriteInterval: o.MinWriteInterval, MaxSubscriptionsPerConnection: o.MaxSubsPerConnection,
 			MaxConcurrentReadsPerServer: o.MaxReadsPerServer, MaxWriteBytesPerSecond: o.MaxWriteBytesPerSecond,
@@ -208,6 +215,6 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting directus-operator", "version", version, "watchNamespaces", o.WatchNamespaces)
+	ctrl.Log.Info("Starting directus-operator", "version", version, "watchNamespaces", o.WatchNamespaces, "inlineConnections", o.InlineConnections)
 	return mgr.Start(ctx)
 }

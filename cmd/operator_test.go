@@ -65,6 +65,8 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 		{[]string{"--max-concurrent-reads-per-server=0"}, "--max-concurrent-reads-per-server"},
 		{[]string{"--mirror-max-write-bytes-per-second=-1"}, "--mirror-max-write-bytes-per-second"},
 		{[]string{"--mirror-max-write-bytes-per-second=0"}, ""},
+		{[]string{"--inline-connections=Deny"}, ""},
+		{[]string{"--inline-connections=deny"}, "--inline-connections must be Allow or Deny"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)

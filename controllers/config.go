@@ -86,12 +86,13 @@ func (cr credentialReader) secretData(ctx context.Context, key types.NamespacedN
 	return s.Data, nil
 }
 
-func (cr credentialReader) caBundle(ctx context.Context, ns string, src *v1alpha1.CABundleSource) ([]byte, error) {
-	if src.SecretKeyRef != nil {
-		v, err := cr.secretValue(ctx, ns, src.SecretKeyRef.Name, src.SecretKeyRef.Key)
+func (cr credentialReader) caBundle(ctx context.Context, src connectionSource, ca *v1alpha1.CABundleSource) ([]byte, error) {
+	if ca.SecretKeyRef != nil {
+		v, err := cr.secretValue(ctx, src.in(ca.SecretKeyRef.Namespace), ca.SecretKeyRef.Name, ca.SecretKeyRef.Key)
 		return []byte(v), err
 	}
-	ref := src.ConfigMapKeyRef
+	ref := ca.ConfigMapKeyRef
+	ns := src.in(ref.Namespace)
 	cm := &corev1.ConfigMap{}
 	if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, cm); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -106,61 +107,58 @@ func (cr credentialReader) caBundle(ctx context.Context, ns string, src *v1alpha
 	return []byte(v), nil
 }
 
-// buildConfig turns a spec and the credentials it names into the worker's
-// Config. The hash covers the credentials, so a rotated token restarts the
-// connection; it is a digest, the values never leave this function.
+// buildConfig turns an inline spec and the credentials it names into the
+// runner's Config.
 func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
-	spec := &obj.Spec
-	ns := obj.Namespace
-	h := sha256.New()
-	specJSON, _ := json.Marshal(spec)
-	h.Write(specJSON)
+	return buildConfigFrom(ctx, cr, obj, inlineSource(obj))
+}
 
-	opts := realtime.Options{URL: spec.URL, Path: spec.WebSocketPath}
+// buildRealtime turns a connection's settings and the credentials they
+// name into the realtime client's options. caPEM is the CA bundle read, if
+// any; warning says what is insecure about the settings.
+func buildRealtime(ctx context.Context, cr credentialReader, src connectionSource) (opts realtime.Options, caPEM []byte, warning string, err error) {
+	conn := src.Spec
+	opts = realtime.Options{URL: conn.URL, Path: defaultString(conn.WebSocketPath, "/websocket")}
 	switch {
-	case spec.Auth.Token != nil:
-		tok, err := cr.secretValue(ctx, ns, spec.Auth.Token.Name, spec.Auth.Token.Key)
+	case conn.Auth.Token != nil:
+		tok, err := cr.secretValue(ctx, src.in(conn.Auth.Token.Namespace), conn.Auth.Token.Name, conn.Auth.Token.Key)
 		if err != nil {
-			return subscriptions.Config{}, "", err
+			return realtime.Options{}, nil, "", err
 		}
 		opts.Auth.AccessToken = tok
-	case spec.Auth.Credentials != nil:
-		c := spec.Auth.Credentials
-		email, err := cr.secretValue(ctx, ns, c.SecretName, defaultString(c.EmailKey, "email"))
+	case conn.Auth.Credentials != nil:
+		c := conn.Auth.Credentials
+		email, err := cr.secretValue(ctx, src.in(c.Namespace), c.SecretName, defaultString(c.EmailKey, "email"))
 		if err != nil {
-			return subscriptions.Config{}, "", err
+			return realtime.Options{}, nil, "", err
 		}
-		password, err := cr.secretValue(ctx, ns, c.SecretName, defaultString(c.PasswordKey, "password"))
+		password, err := cr.secretValue(ctx, src.in(c.Namespace), c.SecretName, defaultString(c.PasswordKey, "password"))
 		if err != nil {
-			return subscriptions.Config{}, "", err
+			return realtime.Options{}, nil, "", err
 		}
 		opts.Auth.Email, opts.Auth.Password = email, password
 	}
-	_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password) // a hash.Hash never fails a write
 	switch {
-	case spec.Auth.Public != nil:
+	case conn.Auth.Public != nil:
 		opts.AuthMode = realtime.AuthPublic
-	case spec.Auth.Mode == v1alpha1.AuthModeStrict:
+	case conn.Auth.Mode == v1alpha1.AuthModeStrict:
 		opts.AuthMode = realtime.AuthStrict
 	default:
 		opts.AuthMode = realtime.AuthHandshake
 	}
 
-	warning := ""
-	var caPEM []byte
-	if t := spec.TLS; t != nil {
+	if t := conn.TLS; t != nil {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 		if t.CA != nil {
-			pem, err := cr.caBundle(ctx, ns, t.CA)
+			pem, err := cr.caBundle(ctx, src, t.CA)
 			if err != nil {
-				return subscriptions.Config{}, "", err
+				return realtime.Options{}, nil, "", err
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return subscriptions.Config{}, "", &stalledError{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"}
+				return realtime.Options{}, nil, "", &stalledError{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"}
 			}
 			tc.RootCAs = pool
-			h.Write(pem)
 			caPEM = pem
 		}
 		if t.InsecureSkipVerify {
@@ -169,22 +167,45 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		}
 		opts.TLSConfig = tc
 	}
-	if w := plainHTTPWarning(spec.URL, spec.Auth.Public != nil); w != "" {
+	if w := plainHTTPWarning(conn.URL, conn.Auth.Public != nil); w != "" {
 		warning = strings.Join(slices.DeleteFunc([]string{warning, w}, func(s string) bool { return s == "" }), "; ")
 	}
-	if hb := spec.Heartbeat; hb != nil {
+	if hb := conn.Heartbeat; hb != nil {
 		opts.PingInterval = durationOr(hb.Interval, 0)
 		opts.PongTimeout = durationOr(hb.Timeout, 0)
 	}
 	opts.Reconnect.InitialDelay = 500 * time.Millisecond
 	opts.Reconnect.MaxDelay = time.Minute
-	if rc := spec.Reconnect; rc != nil {
+	if rc := conn.Reconnect; rc != nil {
 		opts.Reconnect.InitialDelay = durationOr(rc.InitialDelay, opts.Reconnect.InitialDelay)
 		opts.Reconnect.MaxDelay = durationOr(rc.MaxDelay, opts.Reconnect.MaxDelay)
 	}
 
+	return opts, caPEM, warning, nil
+}
+
+// buildConfigFrom turns a spec, the connection settings src holds and the
+// credentials they name into the runner's Config. The hash covers the
+// credentials, so a rotated token restarts the connection; it is a digest,
+// the values never leave this function.
+func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource) (subscriptions.Config, string, error) {
+	spec := &obj.Spec
+	opts, caPEM, warning, err := buildRealtime(ctx, cr, src)
+	if err != nil {
+		return subscriptions.Config{}, "", err
+	}
+	h := sha256.New()
+	specJSON, _ := json.Marshal(spec)
+	h.Write(specJSON)
+	if src.Ref != "" {
+		connJSON, _ := json.Marshal(src.Spec)
+		_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%d\x00%d", connJSON, src.Identity, src.MaxPerSocket, src.MaxConcurrentReads)
+	}
+	_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password) // a hash.Hash never fails a write
+	h.Write(caPEM)
+
 	cfg := subscriptions.Config{
-		Name:       types.NamespacedName{Namespace: ns, Name: obj.Name},
+		Name:       types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name},
 		UID:        obj.UID,
 		Generation: obj.Generation,
 		Realtime:   opts,
@@ -209,7 +230,14 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
-	cfg.ConnectionKey = connectionKey(spec, opts, caPEM)
+	cfg.ConnectionKey = connectionKey(src.Spec, opts, caPEM)
+	if src.Ref != "" {
+		// Subscriptions of one connection object share its sockets (and
+		// its caps); another object with the same settings gets its own.
+		cfg.ConnectionKey = src.Identity + "#" + cfg.ConnectionKey
+	}
+	cfg.ConnectionRef, cfg.ConnectionObject = src.Ref, src.Object
+	cfg.MaxPerSocket, cfg.MaxConcurrentReads = src.MaxPerSocket, src.MaxConcurrentReads
 	return cfg, warning, nil
 }
 
@@ -259,7 +287,7 @@ func labelMap(m map[string]v1alpha1.LabelValue) map[string]string {
 // connectionKey is a digest of what makes a socket: subscriptions with the
 // same key are the same Directus identity with the same settings, and share
 // connections. It covers the resolved credentials, never shows them.
-func connectionKey(spec *v1alpha1.DirectusSubscriptionSpec, opts realtime.Options, caPEM []byte) string {
+func connectionKey(spec *v1alpha1.DirectusConnectionSpec, opts realtime.Options, caPEM []byte) string {
 	h := sha256.New()
 	conn, _ := json.Marshal(struct {
 		URL, Path, Mode    string
@@ -267,7 +295,7 @@ func connectionKey(spec *v1alpha1.DirectusSubscriptionSpec, opts realtime.Option
 		Heartbeat          *v1alpha1.HeartbeatSpec
 		Reconnect          *v1alpha1.ReconnectSpec
 		Token, Email, Pass string
-	}{spec.URL, spec.WebSocketPath, string(opts.AuthMode), spec.TLS, spec.Heartbeat, spec.Reconnect,
+	}{spec.URL, opts.Path, string(opts.AuthMode), spec.TLS, spec.Heartbeat, spec.Reconnect,
 		opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password})
 	h.Write(conn)
 	h.Write(caPEM)

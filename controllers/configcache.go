@@ -73,9 +73,9 @@ type configEntry struct {
 }
 
 // config returns obj's Config, building it only when its inputs changed.
-func (c *configCache) config(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
+func (c *configCache) config(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource) (subscriptions.Config, string, error) {
 	key := client.ObjectKeyFromObject(obj)
-	inputs, known := c.inputs(ctx, obj)
+	inputs, known := c.inputs(ctx, obj, src)
 	if known {
 		c.mu.Lock()
 		e, hit := c.entries[key]
@@ -84,7 +84,7 @@ func (c *configCache) config(ctx context.Context, cr credentialReader, obj *v1al
 			return e.cfg, e.warning, nil
 		}
 	}
-	cfg, warning, err := buildConfig(ctx, cr, obj)
+	cfg, warning, err := buildConfigFrom(ctx, cr, obj, src)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil || !known {
@@ -107,25 +107,25 @@ func (c *configCache) forget(key types.NamespacedName) {
 
 // inputs describes what obj's Config depends on; known is false when a
 // Secret's metadata is not in the cache (then the Config is always built).
-func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscription) (string, bool) {
+func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscription, src connectionSource) (string, bool) {
 	if c.metadata == nil {
 		return "", false
 	}
-	parts := []string{string(obj.UID), fmt.Sprint(obj.Generation)}
-	for _, name := range secretNames(obj) {
+	parts := []string{string(obj.UID), fmt.Sprint(obj.Generation), src.Identity, fmt.Sprint(src.Generation)}
+	for _, key := range src.secrets() {
 		m := &metav1.PartialObjectMetadata{}
 		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		if err := c.metadata.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, m); err != nil {
+		if err := c.metadata.Get(ctx, key, m); err != nil {
 			return "", false
 		}
-		parts = append(parts, name+"@"+m.ResourceVersion)
+		parts = append(parts, key.String()+"@"+m.ResourceVersion)
 	}
-	if ref := caBundleConfigMap(obj); ref != "" {
-		rv, ok := c.caVersion(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref})
+	if key, ok := src.caConfigMap(); ok {
+		rv, ok := c.caVersion(ctx, key)
 		if !ok {
 			return "", false
 		}
-		parts = append(parts, "configmap:"+ref+"@"+rv)
+		parts = append(parts, "configmap:"+key.String()+"@"+rv)
 	}
 	return strings.Join(parts, "/"), true
 }
@@ -164,10 +164,8 @@ func (c *configCache) caVersion(ctx context.Context, key types.NamespacedName) (
 // ConfigMap (not watched) is reconciled to notice a new bundle.
 const caRecheckInterval = 5 * time.Minute
 
-// caBundleConfigMap names the ConfigMap holding obj's CA bundle, or "".
-func caBundleConfigMap(obj *v1alpha1.DirectusSubscription) string {
-	if t := obj.Spec.TLS; t != nil && t.CA != nil && t.CA.ConfigMapKeyRef != nil {
-		return t.CA.ConfigMapKeyRef.Name
-	}
-	return ""
+// hasCAConfigMap tells whether src's CA bundle is in a ConfigMap.
+func hasCAConfigMap(src connectionSource) bool {
+	_, ok := src.caConfigMap()
+	return ok
 }

@@ -39,9 +39,9 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 	cache := &configCache{metadata: c}
 	obj := tokenSubscription(nil)
 
-	first, _, err := cache.config(ctx, credentialReader{reader: counting}, obj)
+	first, _, err := cache.config(ctx, credentialReader{reader: counting}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
-	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj)
+	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(1), "the same generation and Secret version: no second read")
 
@@ -49,14 +49,14 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: tokenSecret}, s)).To(Succeed())
 	s.Data = map[string][]byte{"token": []byte("t-2")}
 	g.Expect(c.Update(ctx, s)).To(Succeed())
-	rotated, _, err := cache.config(ctx, credentialReader{reader: counting}, obj)
+	rotated, _, err := cache.config(ctx, credentialReader{reader: counting}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(2), "a new Secret version is read")
 	g.Expect(rotated.Realtime.Auth.AccessToken).To(Equal("t-2"))
 	g.Expect(rotated.Hash).NotTo(Equal(first.Hash))
 
 	obj.Generation++
-	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj)
+	_, _, err = cache.config(ctx, credentialReader{reader: counting}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(secretReads).To(Equal(3), "a new generation is built again")
 }
@@ -67,10 +67,10 @@ func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(Scheme()).Build()
 	cache := &configCache{metadata: c}
 	obj := tokenSubscription(nil)
-	_, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
+	_, _, err := cache.config(ctx, credentialReader{reader: c}, obj, inlineSource(obj))
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(c.Create(ctx, secret(tokenSecret, map[string]string{"token": "t"}))).To(Succeed())
-	cfg, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
+	cfg, _, err := cache.config(ctx, credentialReader{reader: c}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cfg.Realtime.Auth.AccessToken).To(Equal("t"))
 }
@@ -87,19 +87,19 @@ func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
 	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
 		s.TLS = &v1alpha1.TLSSpec{CA: &v1alpha1.CABundleSource{ConfigMapKeyRef: &v1alpha1.ConfigMapKeySelector{Name: "ca", Key: "ca.crt"}}}
 	})
-	first, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
+	first, _, err := cache.config(ctx, credentialReader{reader: c}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 
 	cm := &corev1.ConfigMap{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: "ca"}, cm)).To(Succeed())
 	cm.Data["ca.crt"] = string(testCAPEM(t))
 	g.Expect(c.Update(ctx, cm)).To(Succeed())
-	same, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
+	same, _, err := cache.config(ctx, credentialReader{reader: c}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(same.Hash).To(Equal(first.Hash), "within a minute the CA ConfigMap is not read again")
 
 	clock = clock.Add(caCheckTTL)
-	second, _, err := cache.config(ctx, credentialReader{reader: c}, obj)
+	second, _, err := cache.config(ctx, credentialReader{reader: c}, obj, inlineSource(obj))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(second.Hash).NotTo(Equal(first.Hash), "a new CA bundle builds a new config, which restarts the connection")
 }

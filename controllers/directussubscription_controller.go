@@ -57,6 +57,9 @@ type DirectusSubscriptionReconciler struct {
 	Cache client.Reader
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
+	// InlineConnections says whether a subscription may set its own url
+	// (Allow, the default) or must name a connection object (Deny).
+	InlineConnections InlineConnections
 
 	configs configCache
 	secrets secretValues
@@ -106,9 +109,16 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		return ctrl.Result{}, nil
 	}
 
-	cfg, warning, err := r.configs.config(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, obj)
+	obj.Status.Connection.Ref = connectionRef(obj)
+	src, err := connectionResolver{reader: r.Client, inline: r.InlineConnections}.resolve(ctx, obj)
+	var cfg subscriptions.Config
+	var warning string
+	if err == nil {
+		cfg, warning, err = r.configs.config(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, obj, src)
+	}
 	if stalled, ok := errors.AsType[*stalledError](err); ok {
-		// The old connection used credentials that are gone or wrong.
+		// The connection is not ours to use, or its credentials are gone
+		// or wrong: stop the runner; the target keeps its content.
 		r.Hub.Remove(key)
 		markStalled(obj, stalled.reason, stalled.message)
 		return ctrl.Result{}, nil
@@ -116,6 +126,12 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	return r.run(ctx, obj, cfg, warning, src)
+}
+
+// run makes the Hub run cfg and reports how it goes.
+func (r *DirectusSubscriptionReconciler) run(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource) (ctrl.Result, error) {
+	key := client.ObjectKeyFromObject(obj)
 	if cfg.Events != nil && obj.Status.LastSyncTime != nil {
 		// The cached Config is shared: change a copy.
 		target := *cfg.Events
@@ -135,12 +151,12 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.report(ctx, obj, cfg, warning), nil
+	return r.report(ctx, obj, cfg, warning, src), nil
 }
 
 // report brings what the Hub reports into the status, and asks the runner
 // to repair its ConfigMap when someone changed it.
-func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string) ctrl.Result {
+func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource) ctrl.Result {
 	key := client.ObjectKeyFromObject(obj)
 	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
 		r.Hub.Verify(key)
@@ -160,7 +176,7 @@ func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alph
 	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned:
 		// Deleting a ConfigMap we do not own sends us no watch event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}
-	case caBundleConfigMap(obj) != "":
+	case hasCAConfigMap(src):
 		// Nor does a change of the ConfigMap holding the CA bundle.
 		return ctrl.Result{RequeueAfter: caRecheckInterval}
 	}
@@ -292,10 +308,47 @@ func secretNames(obj client.Object) []string {
 	return names
 }
 
+// subscriptionsForSecret lists the subscriptions that read a Secret: by
+// naming it inline, or through a connection object that names it.
 func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	reqs := r.list(ctx, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretIndexKey: secret.GetName()})
+	for _, ref := range connectionsNaming(ctx, r.Client, client.ObjectKeyFromObject(secret)) {
+		reqs = append(reqs, r.subscriptionsOf(ctx, ref)...)
+	}
+	return reqs
+}
+
+// subscriptionsOf lists the subscriptions that name a connection object.
+func (r *DirectusSubscriptionReconciler) subscriptionsOf(ctx context.Context, obj subscriptions.ConnectionObject) []reconcile.Request {
+	opts := []client.ListOption{client.MatchingFields{connectionRefIndexKey: obj.Kind + "/" + obj.Key.Name}}
+	if obj.Key.Namespace != "" {
+		opts = append(opts, client.InNamespace(obj.Key.Namespace))
+	}
+	return r.list(ctx, opts...)
+}
+
+// subscriptionsInNamespace lists a namespace's subscriptions that use a
+// ClusterDirectusConnection, whose conditions may match the namespace's
+// labels.
+func (r *DirectusSubscriptionReconciler) subscriptionsInNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
 	list := &v1alpha1.DirectusSubscriptionList{}
-	if err := r.List(ctx, list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretIndexKey: secret.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Listing subscriptions for a Secret failed", "Secret", client.ObjectKeyFromObject(secret))
+	if err := r.List(ctx, list, client.InNamespace(ns.GetName())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Listing subscriptions failed", "namespace", ns.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, s := range list.Items {
+		if ref := s.Spec.ConnectionRef; ref != nil && ref.Kind == v1alpha1.KindClusterDirectusConnection {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+		}
+	}
+	return reqs
+}
+
+func (r *DirectusSubscriptionReconciler) list(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	list := &v1alpha1.DirectusSubscriptionList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Listing subscriptions failed")
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))
@@ -305,11 +358,28 @@ func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Cont
 	return reqs
 }
 
+const connectionRefIndexKey = ".spec.connectionRef"
+
+// connectionRefIndex indexes subscriptions by the connection object they
+// name, as Kind/name.
+func connectionRefIndex(obj client.Object) []string {
+	if ref := connectionRef(obj.(*v1alpha1.DirectusSubscription)); ref != "" {
+		return []string{ref}
+	}
+	return nil
+}
+
 // SetupWithManager registers the controller and the Hub.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	r.configs.metadata, r.configs.apiReader = r.Cache, r.APIReader
 	r.secrets.metadata = r.Cache
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
+		return err
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, connectionRefIndexKey, connectionRefIndex); err != nil {
+		return err
+	}
+	if err := indexConnectionSecrets(ctx, mgr); err != nil {
 		return err
 	}
 	if err := mgr.Add(r.Hub); err != nil {
@@ -320,6 +390,14 @@ func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, m
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Watches(&v1alpha1.DirectusConnection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.subscriptionsOf(ctx, subscriptions.ConnectionObject{Kind: v1alpha1.KindDirectusConnection, Key: client.ObjectKeyFromObject(o)})
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.ClusterDirectusConnection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.subscriptionsOf(ctx, subscriptions.ConnectionObject{Kind: v1alpha1.KindClusterDirectusConnection, Key: client.ObjectKeyFromObject(o)})
+		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsInNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WatchesRawSource(r.Hub.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("directussubscription").

@@ -165,7 +165,10 @@ var reasonCases = func() []reasonCase {
 	} {
 		cases = append(cases, reasonCase{condition: synced, reason: r, set: target(metav1.ConditionFalse, r)})
 	}
-	for _, r := range []string{v1alpha1.ReasonSecretNotFound, v1alpha1.ReasonSecretKeyNotFound, v1alpha1.ReasonCANotFound, v1alpha1.ReasonInvalidSpec} {
+	for _, r := range []string{
+		v1alpha1.ReasonSecretNotFound, v1alpha1.ReasonSecretKeyNotFound, v1alpha1.ReasonCANotFound, v1alpha1.ReasonInvalidSpec,
+		v1alpha1.ReasonInlineConnectionDenied, v1alpha1.ReasonConnectionNotFound, v1alpha1.ReasonConnectionNotAllowed,
+	} {
 		for _, c := range []string{connected, subscribed, synced, ready} {
 			cases = append(cases, reasonCase{condition: c, reason: r, set: stalled(r)})
 		}

@@ -18,13 +18,17 @@ limitations under the License.
 // connection owner that keeps one realtime subscription per object.
 package controllers
 
-// The operator's permissions, at least privilege: it reads its own API and
-// the Secrets its subscriptions name, and writes only ConfigMaps it owns and
-// Events, in the subscription's namespace.
+// The operator's permissions, at least privilege: it reads its own API, the
+// Secrets its subscriptions and connections name, and namespace labels (for
+// the conditions of ClusterDirectusConnections), and writes only ConfigMaps
+// it owns and Events, in the subscription's namespace.
 //
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directussubscriptions,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directussubscriptions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directussubscriptions/finalizers,verbs=update
+// +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directusconnections;clusterdirectusconnections,verbs=get;list;watch
+// +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directusconnections/status;clusterdirectusconnections/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch

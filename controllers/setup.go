@@ -103,6 +103,9 @@ type Options struct {
 	Hub subscriptions.Options
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
+	// InlineConnections is Allow (the default) or Deny: see
+	// InlineConnections.
+	InlineConnections InlineConnections
 }
 
 // Setup adds the DirectusSubscription controller and its Hub to mgr.
@@ -128,9 +131,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub
 	r := &DirectusSubscriptionReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Hub: hub,
 		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
+		InlineConnections: cmp.Or(o.InlineConnections, InlineAllow),
 	}
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
+	}
+	for _, kind := range []string{v1alpha1.KindDirectusConnection, v1alpha1.KindClusterDirectusConnection} {
+		cr := &ConnectionReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: hub, Kind: kind}
+		if err := cr.SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("set up the %s controller: %w", kind, err)
+		}
 	}
 	return hub, nil
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,10 +83,14 @@ func reasonTable() string {
 	var b bytes.Buffer
 	b.WriteString("| Reason | Set on | Class | Ready | Reconciling | Stalled | kstatus | Argo CD | Meaning |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range v1alpha1.Reasons {
+	for i, r := range slices.Concat(v1alpha1.Reasons, v1alpha1.ConnectionReasons) {
 		o := outcomes[r.Class]
+		setOn := strings.Join(r.Conditions, ", ")
+		if i >= len(v1alpha1.Reasons) {
+			setOn += " (connection objects only)"
+		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Reason, strings.Join(r.Conditions, ", "), className(r.Class),
+			r.Reason, setOn, className(r.Class),
 			cell(o.ready), cell(o.reconciling), cell(o.stalled), o.kstatus, o.argo, r.Description)
 	}
 	return b.String()

@@ -61,6 +61,14 @@ const (
 	ReasonCANotFound        = "CANotFound"
 	ReasonInvalidSpec       = "InvalidSpec"
 	ReasonSuspended         = "Suspended"
+	// ReasonInlineConnectionDenied is a subscription with its own url while
+	// the operator runs with --inline-connections=Deny.
+	ReasonInlineConnectionDenied = "InlineConnectionDenied"
+	// ReasonConnectionNotFound is a connectionRef naming no object.
+	ReasonConnectionNotFound = "ConnectionNotFound"
+	// ReasonConnectionNotAllowed is a ClusterDirectusConnection whose
+	// conditions do not match the subscription's namespace.
+	ReasonConnectionNotAllowed = "ConnectionNotAllowed"
 
 	ReasonSubscribed         = "Subscribed"
 	ReasonSubscribing        = "Subscribing"

@@ -26,6 +26,32 @@ const (
 	KindClusterDirectusConnection = "ClusterDirectusConnection"
 )
 
+// ConditionAuthenticated is a condition of connection objects: True once a
+// socket of the connection authenticated with its credentials, False when
+// Directus refused them.
+const ConditionAuthenticated = "Authenticated"
+
+// Reasons only connection objects set. The others they share with
+// subscriptions (Reasons): Connected, Reconnecting, ServerUnreachable,
+// AuthFailed, TLSError, SecretNotFound, InvalidSpec and the rest.
+const (
+	// ReasonIdle: no subscription uses the connection, so no socket is
+	// open; its settings and Secrets resolve.
+	ReasonIdle = "Idle"
+	// ReasonAuthenticated: a socket authenticated with the connection's
+	// credentials.
+	ReasonAuthenticated = "Authenticated"
+)
+
+// ConnectionReasons lists the reasons only connection objects set, with
+// their class, for docs/status.md.
+var ConnectionReasons = []ReasonInfo{
+	{ReasonIdle, ClassHealthy, []string{ConditionReady, ConditionConnected, ConditionAuthenticated},
+		"No subscription uses the connection, so no socket is open (Connected and Authenticated are Unknown); its settings and Secrets resolve. It connects when a subscription names it."},
+	{ReasonAuthenticated, ClassHealthy, []string{ConditionAuthenticated},
+		"A socket of the connection authenticated with its credentials."},
+}
+
 // ConnectionReference names the connection object a subscription uses.
 type ConnectionReference struct {
 	// Kind is DirectusConnection (in the subscription's namespace) or

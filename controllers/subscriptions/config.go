@@ -56,6 +56,13 @@ type Config struct {
 	// credentials, TLS, heartbeat, reconnect): subscriptions with the same
 	// key share connections.
 	ConnectionKey string
+	// ConnectionRef is the connection object (Kind/name) the subscription
+	// uses, "" for an inline connection; ConnectionObject identifies it.
+	ConnectionRef    string
+	ConnectionObject ConnectionObject
+	// MaxPerSocket and MaxConcurrentReads are the connection object's caps;
+	// 0 means the Hub's defaults.
+	MaxPerSocket, MaxConcurrentReads int
 
 	// Realtime carries URL, path, credentials, auth mode, TLS, heartbeat and
 	// reconnect settings. Logger and OnEvent are set by the connection.
@@ -73,6 +80,13 @@ type Config struct {
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
 	ResyncInterval time.Duration
+}
+
+// ConnectionObject names a DirectusConnection (with its namespace) or a
+// ClusterDirectusConnection; the zero value is an inline connection.
+type ConnectionObject struct {
+	Kind string
+	Key  types.NamespacedName
 }
 
 // ConfigMapTarget configures the mirror.

@@ -42,6 +42,9 @@ type ConnStatus struct {
 	LastError string
 	// Epoch numbers the sockets: it grows with each (re)connection.
 	Epoch uint64
+	// Authenticated is true once Directus accepted the credentials, until
+	// it refuses them.
+	Authenticated bool
 }
 
 // connWatcher is told what happens to a connection's socket: a subscription
@@ -251,6 +254,9 @@ func (c *Connection) update(fn func(st *ConnStatus)) {
 	c.mu.Lock()
 	before := c.st
 	fn(&c.st)
+	if c.st.Reason == v1alpha1.ReasonAuthFailed {
+		c.st.Authenticated = false
+	}
 	if c.st.State != before.State {
 		c.st.Since = time.Now()
 		connectionsGauge.WithLabelValues(string(before.State)).Dec()
@@ -324,6 +330,7 @@ func (c *Connection) onEvent(ev realtime.Event) {
 			}
 			st.Epoch = ev.Epoch
 			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateConnected, v1alpha1.ReasonConnected, "connected and authenticated"
+			st.Authenticated = true
 		})
 	case realtime.EventClose:
 		reason, msg := v1alpha1.ReasonReconnecting, fmt.Sprintf("the connection closed (code %d)", ev.CloseCode)

@@ -17,6 +17,7 @@ limitations under the License.
 package subscriptions
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -84,6 +85,10 @@ type Hub struct {
 	refs  map[*Connection]int
 	keys  map[*Connection]string
 	gates map[string]*Gate
+	// objects names the connection object of each connection that has one.
+	objects map[*Connection]ConnectionObject
+	// objectQueues feed the reconcilers of connection objects, by kind.
+	objectQueues sync.Map // kind → workqueue
 }
 
 // entry is one subscription's runner and where it runs.
@@ -122,7 +127,7 @@ func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options
 		client: c, reader: reader, log: log, opts: opts,
 		entries: map[types.NamespacedName]*entry{},
 		conns:   map[string][]*Connection{}, refs: map[*Connection]int{}, keys: map[*Connection]string{},
-		gates: map[string]*Gate{},
+		gates: map[string]*Gate{}, objects: map[*Connection]ConnectionObject{},
 	}
 }
 
@@ -318,14 +323,16 @@ func (h *Hub) start(e *entry, prev *entry) {
 // subscription, opening one when none has.
 func (h *Hub) acquire(cfg Config) (*Connection, error) {
 	key := cfg.ConnectionKey
+	limit := cmp.Or(cfg.MaxPerSocket, h.opts.MaxSubscriptionsPerConnection)
 	for _, c := range h.conns[key] {
-		if h.refs[c] < h.opts.MaxSubscriptionsPerConnection {
+		if h.refs[c] < limit {
 			h.refs[c]++
+			h.objectChanged(cfg.ConnectionObject)
 			return c, nil
 		}
 	}
 	c, err := NewConnection(ConnectionOptions{
-		Realtime: cfg.Realtime, Gate: h.gate(cfg.Realtime.URL),
+		Realtime: cfg.Realtime, Gate: h.gate(cfg),
 		Log: h.log.WithValues("connection", shortKey(key), "url", redactedURL(cfg.Realtime.URL)),
 	})
 	if err != nil {
@@ -333,6 +340,11 @@ func (h *Hub) acquire(cfg Config) (*Connection, error) {
 	}
 	h.conns[key] = append(h.conns[key], c)
 	h.refs[c], h.keys[c] = 1, key
+	if obj := cfg.ConnectionObject; obj.Kind != "" {
+		h.objects[c] = obj
+		c.watch(&objectWatcher{notify: func() { h.objectChanged(obj) }})
+		h.objectChanged(obj)
+	}
 	if h.ctx != nil {
 		c.Start(h.ctx)
 	}
@@ -353,12 +365,15 @@ func (h *Hub) release(c *Connection) {
 // releaseLocked drops one reference; it reports whether c must be closed.
 func (h *Hub) releaseLocked(c *Connection) bool {
 	h.refs[c]--
+	obj := h.objects[c]
+	defer h.objectChanged(obj)
 	if h.refs[c] > 0 {
 		return false
 	}
 	key := h.keys[c]
 	delete(h.refs, c)
 	delete(h.keys, c)
+	delete(h.objects, c)
 	list := h.conns[key]
 	for i, x := range list {
 		if x == c {
@@ -374,15 +389,20 @@ func (h *Hub) releaseLocked(c *Connection) bool {
 	return true
 }
 
-// gate returns the gate of the Directus server at rawURL.
-func (h *Hub) gate(rawURL string) *Gate {
-	server := rawURL
-	if u, err := url.Parse(rawURL); err == nil {
+// gate returns the gate of cfg's Directus server. Subscriptions of a
+// connection object share one gate per server with the object's
+// concurrency; inline ones share the server's.
+func (h *Hub) gate(cfg Config) *Gate {
+	server := cfg.Realtime.URL
+	if u, err := url.Parse(server); err == nil {
 		server = u.Host
+	}
+	if obj := cfg.ConnectionObject; obj.Kind != "" {
+		server += "|" + obj.Kind + "/" + obj.Key.String()
 	}
 	g, ok := h.gates[server]
 	if !ok {
-		g = NewGate(h.opts.MaxConcurrentReadsPerServer)
+		g = NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
 		h.gates[server] = g
 	}
 	return g
@@ -490,4 +510,57 @@ func redactedURL(raw string) string {
 		return "(invalid URL)"
 	}
 	return u.Redacted()
+}
+
+// objectWatcher tells a connection object's reconciler when a socket of
+// the object changes state.
+type objectWatcher struct{ notify func() }
+
+func (w *objectWatcher) connectionChanged() { w.notify() }
+func (w *objectWatcher) badFrame(error)     {}
+
+// ObjectStats is what the Hub runs for one connection object.
+type ObjectStats struct {
+	// Sockets counts the connections open or opening; Subscriptions the
+	// subscriptions they carry.
+	Sockets, Subscriptions int
+	// Conns are the sockets' states.
+	Conns []ConnStatus
+}
+
+// ObjectStats reports on the sockets of a connection object.
+func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
+	h.mu.Lock()
+	var st ObjectStats
+	var conns []*Connection
+	for c, o := range h.objects {
+		if o == obj {
+			st.Sockets++
+			st.Subscriptions += h.refs[c]
+			conns = append(conns, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		st.Conns = append(st.Conns, c.Status())
+	}
+	return st
+}
+
+// ObjectSource feeds the reconciler of one kind of connection object: the
+// Hub enqueues an object when its sockets or their subscriptions change.
+func (h *Hub) ObjectSource(kind string) source.Source {
+	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		h.objectQueues.Store(kind, q)
+		return nil
+	})
+}
+
+func (h *Hub) objectChanged(obj ConnectionObject) {
+	if obj.Kind == "" {
+		return
+	}
+	if q, ok := h.objectQueues.Load(obj.Kind); ok {
+		q.(workqueue.TypedRateLimitingInterface[reconcile.Request]).Add(reconcile.Request{NamespacedName: obj.Key})
+	}
 }
