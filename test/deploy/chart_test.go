@@ -93,7 +93,8 @@ func TestChartRendersValidObjects(t *testing.T) {
 				g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullIfNotPresent))
 				g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8080",
 					"--log-level=info", "--log-format=json", "--max-concurrent-reconciles=4", "--mirror-min-write-interval=0s", "--mirror-max-write-bytes-per-second=10485760",
-					"--max-subscriptions-per-connection=100", "--max-concurrent-reads-per-server=4", "--kube-api-qps=50", "--kube-api-burst=100"))
+					"--max-subscriptions-per-connection=100", "--max-concurrent-reads-per-server=4", "--kube-api-qps=50", "--kube-api-burst=100",
+					"--inline-connections=Allow"))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--watch-namespaces")))
 				g.Expect(c.Resources.Requests).NotTo(BeEmpty(), "resource requests")
 				g.Expect(c.Resources.Limits.Memory().IsZero()).To(BeFalse(), "memory limit")
@@ -132,11 +133,20 @@ func TestChartRendersValidObjects(t *testing.T) {
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=dop-team-a,dop-team-b"))
 
-				g.Expect(ofKind(objs, "ClusterRoleBinding")).To(BeEmpty(), "no ClusterRoleBinding in list mode")
+				// Only cluster-scoped objects are read cluster-wide: namespace
+				// labels and ClusterDirectusConnections, which a Role cannot grant.
+				crbs := ofKind(objs, "ClusterRoleBinding")
+				g.Expect(crbs).To(HaveLen(1), "one ClusterRoleBinding in list mode, for cluster-scoped objects")
+				g.Expect(typed[rbacv1.ClusterRoleBinding](t, crbs[0]).RoleRef.Name).To(Equal(fullname + "-cluster-scoped"))
+				g.Expect(normalizeRules(clusterRoleNamed(t, g, objs, fullname+"-cluster-scoped").Rules)).To(ConsistOf(
+					"/namespaces:get", "/namespaces:list", "/namespaces:watch",
+					"realtime.directus-operator.io/clusterdirectusconnections:get", "realtime.directus-operator.io/clusterdirectusconnections:list",
+					"realtime.directus-operator.io/clusterdirectusconnections:watch", "realtime.directus-operator.io/clusterdirectusconnections/status:get",
+					"realtime.directus-operator.io/clusterdirectusconnections/status:patch", "realtime.directus-operator.io/clusterdirectusconnections/status:update"))
 				for _, u := range ofKind(objs, "ClusterRole") {
 					cr := typed[rbacv1.ClusterRole](t, u)
-					g.Expect(normalizeRules(cr.Rules)).NotTo(ContainElement(HavePrefix("/")),
-						"ClusterRole %s grants core resources in list mode", cr.Name)
+					g.Expect(normalizeRules(cr.Rules)).NotTo(ContainElement(And(HavePrefix("/"), Not(HavePrefix("/namespaces:")))),
+						"ClusterRole %s grants namespaced core resources in list mode", cr.Name)
 				}
 				want := normalizeRules(generatedManagerRules(t))
 				for _, ns := range []string{"dop-team-a", "dop-team-b"} {
@@ -247,12 +257,13 @@ grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
 metrics: {enabled: false}
 rbac: {aggregateToDefaultRoles: false}
 logLevel: 4
+inlineConnections: Deny
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
 				dep := onlyDeployment(t, g, objs)
 				c := dep.Spec.Template.Spec.Containers[0]
 				g.Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal("custom-sa"))
-				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=0", "--log-level=4"))
+				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=0", "--log-level=4", "--inline-connections=Deny"))
 				g.Expect(c.Ports).NotTo(ContainElement(HaveField("Name", "metrics")))
 				g.Expect(ofKind(objs, "ServiceAccount")).To(BeEmpty())
 				g.Expect(ofKind(objs, "Service")).To(BeEmpty())

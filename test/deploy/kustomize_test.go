@@ -62,8 +62,8 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 		g.Expect(u.GetNamespace()).To(Equal(kustomizeNamespace), "%s %s", u.GetKind(), u.GetName())
 	}
 	g.Expect(kinds).To(Equal(map[string]int{
-		"Namespace": 1, "CustomResourceDefinition": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1,
-		"ClusterRole": 3, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
+		"Namespace": 1, "CustomResourceDefinition": 3, "ServiceAccount": 1, "Deployment": 1, "Service": 1,
+		"ClusterRole": 6, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
 	}))
 	g.Expect(ofKind(objs, "Namespace")[0].GetName()).To(Equal(kustomizeNamespace))
 
@@ -94,6 +94,14 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 		HaveField("Labels", HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-edit", "true"))))
 	g.Expect(roles).To(HaveKeyWithValue(kustomizePrefix+"directussubscription-viewer-role",
 		HaveField("Labels", HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-view", "true"))))
+	// Connections decide what the operator dials: namespace admins edit
+	// them (not edit), the cluster kind is bound explicitly.
+	g.Expect(roles).To(HaveKeyWithValue(kustomizePrefix+"directusconnection-editor-role", HaveField("Labels", And(
+		HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-admin", "true"), Not(HaveKey("rbac.authorization.k8s.io/aggregate-to-edit"))))))
+	g.Expect(roles).To(HaveKeyWithValue(kustomizePrefix+"directusconnection-viewer-role",
+		HaveField("Labels", HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-view", "true"))))
+	g.Expect(roles).To(HaveKeyWithValue(kustomizePrefix+"clusterdirectusconnection-admin-role",
+		HaveField("Labels", Not(HaveKey(HavePrefix("rbac.authorization.k8s.io/aggregate-to"))))))
 
 	crb := typed[rbacv1.ClusterRoleBinding](t, ofKind(objs, "ClusterRoleBinding")[0])
 	g.Expect(crb.RoleRef.Name).To(Equal(kustomizePrefix + "manager-role"))

@@ -76,7 +76,7 @@ test/deploy suite fails when they differ.
   resources: [configmaps]
   verbs: [create, delete, get, list, patch, update, watch]
 - apiGroups: [""]
-  resources: [secrets]
+  resources: [namespaces, secrets]
   verbs: [get, list, watch]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
@@ -88,6 +88,27 @@ test/deploy suite fails when they differ.
   resources: [directussubscriptions/finalizers]
   verbs: [update]
 - apiGroups: [realtime.directus-operator.io]
-  resources: [directussubscriptions/status]
+  resources: [clusterdirectusconnections, directusconnections]
+  verbs: [get, list, watch]
+- apiGroups: [realtime.directus-operator.io]
+  resources: [clusterdirectusconnections/status, directusconnections/status, directussubscriptions/status]
+  verbs: [get, patch, update]
+{{- end }}
+
+{{/*
+The manager rules on cluster-scoped objects: namespace labels (for the
+conditions of ClusterDirectusConnections) and ClusterDirectusConnections.
+A namespaced install grants them with a ClusterRole of their own, since a
+Role cannot.
+*/}}
+{{- define "directus-operator.clusterScopedRules" -}}
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, list, watch]
+- apiGroups: [realtime.directus-operator.io]
+  resources: [clusterdirectusconnections]
+  verbs: [get, list, watch]
+- apiGroups: [realtime.directus-operator.io]
+  resources: [clusterdirectusconnections/status]
   verbs: [get, patch, update]
 {{- end }}
