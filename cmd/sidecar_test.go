@@ -25,15 +25,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -96,13 +95,20 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(code).To(Equal(http.StatusOK))
 	g.Expect(body).To(Equal("ok\n"))
 	g.Eventually(func(g Gomega) {
-		code, body := probe(base + "/readyz")
+		code, body := probe(base + "/healthz/directus")
 		g.Expect(code).To(Equal(http.StatusServiceUnavailable))
-		var r readiness
-		g.Expect(json.Unmarshal([]byte(body), &r)).To(Succeed())
-		g.Expect(r.Ready).To(BeFalse())
-		g.Expect(r.Reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonRealtimeDisabled)))
+		var h directusHealth
+		g.Expect(json.Unmarshal([]byte(body), &h)).To(Succeed())
+		g.Expect(h.Reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonRealtimeDisabled)))
 	}).WithTimeout(wait).Should(Succeed())
+	code, body = probe(base + "/readyz")
+	g.Expect(code).To(Equal(http.StatusServiceUnavailable), "before the first complete snapshot")
+	var r readiness
+	g.Expect(json.Unmarshal([]byte(body), &r)).To(Succeed())
+	g.Expect(r.Ready).To(BeFalse())
+	g.Expect(r.Reasons).To(HaveLen(4))
+	g.Expect(r.Reasons[0]).To(HavePrefix(reasonNoSnapshot), "first why not ready, then why Directus is not in sync")
+	g.Expect(r.Reasons[1]).To(HavePrefix(v1alpha1.ReasonRealtimeDisabled))
 	g.Expect(filepath.Join(dir, "1.json")).NotTo(BeAnExistingFile())
 
 	s.SetRealtimeEnabled(true)
@@ -110,8 +116,14 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(fileContent(dir, "1.json")()).To(Equal(`{"id":1,"text":"one","user":"a"}`))
 	g.Expect(fileContent(dir, "2.json")()).To(Equal(`{"id":2,"text":"two","user":"b"}`))
 	_, body = probe(base + "/readyz")
-	g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2,"connection":"Connected","subscribed":true,"synced":"True",
-		"lastError":"Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"}`))
+	g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2}`))
+	code, body = probe(base + "/healthz/directus")
+	g.Expect(code).To(Equal(http.StatusOK))
+	var h directusHealth
+	g.Expect(json.Unmarshal([]byte(body), &h)).To(Succeed())
+	h.LastSync = ""
+	g.Expect(h).To(Equal(directusHealth{Healthy: true, Connection: "Connected", Subscribed: true, Synced: "True",
+		LastError: "Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"}))
 
 	keys := s.Create("messages", map[string]any{"text": "three", "user": "c"})
 	g.Eventually(fileContent(dir, "3.json")).WithTimeout(wait).Should(Equal(`{"id":3,"text":"three","user":"c"}`))
@@ -132,27 +144,6 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(code).To(BeZero(), "the probe server is closed")
 }
 
-func TestSidecarMirrorsIntoAConfigMapOwnedByThePod(t *testing.T) {
-	g := NewWithT(t)
-	s := fixture(t)
-	s.SetSilently("messages", map[string]any{"text": "one", "user": "a"})
-	kc := fake.NewClientBuilder().Build()
-	e := env{"DIRECTUS_TOKEN": botToken, "POD_NAMESPACE": "apps", "POD_NAME": "web-0", "POD_UID": "c0ffee"}
-
-	startSidecar(t, []string{"--url", s.URL(), "--collection", "messages", "--target-configmap", "messages", "--layout", "List"}, e,
-		sidecarHooks{kubeClient: func() (client.Client, error) { return kc, nil }})
-
-	cm := &corev1.ConfigMap{}
-	g.Eventually(func() error {
-		return kc.Get(context.Background(), types.NamespacedName{Namespace: "apps", Name: "messages"}, cm)
-	}).WithTimeout(wait).Should(Succeed())
-	g.Expect(cm.Data).To(Equal(map[string]string{"items.json": `[{"id":1,"text":"one","user":"a"}]`}))
-	g.Expect(cm.OwnerReferences).To(HaveLen(1))
-	ref := cm.OwnerReferences[0]
-	g.Expect([]string{ref.APIVersion, ref.Kind, ref.Name, string(ref.UID)}).To(Equal([]string{"v1", "Pod", "web-0", "c0ffee"}))
-	g.Expect(ref.Controller).To(HaveValue(BeTrue()))
-}
-
 func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 	const secretValue = "tok-secret"
 	base := []string{"--url", "http://127.0.0.1:1", "--collection", "messages", "--health-probe-bind-address", "127.0.0.1:0"}
@@ -170,6 +161,8 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 		{"no credentials", []string{"--target-dir", "/tmp/x"}, nil, "no credentials"},
 		{"ConfigMap without the downward API", []string{"--target-configmap", "x"}, env{"DIRECTUS_TOKEN": secretValue, "POD_NAMESPACE": "apps"}, "missing: POD_NAME, POD_UID"},
 		{"bad ConfigMap name", []string{"--target-configmap", "Not_Valid"}, token, "not a valid ConfigMap name"},
+		{"ConfigMap name too long for its Lease", []string{"--target-configmap", strings.Repeat("a", 250)}, token, "too long for its Lease"},
+		{"no token file interval", []string{"--target-dir", "/tmp/x", "--token-file-check-interval", "0s"}, token, "--token-file-check-interval must be positive"},
 		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "flag provided but not defined: -token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +170,7 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 			stderr := &syncBuffer{}
 			hooks := sidecarHooks{
 				listening:  func(net.Addr) { t.Error("the sidecar started") },
-				kubeClient: func() (client.Client, error) { t.Error("the sidecar made a client"); return nil, nil },
+				kubeConfig: func() (*rest.Config, error) { t.Error("the sidecar made a client"); return nil, nil },
 			}
 			code := sidecar(context.Background(), append(append([]string{}, base...), tc.args...), tc.env.get, stderr, hooks)
 			g.Expect(code).To(Equal(2))
@@ -187,7 +180,7 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 	}
 }
 
-func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
+func TestDirectusHealthNeedsConnectionSubscriptionAndSync(t *testing.T) {
 	ready := subscriptions.Status{
 		Target: "Directory/data", Items: 3, ConnState: v1alpha1.ConnectionStateConnected, ConnReason: v1alpha1.ReasonConnected,
 		Subscribed: true, SubReason: v1alpha1.ReasonSubscribed, Synced: metav1.ConditionTrue, SyncReason: v1alpha1.ReasonSynced,
@@ -213,12 +206,16 @@ func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
 			g := NewWithT(t)
 			st := ready
 			tc.change(&st)
-			r := readinessOf(st)
-			g.Expect(r.Ready).To(Equal(tc.reasons == nil))
-			g.Expect(r.Reasons).To(Equal(tc.reasons))
+			h := directusHealthOf(view{running: true, st: st})
+			g.Expect(h.Healthy).To(Equal(tc.reasons == nil))
+			g.Expect(h.Reasons).To(Equal(tc.reasons))
 		})
 	}
-	NewWithT(t).Expect(readinessOf(subscriptions.Status{}).Ready).To(BeFalse(), "a runner that has not started is not ready")
+	g := NewWithT(t)
+	g.Expect(directusHealthOf(view{}).Healthy).To(BeFalse(), "a mirror that has not started is not in sync")
+	standby := directusHealthOf(view{role: roleStandby, leader: "web-1"})
+	g.Expect(standby.Healthy).To(BeTrue(), "a replica standing by is not failing")
+	g.Expect(standby.Message).To(ContainSubstring("standing by"))
 }
 
 // TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
@@ -261,5 +258,5 @@ func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
 	g.Expect(pod2).To(BeNil(), "the sample writes into a directory")
 	g.Expect(cfg.Collection).To(Equal("messages"))
 	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", sf.TargetDir)))
-	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"), "readiness: the files hold a complete snapshot")
 }
