@@ -237,6 +237,8 @@ func kubeClients(cfg *rest.Config) (client.Client, coordinationv1client.LeasesGe
 	return kc, leases, nil
 }
 
+var globalLoggers sync.Once
+
 func sidecar(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks sidecarHooks) int {
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -272,16 +274,20 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 	var (
 		st       *sidecarState
 		newStore func() subscriptions.Store
-		run      func(ctx context.Context, mirror func(context.Context)) error
+		run      func(ctx context.Context, term func(context.Context)) error
 	)
 	if pod == nil {
 		store := &subscriptions.DirectoryStore{Dir: sf.TargetDir}
 		st = newSidecarState(store.Name(), directoryHeld(store), setup.Realtime.Auth.AccessToken)
 		newStore = func() subscriptions.Store { return store }
-		run = func(ctx context.Context, mirror func(context.Context)) error { mirror(ctx); return nil }
+		run = func(ctx context.Context, term func(context.Context)) error { term(ctx); return nil }
 	} else {
-		ctrl.SetLogger(log)
-		klog.SetLogger(log.WithName("leaderelection"))
+		// client-go's and controller-runtime's loggers are process-wide,
+		// set once, before any of their goroutines runs.
+		globalLoggers.Do(func() {
+			ctrl.SetLogger(log)
+			klog.SetLogger(log.WithName("client-go"))
+		})
 		getConfig, timings := hooks.kubeConfig, defaultLeaseTimings
 		if getConfig == nil {
 			getConfig = ctrl.GetConfig
@@ -302,8 +308,8 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 		// A fresh store each term: what an earlier term wrote may have
 		// been overwritten by another leader since.
 		newStore = func() subscriptions.Store { return configMapStore(kc, sf.TargetConfigMap, pod) }
-		run = func(ctx context.Context, mirror func(context.Context)) error {
-			return runElected(ctx, log, leases, pod, sf.TargetConfigMap, timings, st, mirror)
+		run = func(ctx context.Context, term func(context.Context)) error {
+			return runElected(ctx, log, leases, pod, sf.TargetConfigMap, timings, st, term)
 		}
 	}
 

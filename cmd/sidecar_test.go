@@ -30,7 +30,9 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -218,19 +220,13 @@ func TestDirectusHealthNeedsConnectionSubscriptionAndSync(t *testing.T) {
 	g.Expect(standby.Message).To(ContainSubstring("standing by"))
 }
 
-// TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
-// in step with the flags: its args and env, with the Secret and the downward
-// API filled in, make a valid sidecar configuration.
-func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
-	g := NewWithT(t)
-	b, err := os.ReadFile(filepath.Join("..", "config", "samples", "sidecar-pod.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
-	pod := &corev1.Pod{}
-	g.Expect(yaml.UnmarshalStrict(b, pod)).To(Succeed())
+// sampleSidecar parses the sidecar container of a sample pod spec, with
+// the Secrets and the downward API filled in, into its flags.
+func sampleSidecar(g Gomega, spec corev1.PodSpec) (*corev1.Container, sidecarSetup, *podRef, *connFlags, *sidecarFlags) {
 	var c *corev1.Container
-	for i := range pod.Spec.Containers {
-		if len(pod.Spec.Containers[i].Args) > 0 && pod.Spec.Containers[i].Args[0] == "sidecar" {
-			c = &pod.Spec.Containers[i]
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Args) > 0 && spec.Containers[i].Args[0] == "sidecar" {
+			c = &spec.Containers[i]
 		}
 	}
 	g.Expect(c).NotTo(BeNil(), "a container runs the sidecar")
@@ -245,18 +241,69 @@ func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
 			e[v.Name] = "from-the-downward-api"
 		}
 	}
-	g.Expect(e).To(HaveKey(envToken), "the token comes from a Secret")
-
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
 	var cf connFlags
 	cf.bind(fs, true)
 	var sf sidecarFlags
 	sf.bind(fs)
 	g.Expect(parseFlags(fs, c.Args[1:], e.get)).To(Succeed())
-	cfg, pod2, err := sidecarConfig(&cf, &sf, e.get, io.Discard)
+	if cf.TokenFile != "" {
+		// The Secret volume's file, as kubelet would mount it.
+		cf.TokenFile = writeSecretFile(g, "from-a-secret")
+	}
+	cfg, pod, err := sidecarConfig(&cf, &sf, e.get, io.Discard)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(pod2).To(BeNil(), "the sample writes into a directory")
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"), "readiness: the target holds a complete snapshot")
+	return c, cfg, pod, &cf, &sf
+}
+
+func writeSecretFile(g Gomega, content string) string {
+	f, err := os.CreateTemp("", "token")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = f.WriteString(content)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.Close()).To(Succeed())
+	return f.Name()
+}
+
+// TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
+// in step with the flags: its args and env, with the Secret and the downward
+// API filled in, make a valid sidecar configuration.
+func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	b, err := os.ReadFile(filepath.Join("..", "config", "samples", "sidecar-pod.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	pod := &corev1.Pod{}
+	g.Expect(yaml.UnmarshalStrict(b, pod)).To(Succeed())
+	c, cfg, ref, _, sf := sampleSidecar(g, pod.Spec)
+	g.Expect(c.Env).To(ContainElement(HaveField("Name", envToken)), "the token comes from a Secret")
+	g.Expect(ref).To(BeNil(), "the sample writes into a directory")
 	g.Expect(cfg.Collection).To(Equal("messages"))
 	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", sf.TargetDir)))
-	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"), "readiness: the files hold a complete snapshot")
+}
+
+// TestSidecarConfigMapSampleIsAValidConfiguration keeps
+// config/samples/sidecar-configmap.yaml in step with the flags: two replicas
+// on one ConfigMap, the token from a Secret volume (re-read when rotated),
+// and a Role that names the ConfigMap and its Lease. The envtest test runs
+// the sidecar with that Role.
+func TestSidecarConfigMapSampleIsAValidConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	docs := sampleDocs(t, "sidecar-configmap.yaml")
+	g.Expect(docs).To(HaveLen(4))
+	dep := &appsv1.Deployment{}
+	g.Expect(yaml.UnmarshalStrict(docs[3], dep)).To(Succeed())
+	g.Expect(dep.Spec.Replicas).To(HaveValue(BeNumerically(">", 1)))
+	c, cfg, ref, cf, sf := sampleSidecar(g, dep.Spec.Template.Spec)
+	defer func() { _ = os.Remove(cf.TokenFile) }()
+	g.Expect(ref).NotTo(BeNil(), "the sample writes a ConfigMap")
+	g.Expect(cfg.Collection).To(Equal("messages"))
+	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", "/var/run/secrets/directus")))
+	role := &rbacv1.Role{}
+	g.Expect(yaml.UnmarshalStrict(docs[1], role)).To(Succeed())
+	var names []string
+	for _, r := range role.Rules {
+		names = append(names, r.ResourceNames...)
+	}
+	g.Expect(names).To(ConsistOf(sf.TargetConfigMap, leaseName(sf.TargetConfigMap)))
 }

@@ -85,6 +85,8 @@ func TestSetAccessTokenThatDirectusRefusesKeepsReconnectingWithTheNewestToken(t 
 	s.AddUser(fakedirectus.User{Email: "bot2@example.com", StaticToken: "not-a-token-yet", Read: []string{"messages"}})
 	g.Eventually(c.State, wait).Should(Equal(StateConnected))
 	g.Expect(nextOf(t, sub, KindInit).Epoch).To(BeNumerically(">", 1))
+	s.Create("messages", map[string]any{"text": "delivered again"})
+	g.Expect(nextOf(t, sub, KindCreate).Items).To(HaveLen(1))
 }
 
 func TestSetAccessTokenRefusesSelfRenewingCredentials(t *testing.T) {
