@@ -42,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -201,6 +202,9 @@ func TestSidecarReplicasOnOneConfigMapHaveOneWriterAndHandOver(t *testing.T) {
 	// The leader goes away; what changes meanwhile reaches the ConfigMap
 	// through the next leader, which adopts it.
 	g.Expect(web0.run.stop(t)).To(Equal(0))
+	lease := &coordinationv1.Lease{}
+	g.Expect(admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: "messages-directus-sidecar"}, lease)).To(Succeed())
+	g.Expect(lease.Spec.HolderIdentity).NotTo(HaveValue(Equal("web-0")), "released on shutdown, not left to expire")
 	s.Create("messages", map[string]any{"text": "three", "user": "c"})
 	g.Eventually(func(g Gomega) {
 		texts, owner := mirrored(g)
@@ -210,10 +214,35 @@ func TestSidecarReplicasOnOneConfigMapHaveOneWriterAndHandOver(t *testing.T) {
 		code, h := web1.directus(g)
 		g.Expect(code).To(Equal(http.StatusOK), "%v", h.Reasons)
 	}).WithTimeout(wait).Should(Succeed())
-	lease := &coordinationv1.Lease{}
 	g.Expect(admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: "messages-directus-sidecar"}, lease)).To(Succeed())
 	g.Expect(lease.Spec.HolderIdentity).To(HaveValue(Equal("web-1")))
 	s.Create("messages", map[string]any{"text": "four", "user": "d"})
 	g.Eventually(func(g Gomega) []string { texts, _ := mirrored(g); return texts }).WithTimeout(wait).
 		Should(Equal([]string{"one", "two", "three", "four"}))
+}
+
+func TestSidecarAdoptsOnlyAConfigMapAnotherSidecarPodWrote(t *testing.T) {
+	store := configMapStore(nil, "messages", &podRef{Namespace: "apps", Name: "web-1", UID: "uid-1"})
+	ours := map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelSubscription: "messages"}
+	controller := func(apiVersion, kind string) []metav1.OwnerReference {
+		return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: "x", UID: "uid-x", Controller: new(true)}}
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		owners []metav1.OwnerReference
+		adopt  bool
+	}{
+		{"an earlier leader Pod's", ours, controller("v1", "Pod"), true},
+		{"a DirectusSubscription's", ours, controller(v1alpha1.GroupVersion.String(), "DirectusSubscription"), false},
+		{"a Pod's without the sidecar's labels", map[string]string{"app": "web"}, controller("v1", "Pod"), false},
+		{"another sidecar's, for another name", map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelSubscription: "other"},
+			controller("v1", "Pod"), false},
+		{"one without a controller", ours, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "messages", Labels: tc.labels, OwnerReferences: tc.owners}}
+			NewWithT(t).Expect(store.Adopt(cm)).To(Equal(tc.adopt))
+		})
+	}
 }
