@@ -114,11 +114,15 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(filepath.Join(dir, "1.json")).NotTo(BeAnExistingFile())
 
 	s.SetRealtimeEnabled(true)
-	g.Eventually(func() int { code, _ := probe(base + "/readyz"); return code }).WithTimeout(wait).Should(Equal(http.StatusOK))
+	// Ready as soon as index.json is written; the item count follows the
+	// write's status a moment later.
+	g.Eventually(func(g Gomega) {
+		code, body := probe(base + "/readyz")
+		g.Expect(code).To(Equal(http.StatusOK))
+		g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2}`))
+	}).WithTimeout(wait).Should(Succeed())
 	g.Expect(fileContent(dir, "1.json")()).To(Equal(`{"id":1,"text":"one","user":"a"}`))
 	g.Expect(fileContent(dir, "2.json")()).To(Equal(`{"id":2,"text":"two","user":"b"}`))
-	_, body = probe(base + "/readyz")
-	g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2}`))
 	code, body = probe(base + "/healthz/directus")
 	g.Expect(code).To(Equal(http.StatusOK))
 	var h directusHealth
