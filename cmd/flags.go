@@ -237,11 +237,10 @@ func secret(getenv func(string) string, env, flagName, file string) (string, err
 	if v != "" {
 		return "", usagef("%s and %s are both set; use one", env, flagName)
 	}
-	b, err := os.ReadFile(file)
+	s, err := readSecretFile(file)
 	if err != nil {
 		return "", usagef("%s: %v", flagName, err)
 	}
-	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
 		return "", usagef("%s: %s is empty", flagName, file)
 	}

@@ -26,14 +26,18 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -62,9 +66,11 @@ func runSidecar(args []string) int {
 type sidecarHooks struct {
 	// listening is called with the probe server's address once it listens.
 	listening func(net.Addr)
-	// kubeClient returns the client of the ConfigMap target. Defaults to an
-	// uncached client from the in-cluster config or the kubeconfig.
-	kubeClient func() (client.Client, error)
+	// kubeConfig returns the config of the ConfigMap target's clients.
+	// Defaults to the in-cluster config or the kubeconfig.
+	kubeConfig func() (*rest.Config, error)
+	// lease replaces the ConfigMap lease's timings.
+	lease *leaseTimings
 }
 
 // sidecarFlags are the sidecar's own flags, named like the spec's target.
@@ -79,6 +85,8 @@ type sidecarFlags struct {
 	MinWriteInterval time.Duration
 	LogLevel         string
 	LogFormat        string
+	// TokenFileInterval is how often --token-file is read again.
+	TokenFileInterval time.Duration
 }
 
 func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
@@ -88,11 +96,13 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&sf.Layout, "layout", string(mirror.PerItem), "PerItem (one file or key per item, <key>.json) or List (one JSON array)")
 	fs.StringVar(&sf.ListKey, "list-key", "items.json", "file or key of the List layout")
 	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
-	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz, /readyz and /healthz/directus")
 	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
 		"least time between two writes; 0 (the default) writes as soon as the previous write is done, merging the changes that arrived during it")
 	fs.StringVar(&sf.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&sf.LogFormat, "log-format", "json", "log format: json or text")
+	fs.DurationVar(&sf.TokenFileInterval, "token-file-check-interval", 10*time.Second,
+		"how often --token-file is read again: a changed token (a rotated Secret) re-authenticates the live connection")
 }
 
 // podRef is the pod the ConfigMap target belongs to.
@@ -130,6 +140,9 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	if sf.MinWriteInterval < 0 {
 		return sidecarSetup{}, nil, usagef("--mirror-min-write-interval must not be negative")
 	}
+	if sf.TokenFileInterval <= 0 {
+		return sidecarSetup{}, nil, usagef("--token-file-check-interval must be positive, got %s", sf.TokenFileInterval)
+	}
 	opts, err := cf.options(getenv, stderr)
 	if err != nil {
 		return sidecarSetup{}, nil, err
@@ -148,6 +161,10 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	if errs := validation.IsDNS1123Subdomain(sf.TargetConfigMap); len(errs) > 0 {
 		return sidecarSetup{}, nil, usagef("--target-configmap %q is not a valid ConfigMap name: %s", sf.TargetConfigMap, strings.Join(errs, "; "))
 	}
+	if errs := validation.IsDNS1123Subdomain(leaseName(sf.TargetConfigMap)); len(errs) > 0 {
+		return sidecarSetup{}, nil, usagef("--target-configmap %q is too long for its Lease %q: %s",
+			sf.TargetConfigMap, leaseName(sf.TargetConfigMap), strings.Join(errs, "; "))
+	}
 	pod := &podRef{Namespace: getenv(envPodNamespace), Name: getenv(envPodName), UID: getenv(envPodUID)}
 	var missing []string
 	for _, v := range []struct{ env, val string }{{envPodNamespace, pod.Namespace}, {envPodName, pod.Name}, {envPodUID, pod.UID}} {
@@ -164,7 +181,8 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 }
 
 // configMapStore writes into the ConfigMap, owned by the pod so that it
-// goes away with it.
+// goes away with it. It adopts a ConfigMap an earlier leader Pod wrote for
+// the same name: only the Lease holder writes, so taking over is safe.
 func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ConfigMapStore {
 	label := name
 	if len(validation.IsValidLabelValue(label)) > 0 {
@@ -175,16 +193,51 @@ func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.C
 		Key:          types.NamespacedName{Namespace: pod.Namespace, Name: name},
 		Owner:        metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: types.UID(pod.UID)},
 		Subscription: label,
+		Adopt: func(cm *corev1.ConfigMap) bool {
+			ref := metav1.GetControllerOf(cm)
+			return ref != nil && ref.APIVersion == "v1" && ref.Kind == "Pod" &&
+				cm.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && cm.Labels[v1alpha1.LabelSubscription] == label
+		},
 	}
 }
 
-func defaultKubeClient() (client.Client, error) {
-	cfg, err := ctrl.GetConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes config: %w", err)
+// configMapHeld tells whether the ConfigMap holds a complete snapshot: a
+// sidecar wrote it (each write is the whole mirror, in one object).
+func configMapHeld(kc client.Reader, key types.NamespacedName) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		cm := &corev1.ConfigMap{}
+		if err := kc.Get(ctx, key, cm); err != nil {
+			return false
+		}
+		return cm.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && cm.Annotations[v1alpha1.AnnotationContentHash] != ""
 	}
-	return client.New(cfg, client.Options{}) // uncached: one ConfigMap, read rarely
 }
+
+// directoryHeld tells whether the directory holds a complete snapshot from
+// an earlier run (a restarted container on the same emptyDir): index.json
+// is written last.
+func directoryHeld(store *subscriptions.DirectoryStore) func(ctx context.Context) bool {
+	return func(context.Context) bool {
+		_, err := store.ReadIndex()
+		return err == nil
+	}
+}
+
+// kubeClients are the ConfigMap target's clients: uncached (one ConfigMap,
+// read rarely) and the Lease client of the election.
+func kubeClients(cfg *rest.Config) (client.Client, coordinationv1client.LeasesGetter, error) {
+	kc, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	leases, err := coordinationv1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kc, leases, nil
+}
+
+var globalLoggers sync.Once
 
 func sidecar(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks sidecarHooks) int {
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
@@ -210,57 +263,82 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return exitCode(fs, err, stderr)
 	}
-	if pod == nil {
-		setup.Mirror.Store = &subscriptions.DirectoryStore{Dir: sf.TargetDir}
-	} else {
-		ctrl.SetLogger(log)
-		newClient := hooks.kubeClient
-		if newClient == nil {
-			newClient = defaultKubeClient
-		}
-		kc, err := newClient()
-		if err != nil {
-			return exitCode(fs, &usageError{err.Error()}, stderr)
-		}
-		setup.Mirror.Store = configMapStore(kc, sf.TargetConfigMap, pod)
-	}
-	conn, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{Realtime: setup.Realtime, Log: log})
+	// Bad options fail here, before anything listens, not at the first
+	// leadership.
+	probe, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{Realtime: setup.Realtime, Log: log})
 	if err != nil {
 		return exitCode(fs, usagef("%v", err), stderr)
+	}
+	probe.Close()
+
+	var (
+		st       *sidecarState
+		newStore func() subscriptions.Store
+		run      func(ctx context.Context, term func(context.Context)) error
+	)
+	if pod == nil {
+		store := &subscriptions.DirectoryStore{Dir: sf.TargetDir}
+		st = newSidecarState(store.Name(), directoryHeld(store), setup.Realtime.Auth.AccessToken)
+		newStore = func() subscriptions.Store { return store }
+		run = func(ctx context.Context, term func(context.Context)) error { term(ctx); return nil }
+	} else {
+		// client-go's and controller-runtime's loggers are process-wide,
+		// set once, before any of their goroutines runs.
+		globalLoggers.Do(func() {
+			ctrl.SetLogger(log)
+			klog.SetLogger(log.WithName("client-go"))
+		})
+		getConfig, timings := hooks.kubeConfig, defaultLeaseTimings
+		if getConfig == nil {
+			getConfig = ctrl.GetConfig
+		}
+		if hooks.lease != nil {
+			timings = *hooks.lease
+		}
+		cfg, err := getConfig()
+		if err != nil {
+			return exitCode(fs, usagef("kubernetes config: %v", err), stderr)
+		}
+		kc, leases, err := kubeClients(cfg)
+		if err != nil {
+			return exitCode(fs, usagef("kubernetes client: %v", err), stderr)
+		}
+		key := types.NamespacedName{Namespace: pod.Namespace, Name: sf.TargetConfigMap}
+		st = newSidecarState("ConfigMap/"+sf.TargetConfigMap, configMapHeld(kc, key), setup.Realtime.Auth.AccessToken)
+		// A fresh store each term: what an earlier term wrote may have
+		// been overwritten by another leader since.
+		newStore = func() subscriptions.Store { return configMapStore(kc, sf.TargetConfigMap, pod) }
+		run = func(ctx context.Context, term func(context.Context)) error {
+			return runElected(ctx, log, leases, pod, sf.TargetConfigMap, timings, st, term)
+		}
 	}
 
 	ln, err := net.Listen("tcp", sf.ProbeAddr)
 	if err != nil {
 		return exitCode(fs, usagef("--health-probe-bind-address: %v", err), stderr)
 	}
-	changes := make(chan struct{}, 1)
-	runner := subscriptions.NewRunner(subscriptions.RunnerOptions{
-		Collection: setup.Collection, Event: setup.Event, Query: setup.Query, UID: "sidecar", Log: log,
-		Notify: func() {
-			select {
-			case changes <- struct{}{}:
-			default:
-			}
-		},
-	}, conn, subscriptions.NewMirrorSink(setup.Mirror))
-	srv := &http.Server{Handler: probeHandler(runner), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: probeHandler(st), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if hooks.listening != nil {
 		hooks.listening(ln.Addr())
 	}
 	log.Info("Starting sidecar", "version", version, "collection", setup.Collection, "event", setup.Event,
-		"target", setup.Mirror.Store.Name(), "url", cf.URL, "probeAddress", ln.Addr().String())
+		"target", st.target, "url", cf.URL, "probeAddress", ln.Addr().String())
 
-	conn.Start(ctx)
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		runner.Run(ctx) // returns once ctx ends, after unsubscribing
-	}()
-	logReadiness(ctx, log, runner, changes)
-	<-ran
-	conn.Close()
+	var wg sync.WaitGroup
+	wg.Go(func() { logStates(ctx, log, st) })
+	if cf.TokenFile != "" {
+		wg.Go(func() {
+			watchTokenFile(ctx, log, cf.TokenFile, sf.TokenFileInterval, setup.Realtime.Auth.AccessToken, st.setToken)
+		})
+	}
+	code := 0
+	if err := run(ctx, func(ctx context.Context) { mirrorTerm(ctx, log, setup, newStore(), st) }); err != nil {
+		log.Error(err, "Sidecar failed")
+		code = 1
+	}
+	wg.Wait()
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -269,79 +347,25 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 		log.Error(err, "Probe server failed")
 	}
 	log.Info("Sidecar stopped")
-	return 0
+	return code
 }
 
-// readiness is the body of /readyz: ready, and why not.
-type readiness struct {
-	Ready   bool     `json:"ready"`
-	Reasons []string `json:"reasons,omitempty"`
-	Target  string   `json:"target,omitempty"`
-	Items   int64    `json:"items"`
-	// Connection, Subscribed and Synced mirror the DirectusSubscription's
-	// conditions.
-	Connection string `json:"connection"`
-	Subscribed bool   `json:"subscribed"`
-	Synced     string `json:"synced"`
-	LastError  string `json:"lastError,omitempty"`
-}
-
-// readinessOf says whether the sidecar is connected, subscribed and has
-// written the mirror, and if not, why, in the condition reasons the
-// operator uses.
-func readinessOf(st subscriptions.Status) readiness {
-	r := readiness{Target: st.Target, Items: st.Items, Connection: string(st.ConnState), Subscribed: st.Subscribed,
-		Synced: string(st.Synced), LastError: st.LastError}
-	if st.ConnState != v1alpha1.ConnectionStateConnected {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.ConnReason, st.ConnMessage))
+// mirrorTerm runs the subscription into store until ctx ends: the whole
+// life of a directory sidecar, one leadership of a ConfigMap one.
+func mirrorTerm(ctx context.Context, log logr.Logger, setup sidecarSetup, store subscriptions.Store, st *sidecarState) {
+	conn, err := st.connect(setup.Realtime, log)
+	if err != nil {
+		log.Error(err, "Could not make the Directus connection") // checked at startup
+		return
 	}
-	if !st.Subscribed {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.SubReason, st.SubMessage))
-	}
-	if st.Synced != metav1.ConditionTrue {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("%s: %s", st.SyncReason, st.SyncMessage))
-	}
-	r.Ready = len(r.Reasons) == 0
-	return r
-}
-
-// probeHandler serves /healthz (200 while the process runs) and /readyz
-// (200 when ready, else 503; the body says why, as JSON).
-func probeHandler(runner *subscriptions.Runner) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		r := readinessOf(runner.Status())
-		w.Header().Set("Content-Type", "application/json")
-		if !r.Ready {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		_ = json.NewEncoder(w).Encode(r)
-	})
-	return mux
-}
-
-// logReadiness logs every change of readiness, with the reasons, until ctx
-// ends. The runner says when its status changed; nothing polls.
-func logReadiness(ctx context.Context, log logr.Logger, runner *subscriptions.Runner, changes <-chan struct{}) {
-	var last *readiness
-	for {
-		r := readinessOf(runner.Status())
-		if last == nil || last.Ready != r.Ready || !slices.Equal(last.Reasons, r.Reasons) {
-			if r.Ready {
-				log.Info("Sidecar ready", "target", r.Target, "items", r.Items)
-			} else {
-				log.Info("Sidecar not ready", "reasons", r.Reasons)
-			}
-			last = &r
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-changes:
-		}
-	}
+	opts := setup.Mirror
+	opts.Store = store
+	runner := subscriptions.NewRunner(subscriptions.RunnerOptions{
+		Collection: setup.Collection, Event: setup.Event, Query: setup.Query, UID: "sidecar", Log: log, Notify: st.notify,
+	}, conn, subscriptions.NewMirrorSink(opts))
+	st.setRunner(runner)
+	conn.Start(ctx)
+	runner.Run(ctx) // returns once ctx ends, after unsubscribing
+	conn.Close()
+	st.setRunner(nil)
 }

@@ -25,15 +25,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -96,22 +97,39 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(code).To(Equal(http.StatusOK))
 	g.Expect(body).To(Equal("ok\n"))
 	g.Eventually(func(g Gomega) {
-		code, body := probe(base + "/readyz")
+		code, body := probe(base + "/healthz/directus")
 		g.Expect(code).To(Equal(http.StatusServiceUnavailable))
-		var r readiness
-		g.Expect(json.Unmarshal([]byte(body), &r)).To(Succeed())
-		g.Expect(r.Ready).To(BeFalse())
-		g.Expect(r.Reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonRealtimeDisabled)))
+		var h directusHealth
+		g.Expect(json.Unmarshal([]byte(body), &h)).To(Succeed())
+		g.Expect(h.Reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonRealtimeDisabled)))
 	}).WithTimeout(wait).Should(Succeed())
+	code, body = probe(base + "/readyz")
+	g.Expect(code).To(Equal(http.StatusServiceUnavailable), "before the first complete snapshot")
+	var r readiness
+	g.Expect(json.Unmarshal([]byte(body), &r)).To(Succeed())
+	g.Expect(r.Ready).To(BeFalse())
+	g.Expect(r.Reasons).To(HaveLen(4))
+	g.Expect(r.Reasons[0]).To(HavePrefix(reasonNoSnapshot), "first why not ready, then why Directus is not in sync")
+	g.Expect(r.Reasons[1]).To(HavePrefix(v1alpha1.ReasonRealtimeDisabled))
 	g.Expect(filepath.Join(dir, "1.json")).NotTo(BeAnExistingFile())
 
 	s.SetRealtimeEnabled(true)
-	g.Eventually(func() int { code, _ := probe(base + "/readyz"); return code }).WithTimeout(wait).Should(Equal(http.StatusOK))
+	// Ready as soon as index.json is written; the item count follows the
+	// write's status a moment later.
+	g.Eventually(func(g Gomega) {
+		code, body := probe(base + "/readyz")
+		g.Expect(code).To(Equal(http.StatusOK))
+		g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2}`))
+	}).WithTimeout(wait).Should(Succeed())
 	g.Expect(fileContent(dir, "1.json")()).To(Equal(`{"id":1,"text":"one","user":"a"}`))
 	g.Expect(fileContent(dir, "2.json")()).To(Equal(`{"id":2,"text":"two","user":"b"}`))
-	_, body = probe(base + "/readyz")
-	g.Expect(body).To(MatchJSON(`{"ready":true,"target":"Directory:` + dir + `","items":2,"connection":"Connected","subscribed":true,"synced":"True",
-		"lastError":"Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"}`))
+	code, body = probe(base + "/healthz/directus")
+	g.Expect(code).To(Equal(http.StatusOK))
+	var h directusHealth
+	g.Expect(json.Unmarshal([]byte(body), &h)).To(Succeed())
+	h.LastSync = ""
+	g.Expect(h).To(Equal(directusHealth{Healthy: true, Connection: "Connected", Subscribed: true, Synced: "True",
+		LastError: "Directus has no realtime endpoint at this URL (the upgrade got HTTP 404): set WEBSOCKETS_ENABLED=true on the server, or fix websocketPath"}))
 
 	keys := s.Create("messages", map[string]any{"text": "three", "user": "c"})
 	g.Eventually(fileContent(dir, "3.json")).WithTimeout(wait).Should(Equal(`{"id":3,"text":"three","user":"c"}`))
@@ -132,27 +150,6 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(code).To(BeZero(), "the probe server is closed")
 }
 
-func TestSidecarMirrorsIntoAConfigMapOwnedByThePod(t *testing.T) {
-	g := NewWithT(t)
-	s := fixture(t)
-	s.SetSilently("messages", map[string]any{"text": "one", "user": "a"})
-	kc := fake.NewClientBuilder().Build()
-	e := env{"DIRECTUS_TOKEN": botToken, "POD_NAMESPACE": "apps", "POD_NAME": "web-0", "POD_UID": "c0ffee"}
-
-	startSidecar(t, []string{"--url", s.URL(), "--collection", "messages", "--target-configmap", "messages", "--layout", "List"}, e,
-		sidecarHooks{kubeClient: func() (client.Client, error) { return kc, nil }})
-
-	cm := &corev1.ConfigMap{}
-	g.Eventually(func() error {
-		return kc.Get(context.Background(), types.NamespacedName{Namespace: "apps", Name: "messages"}, cm)
-	}).WithTimeout(wait).Should(Succeed())
-	g.Expect(cm.Data).To(Equal(map[string]string{"items.json": `[{"id":1,"text":"one","user":"a"}]`}))
-	g.Expect(cm.OwnerReferences).To(HaveLen(1))
-	ref := cm.OwnerReferences[0]
-	g.Expect([]string{ref.APIVersion, ref.Kind, ref.Name, string(ref.UID)}).To(Equal([]string{"v1", "Pod", "web-0", "c0ffee"}))
-	g.Expect(ref.Controller).To(HaveValue(BeTrue()))
-}
-
 func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 	const secretValue = "tok-secret"
 	base := []string{"--url", "http://127.0.0.1:1", "--collection", "messages", "--health-probe-bind-address", "127.0.0.1:0"}
@@ -170,6 +167,8 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 		{"no credentials", []string{"--target-dir", "/tmp/x"}, nil, "no credentials"},
 		{"ConfigMap without the downward API", []string{"--target-configmap", "x"}, env{"DIRECTUS_TOKEN": secretValue, "POD_NAMESPACE": "apps"}, "missing: POD_NAME, POD_UID"},
 		{"bad ConfigMap name", []string{"--target-configmap", "Not_Valid"}, token, "not a valid ConfigMap name"},
+		{"ConfigMap name too long for its Lease", []string{"--target-configmap", strings.Repeat("a", 250)}, token, "too long for its Lease"},
+		{"no token file interval", []string{"--target-dir", "/tmp/x", "--token-file-check-interval", "0s"}, token, "--token-file-check-interval must be positive"},
 		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "flag provided but not defined: -token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +176,7 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 			stderr := &syncBuffer{}
 			hooks := sidecarHooks{
 				listening:  func(net.Addr) { t.Error("the sidecar started") },
-				kubeClient: func() (client.Client, error) { t.Error("the sidecar made a client"); return nil, nil },
+				kubeConfig: func() (*rest.Config, error) { t.Error("the sidecar made a client"); return nil, nil },
 			}
 			code := sidecar(context.Background(), append(append([]string{}, base...), tc.args...), tc.env.get, stderr, hooks)
 			g.Expect(code).To(Equal(2))
@@ -187,7 +186,7 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 	}
 }
 
-func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
+func TestDirectusHealthNeedsConnectionSubscriptionAndSync(t *testing.T) {
 	ready := subscriptions.Status{
 		Target: "Directory/data", Items: 3, ConnState: v1alpha1.ConnectionStateConnected, ConnReason: v1alpha1.ReasonConnected,
 		Subscribed: true, SubReason: v1alpha1.ReasonSubscribed, Synced: metav1.ConditionTrue, SyncReason: v1alpha1.ReasonSynced,
@@ -213,27 +212,25 @@ func TestReadinessNeedsConnectionSubscriptionAndSync(t *testing.T) {
 			g := NewWithT(t)
 			st := ready
 			tc.change(&st)
-			r := readinessOf(st)
-			g.Expect(r.Ready).To(Equal(tc.reasons == nil))
-			g.Expect(r.Reasons).To(Equal(tc.reasons))
+			h := directusHealthOf(view{running: true, st: st})
+			g.Expect(h.Healthy).To(Equal(tc.reasons == nil))
+			g.Expect(h.Reasons).To(Equal(tc.reasons))
 		})
 	}
-	NewWithT(t).Expect(readinessOf(subscriptions.Status{}).Ready).To(BeFalse(), "a runner that has not started is not ready")
+	g := NewWithT(t)
+	g.Expect(directusHealthOf(view{}).Healthy).To(BeFalse(), "a mirror that has not started is not in sync")
+	standby := directusHealthOf(view{role: roleStandby, leader: "web-1"})
+	g.Expect(standby.Healthy).To(BeTrue(), "a replica standing by is not failing")
+	g.Expect(standby.Message).To(ContainSubstring("standing by"))
 }
 
-// TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
-// in step with the flags: its args and env, with the Secret and the downward
-// API filled in, make a valid sidecar configuration.
-func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
-	g := NewWithT(t)
-	b, err := os.ReadFile(filepath.Join("..", "config", "samples", "sidecar-pod.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
-	pod := &corev1.Pod{}
-	g.Expect(yaml.UnmarshalStrict(b, pod)).To(Succeed())
+// sampleSidecar parses the sidecar container of a sample pod spec, with
+// the Secrets and the downward API filled in, into its flags.
+func sampleSidecar(g Gomega, spec corev1.PodSpec) (*corev1.Container, sidecarSetup, *podRef, *connFlags, *sidecarFlags) {
 	var c *corev1.Container
-	for i := range pod.Spec.Containers {
-		if len(pod.Spec.Containers[i].Args) > 0 && pod.Spec.Containers[i].Args[0] == "sidecar" {
-			c = &pod.Spec.Containers[i]
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Args) > 0 && spec.Containers[i].Args[0] == "sidecar" {
+			c = &spec.Containers[i]
 		}
 	}
 	g.Expect(c).NotTo(BeNil(), "a container runs the sidecar")
@@ -248,18 +245,69 @@ func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
 			e[v.Name] = "from-the-downward-api"
 		}
 	}
-	g.Expect(e).To(HaveKey(envToken), "the token comes from a Secret")
-
 	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
 	var cf connFlags
 	cf.bind(fs, true)
 	var sf sidecarFlags
 	sf.bind(fs)
 	g.Expect(parseFlags(fs, c.Args[1:], e.get)).To(Succeed())
-	cfg, pod2, err := sidecarConfig(&cf, &sf, e.get, io.Discard)
+	if cf.TokenFile != "" {
+		// The Secret volume's file, as kubelet would mount it.
+		cf.TokenFile = writeSecretFile(g, "from-a-secret")
+	}
+	cfg, pod, err := sidecarConfig(&cf, &sf, e.get, io.Discard)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(pod2).To(BeNil(), "the sample writes into a directory")
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"), "readiness: the target holds a complete snapshot")
+	return c, cfg, pod, &cf, &sf
+}
+
+func writeSecretFile(g Gomega, content string) string {
+	f, err := os.CreateTemp("", "token")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = f.WriteString(content)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.Close()).To(Succeed())
+	return f.Name()
+}
+
+// TestSidecarSamplePodIsAValidConfiguration keeps config/samples/sidecar-pod.yaml
+// in step with the flags: its args and env, with the Secret and the downward
+// API filled in, make a valid sidecar configuration.
+func TestSidecarSamplePodIsAValidConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	b, err := os.ReadFile(filepath.Join("..", "config", "samples", "sidecar-pod.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	pod := &corev1.Pod{}
+	g.Expect(yaml.UnmarshalStrict(b, pod)).To(Succeed())
+	c, cfg, ref, _, sf := sampleSidecar(g, pod.Spec)
+	g.Expect(c.Env).To(ContainElement(HaveField("Name", envToken)), "the token comes from a Secret")
+	g.Expect(ref).To(BeNil(), "the sample writes into a directory")
 	g.Expect(cfg.Collection).To(Equal("messages"))
 	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", sf.TargetDir)))
-	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+}
+
+// TestSidecarConfigMapSampleIsAValidConfiguration keeps
+// config/samples/sidecar-configmap.yaml in step with the flags: two replicas
+// on one ConfigMap, the token from a Secret volume (re-read when rotated),
+// and a Role that names the ConfigMap and its Lease. The envtest test runs
+// the sidecar with that Role.
+func TestSidecarConfigMapSampleIsAValidConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	docs := sampleDocs(t, "sidecar-configmap.yaml")
+	g.Expect(docs).To(HaveLen(4))
+	dep := &appsv1.Deployment{}
+	g.Expect(yaml.UnmarshalStrict(docs[3], dep)).To(Succeed())
+	g.Expect(dep.Spec.Replicas).To(HaveValue(BeNumerically(">", 1)))
+	c, cfg, ref, cf, sf := sampleSidecar(g, dep.Spec.Template.Spec)
+	defer func() { _ = os.Remove(cf.TokenFile) }()
+	g.Expect(ref).NotTo(BeNil(), "the sample writes a ConfigMap")
+	g.Expect(cfg.Collection).To(Equal("messages"))
+	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", "/var/run/secrets/directus")))
+	role := &rbacv1.Role{}
+	g.Expect(yaml.UnmarshalStrict(docs[1], role)).To(Succeed())
+	var names []string
+	for _, r := range role.Rules {
+		names = append(names, r.ResourceNames...)
+	}
+	g.Expect(names).To(ConsistOf(sf.TargetConfigMap, leaseName(sf.TargetConfigMap)))
 }

@@ -47,27 +47,28 @@ type authPlan struct {
 	frame       *authFrame // first frame, nil when none is needed
 	expires     time.Time  // expiry of the identity when known from REST
 	usedRefresh bool       // frame uses the refresh token
+	static      string     // the static access token used, if any
 }
 
 func (c *Client) secrets() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return []string{c.opts.Auth.AccessToken, c.opts.Auth.Password, c.opts.Auth.RefreshToken, c.refresh, c.access}
+	return append([]string{c.token, c.opts.Auth.Password, c.opts.Auth.RefreshToken, c.refresh, c.access}, c.retired...)
 }
 
 // plan decides how to authenticate the next connection. With email+password or a refresh
 // token it prefers an access token from REST (POST /auth/login or /auth/refresh), because
 // only REST tells the token lifetime; the socket auth reply never does.
 func (c *Client) plan(ctx context.Context) (authPlan, error) {
-	a := c.opts.Auth
+	a := c.auth()
 	if a.empty() {
 		return authPlan{}, nil
 	}
 	if !c.rotating() {
 		if c.opts.TokenInURL {
-			return authPlan{urlToken: a.AccessToken}, nil
+			return authPlan{urlToken: a.AccessToken, static: a.AccessToken}, nil
 		}
-		return authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}}, nil
+		return authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}, static: a.AccessToken}, nil
 	}
 	useAccess := func(tok string, exp time.Time) authPlan {
 		if c.opts.TokenInURL {
@@ -183,7 +184,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	// The read limit is enforced per frame by readFrame, so that an oversized frame is
 	// skipped instead of killing the connection.
 	ws.SetReadLimit(-1)
-	cn := &conn{ws: ws, expired: make(chan struct{}, 1), readerDone: make(chan struct{}), expires: plan.expires}
+	cn := &conn{ws: ws, expired: make(chan struct{}, 1), readerDone: make(chan struct{}), expires: plan.expires, token: plan.static}
 	c.emit(Event{Kind: EventOpen, State: c.State()})
 	if plan.frame == nil {
 		return cn, nil
@@ -305,7 +306,7 @@ func (c *Client) refreshDelay(cn *conn) (time.Duration, bool) {
 // Subscriptions survive; after a TOKEN_EXPIRED each gets a KindGap, since events were lost.
 func (c *Client) reauth(ctx context.Context, cn *conn, why string) error {
 	c.log.V(4).Info("Re-authenticating", "reason", why)
-	a := c.opts.Auth
+	a := c.auth()
 	c.mu.Lock()
 	refresh, usable := c.refresh, c.refresh != "" && !c.refreshBad
 	c.mu.Unlock()
@@ -320,7 +321,7 @@ func (c *Client) reauth(ctx context.Context, cn *conn, why string) error {
 			plan = authPlan{frame: &authFrame{Type: typeAuth, Email: a.Email, Password: a.Password}}
 		}
 	case a.AccessToken != "":
-		plan = authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}}
+		plan = authPlan{frame: &authFrame{Type: typeAuth, AccessToken: a.AccessToken}, static: a.AccessToken}
 	default:
 		return nil
 	}
@@ -339,8 +340,13 @@ func (c *Client) reauth(ctx context.Context, cn *conn, why string) error {
 	c.mu.Lock()
 	wasExpired := c.tokenExpired
 	c.tokenExpired = false
+	// Another identity may see other items: its subscriptions read again.
+	newIdentity := plan.static != "" && cn.token != plan.static
+	if plan.static != "" {
+		cn.token = plan.static
+	}
 	var subs []*Subscription
-	if wasExpired {
+	if wasExpired || newIdentity {
 		for _, s := range c.subs {
 			subs = append(subs, s)
 		}

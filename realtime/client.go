@@ -72,6 +72,13 @@ type Client struct {
 	access        string
 	accessExpires time.Time
 	lifetime      time.Duration
+	// token is the static access token (Options.Auth.AccessToken until
+	// SetAccessToken replaces it); retired are those it replaced, still
+	// redacted from errors.
+	token   string
+	retired []string
+	// credsChanged tells the serving loop that SetAccessToken ran.
+	credsChanged chan struct{}
 }
 
 // conn is one WebSocket connection and what belongs to it.
@@ -89,6 +96,8 @@ type conn struct {
 	expires time.Time
 	// resubAt: resend subscriptions still waiting for init at this time (REQUESTS_EXCEEDED).
 	resubAt atomic.Int64
+	// token is the static access token the socket authenticated with; guarded by Client.mu.
+	token string
 }
 
 func (cn *conn) touch() { cn.lastRecv.Store(time.Now().UnixNano()) }
@@ -120,6 +129,9 @@ func New(opts Options) (*Client, error) {
 		pending:   map[string]chan reply{},
 		unsubWait: map[string]chan struct{}{},
 		refresh:   opts.Auth.RefreshToken,
+
+		token:        opts.Auth.AccessToken,
+		credsChanged: make(chan struct{}, 1),
 	}
 	if c.rnd == nil {
 		c.rnd = rand.Float64
@@ -479,8 +491,16 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			startReauth("token expired")
 		case <-refresh.C:
 			startReauth("refresh")
+		case <-c.credsChanged:
+			if c.staleToken(cn) {
+				startReauth("access token changed")
+			}
 		case err := <-reauthDone:
 			reauthing = false
+			if err == nil && c.staleToken(cn) {
+				// The token changed again while the last re-auth ran.
+				startReauth("access token changed")
+			}
 			if err != nil {
 				c.log.Info("Re-authentication failed", "error", err.Error())
 				c.emit(Event{Kind: EventError, State: c.State(), Err: err, Epoch: cn.epoch})

@@ -79,6 +79,9 @@ type REST struct {
 	accessExp time.Time
 	lifetime  time.Duration
 	refresh   string
+	// static is the static access token (Auth.AccessToken until
+	// SetAccessToken replaces it).
+	static string
 }
 
 // NewREST validates o and applies defaults. It does no network I/O.
@@ -109,7 +112,7 @@ func NewREST(o RESTOptions) (*REST, error) {
 	if o.Logger.GetSink() == nil {
 		o.Logger = logr.Discard()
 	}
-	return &REST{o: o, base: base, log: o.Logger.WithName("directus-rest"), refresh: o.Auth.RefreshToken}, nil
+	return &REST{o: o, base: base, log: o.Logger.WithName("directus-rest"), refresh: o.Auth.RefreshToken, static: o.Auth.AccessToken}, nil
 }
 
 // Do makes an authenticated JSON request. path is relative to the base URL and may carry a

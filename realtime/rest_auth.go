@@ -32,11 +32,11 @@ func (r *REST) rotating() bool { return r.o.Auth.login() || r.o.Auth.RefreshToke
 
 // token returns the bearer token to use, logging in or refreshing when needed.
 func (r *REST) token(ctx context.Context) (string, error) {
-	if !r.rotating() {
-		return r.o.Auth.AccessToken, nil
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.rotating() {
+		return r.static, nil
+	}
 	if r.access != "" && time.Until(r.accessExp) > max(r.lifetime/10, 5*time.Second) {
 		return r.access, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,10 @@ type ConfigMapStore struct {
 	Subscription string
 	Labels       map[string]string
 	Annotations  map[string]string
+	// Adopt, when set, says whether a ConfigMap controlled by another owner
+	// may be taken over: the sidecar's replicas hand their ConfigMap from
+	// one leader Pod to the next. Nil takes none over.
+	Adopt func(cm *corev1.ConfigMap) bool
 
 	mu   sync.Mutex
 	last map[string]string
@@ -84,10 +89,13 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	if err != nil {
 		return "", err
 	}
-	if !ownedBy(cm, s.Owner.UID) {
+	if !s.mayWrite(cm) {
 		return "", s.notOwned()
 	}
-	if cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) && s.metaCurrent(cm) && s.lastIs(r.Data) {
+	// An adopted ConfigMap is written even when its data is current: the
+	// write moves its owner reference.
+	if ownedBy(cm, s.Owner.UID) && cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) &&
+		s.metaCurrent(cm) && s.lastIs(r.Data) {
 		return resultSkipped, nil
 	}
 	if patch, ok := s.mergePatch(cm, r); ok {
@@ -108,7 +116,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		if err := s.Reader.Get(ctx, key, fresh); err != nil {
 			return "", err
 		}
-		if !ownedBy(fresh, s.Owner.UID) {
+		if !s.mayWrite(fresh) {
 			return "", s.notOwned()
 		}
 		s.desired(fresh, r)
@@ -118,6 +126,11 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		s.remember(r.Data)
 	}
 	return resultSuccess, err
+}
+
+// mayWrite tells whether the store owns cm or may adopt it.
+func (s *ConfigMapStore) mayWrite(cm *corev1.ConfigMap) bool {
+	return ownedBy(cm, s.Owner.UID) || (s.Adopt != nil && s.Adopt(cm))
 }
 
 // lastIs tells whether the last write (if any) wrote data: a cache that
@@ -200,6 +213,12 @@ func (s *ConfigMapStore) desired(cm *corev1.ConfigMap, r mirror.Rendered) {
 	cm.Annotations[v1alpha1.AnnotationContentHash] = r.Hash
 	cm.Data = r.Data
 	if !ownedBy(cm, s.Owner.UID) {
+		// An adopted ConfigMap leaves its previous owner: the API server
+		// allows one controller, and the old owner's deletion must not
+		// take the ConfigMap with it.
+		cm.OwnerReferences = slices.DeleteFunc(cm.OwnerReferences, func(r metav1.OwnerReference) bool {
+			return r.Controller != nil && *r.Controller
+		})
 		ref := s.Owner
 		ref.Controller, ref.BlockOwnerDeletion = new(true), new(true)
 		cm.OwnerReferences = append(cm.OwnerReferences, ref)

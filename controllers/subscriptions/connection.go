@@ -389,3 +389,15 @@ func (c *Connection) onEvent(ev realtime.Event) {
 		})
 	}
 }
+
+// SetAccessToken moves the connection to a new static access token (a
+// rotated Secret) without dropping it: the socket re-authenticates in place
+// and its subscriptions read again, REST requests use the new token, and the
+// old one is not sent again. It fails with realtime.ErrNotStaticToken for
+// other credentials.
+func (c *Connection) SetAccessToken(token string) error {
+	if err := c.rest.SetAccessToken(token); err != nil {
+		return err
+	}
+	return c.client.SetAccessToken(token)
+}
