@@ -91,3 +91,17 @@ test/deploy suite fails when they differ.
   resources: [directussubscriptions/status]
   verbs: [get, patch, update]
 {{- end }}
+
+{{/*
+The TLS Secret mounted for the metrics endpoint, or nothing.
+*/}}
+{{- define "directus-operator.metricsCertSecret" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.secure }}{{ .Values.metrics.certSecret }}{{ end }}
+{{- end }}
+
+{{/*
+The name of the metrics Service's port: https or http-metrics.
+*/}}
+{{- define "directus-operator.metricsPortName" -}}
+{{- if .Values.metrics.secure }}https{{ else }}http-metrics{{ end }}
+{{- end }}
