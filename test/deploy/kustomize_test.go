@@ -167,7 +167,7 @@ func TestKustomizeNamespacedGrantsNothingClusterWideOnTheWatchedObjects(t *testi
 
 	// The rest is config/default's.
 	_, defaults := kustomize(t, "config/default")
-	g.Expect(len(objs)).To(Equal(len(defaults)), "config/namespaced turns a ClusterRole and its binding into a Role and a RoleBinding")
+	g.Expect(objs).To(HaveLen(len(defaults)), "config/namespaced turns a ClusterRole and its binding into a Role and a RoleBinding")
 
 	ensureNamespace(t, kustomizeNamespace)
 	serverDryRun(t, objs)

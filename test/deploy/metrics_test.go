@@ -131,7 +131,7 @@ func TestChartArgsStartTheRealOperator(t *testing.T) {
 // and the body. The operator's metrics certificate is self-signed, made at
 // its start; what is under test here is who may read, not the certificate.
 func scrape(url, token string) (int, string, error) {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the operator's self-signed certificate, on loopback
 	}}
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -141,7 +141,7 @@ func scrape(url, token string) (int, string, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
