@@ -123,13 +123,17 @@ install: manifests ## Install the CRD into the cluster in ~/.kube/config.
 uninstall: manifests ## Remove the CRD from the cluster.
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
 
+# config/default: cluster-wide; config/namespaced: one watched namespace, no
+# cluster-wide rights on its objects (docs/security.md).
+KUSTOMIZE_DIR ?= config/default
+
 .PHONY: deploy
-deploy: manifests ## Deploy the operator with kustomize (config/default) using IMG.
-	$(KUBECTL) kustomize config/default | sed "s|controller:latest|$(IMG)|" | $(KUBECTL) apply --server-side -f -
+deploy: manifests ## Deploy the operator with kustomize (KUSTOMIZE_DIR: config/default, or config/namespaced for one namespace) using IMG.
+	$(KUBECTL) kustomize $(KUSTOMIZE_DIR) | sed "s|controller:latest|$(IMG)|" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove what deploy created.
-	$(KUBECTL) kustomize config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+	$(KUBECTL) kustomize $(KUSTOMIZE_DIR) | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Dependencies
 

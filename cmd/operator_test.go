@@ -18,6 +18,8 @@ package main
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,6 +69,12 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 		{[]string{"--mirror-max-write-bytes-per-second=0"}, ""},
 		{[]string{"--inline-connections=Deny"}, ""},
 		{[]string{"--inline-connections=deny"}, "--inline-connections must be Allow or Deny"},
+		{[]string{"--metrics-bind-address=0"}, ""},
+		{[]string{"--metrics-bind-address=127.0.0.1:9443", "--metrics-secure=false"}, ""},
+		{[]string{"--metrics-bind-address=8443"}, "--metrics-bind-address"},
+		{[]string{"--metrics-bind-address="}, "--metrics-bind-address"},
+		{[]string{"--metrics-bind-address=:"}, "--metrics-bind-address"},
+		{[]string{"--metrics-cert-path=/nonexistent"}, "--metrics-cert-path"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)
@@ -82,6 +90,43 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 			g.Expect(err).To(MatchError(ContainSubstring(tc.want)))
 		})
 	}
+}
+
+func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
+	g := NewWithT(t)
+	parse := func(args ...string) OperatorOptions {
+		fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+		var o OperatorOptions
+		o.bind(fs)
+		g.Expect(fs.Parse(args)).To(Succeed())
+		g.Expect(o.validate()).To(Succeed())
+		return o
+	}
+	secure := metricsOptions(parse())
+	g.Expect(secure.BindAddress).To(Equal(":8443"))
+	g.Expect(secure.SecureServing).To(BeTrue())
+	g.Expect(secure.FilterProvider).NotTo(BeNil(), "callers are authenticated and authorised")
+	g.Expect(secure.CertDir).To(BeEmpty(), "a self-signed certificate")
+
+	plain := metricsOptions(parse("--metrics-secure=false", "--metrics-bind-address=:8080"))
+	g.Expect(plain.SecureServing).To(BeFalse())
+	g.Expect(plain.FilterProvider).To(BeNil())
+	g.Expect(plain.BindAddress).To(Equal(":8080"))
+
+	dir := t.TempDir()
+	for _, name := range []string{"tls.crt", "tls.key"} {
+		g.Expect(os.WriteFile(filepath.Join(dir, name), []byte("pem"), 0o600)).To(Succeed())
+	}
+	g.Expect(metricsOptions(parse("--metrics-cert-path=" + dir)).CertDir).To(Equal(dir))
+
+	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	var o OperatorOptions
+	o.bind(fs)
+	g.Expect(fs.Parse([]string{"--metrics-cert-path=" + dir, "--metrics-secure=false"})).To(Succeed())
+	g.Expect(o.validate()).To(MatchError(ContainSubstring("--metrics-cert-path is set but --metrics-secure=false")))
+	g.Expect(os.Remove(filepath.Join(dir, "tls.key"))).To(Succeed())
+	g.Expect(fs.Parse([]string{"--metrics-secure=true"})).To(Succeed())
+	g.Expect(o.validate()).To(MatchError(ContainSubstring("tls.key")), "a missing key is refused, not replaced by a self-signed certificate")
 }
 
 func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {

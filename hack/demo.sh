@@ -52,7 +52,7 @@ for _ in $(seq 1 600); do [[ -s "$work/kubeconfig" ]] && break; sleep 0.1; done
 export KUBECONFIG=$work/kubeconfig
 
 say "starting the operator (logs: $work/operator.log)"
-"$work/directus-operator" operator --leader-elect=false --metrics-bind-address=127.0.0.1:18080 \
+"$work/directus-operator" operator --leader-elect=false --metrics-bind-address=127.0.0.1:18443 \
   --health-probe-bind-address=127.0.0.1:18081 --log-format=text >"$work/operator.log" 2>&1 &
 pids+=($!)
 

@@ -29,6 +29,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -36,6 +37,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,7 +57,7 @@ func TestHelmLintPassesStrict(t *testing.T) {
 	}
 	// The same with every optional object on, so their templates are linted too.
 	stdout, stderr, err = run("", helmBin, "lint", "--strict", chartDir,
-		"--set", "serviceMonitor.enabled=true,podDisruptionBudget.enabled=true,grafana.dashboard.enabled=true",
+		"--set", "serviceMonitor.enabled=true,podDisruptionBudget.enabled=true,grafana.dashboard.enabled=true,networkPolicy.enabled=true",
 		"--set", "watchNamespaces={a,b}")
 	if err != nil {
 		t.Fatalf("helm lint --strict with optional objects failed: %v\n%s%s", err, stdout, stderr)
@@ -91,11 +93,12 @@ func TestChartRendersValidObjects(t *testing.T) {
 				c := dep.Spec.Template.Spec.Containers[0]
 				g.Expect(c.Image).To(Equal(imageRepo + ":" + chartAppVersion(t)))
 				g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullIfNotPresent))
-				g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8080",
+				g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8443", "--metrics-secure=true",
 					"--log-level=info", "--log-format=json", "--max-concurrent-reconciles=4", "--mirror-min-write-interval=0s", "--mirror-max-write-bytes-per-second=10485760",
 					"--max-subscriptions-per-connection=100", "--max-concurrent-reads-per-server=4", "--kube-api-qps=50", "--kube-api-burst=100",
 					"--inline-connections=Allow"))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--watch-namespaces")))
+				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-cert-path")), "a self-signed certificate by default")
 				g.Expect(c.Resources.Requests).NotTo(BeEmpty(), "resource requests")
 				g.Expect(c.Resources.Limits.Memory().IsZero()).To(BeFalse(), "memory limit")
 
@@ -107,15 +110,16 @@ func TestChartRendersValidObjects(t *testing.T) {
 				manager := clusterRoleNamed(t, g, objs, fullname+"-manager")
 				g.Expect(normalizeRules(manager.Rules)).To(Equal(normalizeRules(generatedManagerRules(t))),
 					"the chart's manager rules differ from config/rbac/role.yaml (generated from the +kubebuilder:rbac markers)")
-				crbs := ofKind(objs, "ClusterRoleBinding")
-				g.Expect(crbs).To(HaveLen(1))
-				crb := typed[rbacv1.ClusterRoleBinding](t, crbs[0])
+				g.Expect(ofKind(objs, "ClusterRoleBinding")).To(HaveLen(2), "the manager's and the metrics endpoint's")
+				crb := namespaced[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding", "", fullname+"-manager")
 				g.Expect(crb.RoleRef.Name).To(Equal(fullname + "-manager"))
 				g.Expect(crb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: fullname, Namespace: "dop-defaults"}))
+				assertChartMetricsRBAC(t, g, objs, "dop-defaults")
 
 				svc := onlyService(t, g, objs)
 				g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue(), "metrics Service selects the pods")
-				g.Expect(svc.Spec.Ports).To(ConsistOf(HaveField("TargetPort.StrVal", "metrics")))
+				g.Expect(svc.Spec.Ports).To(ConsistOf(And(HaveField("TargetPort.StrVal", "metrics"), HaveField("Name", "https"), HaveField("Port", BeEquivalentTo(8443)))))
+				g.Expect(ofKind(objs, "NetworkPolicy")).To(BeEmpty(), "no NetworkPolicy unless asked for")
 
 				editor := clusterRoleNamed(t, g, objs, fullname+"-directussubscription-editor")
 				g.Expect(editor.Labels).To(HaveKeyWithValue("rbac.authorization.k8s.io/aggregate-to-edit", "true"))
@@ -133,11 +137,15 @@ func TestChartRendersValidObjects(t *testing.T) {
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=dop-team-a,dop-team-b"))
 
-				// Only cluster-scoped objects are read cluster-wide: namespace
-				// labels and ClusterDirectusConnections, which a Role cannot grant.
-				crbs := ofKind(objs, "ClusterRoleBinding")
-				g.Expect(crbs).To(HaveLen(1), "one ClusterRoleBinding in list mode, for cluster-scoped objects")
-				g.Expect(typed[rbacv1.ClusterRoleBinding](t, crbs[0]).RoleRef.Name).To(Equal(fullname + "-cluster-scoped"))
+				// Cluster-wide bindings in list mode: the metrics endpoint's
+				// (TokenReviews and SubjectAccessReviews exist only cluster-wide)
+				// and the cluster-scoped objects' (namespace labels and
+				// ClusterDirectusConnections, which a Role cannot grant); none
+				// for the manager's namespaced rules.
+				g.Expect(ofKind(objs, "ClusterRoleBinding")).To(ConsistOf(
+					HaveField("Object", HaveKeyWithValue("roleRef", HaveKeyWithValue("name", fullname+"-metrics-auth"))),
+					HaveField("Object", HaveKeyWithValue("roleRef", HaveKeyWithValue("name", fullname+"-cluster-scoped")))))
+				assertChartMetricsRBAC(t, g, objs, "dop-namespaced")
 				g.Expect(normalizeRules(clusterRoleNamed(t, g, objs, fullname+"-cluster-scoped").Rules)).To(ConsistOf(
 					"/namespaces:get", "/namespaces:list", "/namespaces:watch",
 					"realtime.directus-operator.io/clusterdirectusconnections:get", "realtime.directus-operator.io/clusterdirectusconnections:list",
@@ -240,6 +248,9 @@ grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
 				g.Expect(eps).To(HaveLen(1))
 				g.Expect(eps[0]).To(HaveKeyWithValue("port", svc.Spec.Ports[0].Name))
 				g.Expect(eps[0]).To(HaveKeyWithValue("interval", "15s"))
+				g.Expect(eps[0]).To(HaveKeyWithValue("scheme", "https"))
+				g.Expect(eps[0]).To(HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"))
+				g.Expect(eps[0]).To(HaveKeyWithValue("tlsConfig", map[string]any{"insecureSkipVerify": true}), "the self-signed certificate cannot be verified")
 
 				cms := ofKind(objs, "ConfigMap")
 				g.Expect(cms).To(HaveLen(1))
@@ -248,6 +259,117 @@ grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
 				g.Expect(cm.Annotations).To(HaveKeyWithValue("grafana_folder", "Operators"))
 				dashboard := readRepoFile(t, "charts/directus-operator/dashboards/directus-operator.json")
 				g.Expect(cm.Data["directus-operator.json"]).To(Equal(strings.TrimRight(string(dashboard), "\n")))
+			},
+		},
+		{
+			name:      "metrics with a certificate from a Secret, verified by the ServiceMonitor",
+			namespace: "dop-metrics-cert",
+			values: `metrics: {certSecret: operator-metrics-tls}
+serviceMonitor:
+  enabled: true
+  tlsConfig:
+    ca: {secret: {name: operator-metrics-tls, key: ca.crt}}
+    serverName: directus-operator-metrics.dop-metrics-cert.svc
+`,
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				pod := onlyDeployment(t, g, objs).Spec.Template
+				c := pod.Spec.Containers[0]
+				g.Expect(c.Args).To(ContainElements("--metrics-secure=true", "--metrics-cert-path=/var/run/directus-operator/metrics-certs"))
+				g.Expect(c.VolumeMounts).To(ContainElement(corev1.VolumeMount{Name: "metrics-certs", MountPath: "/var/run/directus-operator/metrics-certs", ReadOnly: true}))
+				g.Expect(pod.Spec.Volumes).To(ContainElement(And(HaveField("Name", "metrics-certs"),
+					HaveField("Secret.SecretName", "operator-metrics-tls"),
+					HaveField("Secret.Items", ConsistOf(corev1.KeyToPath{Key: "tls.crt", Path: "tls.crt"}, corev1.KeyToPath{Key: "tls.key", Path: "tls.key"})))))
+				eps, _, _ := unstructured.NestedSlice(ofKind(objs, "ServiceMonitor")[0].Object, "spec", "endpoints")
+				g.Expect(eps).To(ConsistOf(HaveKeyWithValue("tlsConfig", map[string]any{
+					"ca":         map[string]any{"secret": map[string]any{"name": "operator-metrics-tls", "key": "ca.crt"}},
+					"serverName": "directus-operator-metrics.dop-metrics-cert.svc",
+				})), "the user's tlsConfig replaces insecureSkipVerify")
+			},
+		},
+		{
+			name:      "plain http metrics, only when asked for",
+			namespace: "dop-metrics-http",
+			values:    "metrics: {secure: false, certSecret: ignored-when-plain}\nserviceMonitor: {enabled: true}\n",
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
+				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=false"))
+				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-cert-path")))
+				g.Expect(c.VolumeMounts).NotTo(ContainElement(HaveField("Name", "metrics-certs")))
+				svc := onlyService(t, g, objs)
+				g.Expect(svc.Spec.Ports).To(ConsistOf(HaveField("Name", "http-metrics")))
+				eps, _, _ := unstructured.NestedSlice(ofKind(objs, "ServiceMonitor")[0].Object, "spec", "endpoints")
+				g.Expect(eps).To(ConsistOf(And(HaveKeyWithValue("port", "http-metrics"), HaveKeyWithValue("scheme", "http"),
+					Not(HaveKey("bearerTokenFile")), Not(HaveKey("tlsConfig")))))
+				for _, u := range ofKind(objs, "ClusterRole") {
+					g.Expect(u.GetName()).NotTo(ContainSubstring("metrics"), "no metrics roles without authentication")
+				}
+			},
+		},
+		{
+			name:      "NetworkPolicy: metrics from the monitoring namespace, egress to DNS, the API server and Directus",
+			namespace: "dop-netpol",
+			values: `networkPolicy:
+  enabled: true
+  metricsNamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+  metricsPodSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}
+  egress:
+    enabled: true
+    apiServer: {cidrs: [10.0.0.1/32]}
+    directus: {cidrs: [10.20.0.0/16, 192.0.2.10/32], ports: [8055]}
+    extraRules: [{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: cms}}}], ports: [{port: 8055}]}]
+`,
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				nps := ofKind(objs, "NetworkPolicy")
+				g.Expect(nps).To(HaveLen(1))
+				np := typed[networkingv1.NetworkPolicy](t, nps[0])
+				pod := onlyDeployment(t, g, objs).Spec.Template
+				sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(sel.Matches(labels.Set(pod.Labels))).To(BeTrue(), "the NetworkPolicy selects the operator pods")
+				g.Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress))
+
+				tcp := corev1.ProtocolTCP
+				port := func(p intstr.IntOrString) networkingv1.NetworkPolicyPort {
+					return networkingv1.NetworkPolicyPort{Port: &p, Protocol: &tcp}
+				}
+				g.Expect(np.Spec.Ingress).To(ConsistOf(
+					networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromString("health"))}},
+					networkingv1.NetworkPolicyIngressRule{
+						Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromString("metrics"))},
+						From: []networkingv1.NetworkPolicyPeer{{
+							NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "monitoring"}},
+							PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
+						}},
+					},
+				), "ingress: the metrics port only from the chosen namespace's Prometheus; the health port for probes")
+				g.Expect(pod.Spec.Containers[0].Ports).To(ContainElements(HaveField("Name", "metrics"), HaveField("Name", "health")),
+					"the policy's named ports exist on the container")
+
+				g.Expect(np.Spec.Egress).To(HaveLen(4))
+				g.Expect(np.Spec.Egress[0].To).To(ConsistOf(HaveField("PodSelector.MatchLabels", HaveKeyWithValue("k8s-app", "kube-dns"))))
+				g.Expect(np.Spec.Egress[0].Ports).To(HaveLen(2), "DNS over UDP and TCP")
+				g.Expect(np.Spec.Egress[1]).To(Equal(networkingv1.NetworkPolicyEgressRule{
+					To:    []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.1/32"}}},
+					Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromInt32(443)), port(intstr.FromInt32(6443))},
+				}), "the API server")
+				g.Expect(np.Spec.Egress[2]).To(Equal(networkingv1.NetworkPolicyEgressRule{
+					To:    []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.20.0.0/16"}}, {IPBlock: &networkingv1.IPBlock{CIDR: "192.0.2.10/32"}}},
+					Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromInt32(8055))},
+				}), "Directus")
+				g.Expect(np.Spec.Egress[3].To).To(ConsistOf(HaveField("NamespaceSelector.MatchLabels", HaveKeyWithValue("kubernetes.io/metadata.name", "cms"))))
+			},
+		},
+		{
+			name:      "NetworkPolicy without egress limits ingress only",
+			namespace: "dop-netpol-ingress",
+			values:    "networkPolicy: {enabled: true}\n",
+			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				np := typed[networkingv1.NetworkPolicy](t, ofKind(objs, "NetworkPolicy")[0])
+				g.Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
+				g.Expect(np.Spec.Egress).To(BeEmpty())
+				g.Expect(np.Spec.Ingress).To(ContainElement(HaveField("From", ConsistOf(networkingv1.NetworkPolicyPeer{
+					NamespaceSelector: &metav1.LabelSelector{}, PodSelector: &metav1.LabelSelector{},
+				}))), "the default selectors ({}) admit every namespace's pods, as Kubernetes reads them")
 			},
 		},
 		{
@@ -330,6 +452,16 @@ func assertCommonChartObjects(t *testing.T, g Gomega, objs []*unstructured.Unstr
 	g.Expect(normalizeRules(le.Rules)).To(ContainElements("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"))
 	leb := namespaced[rbacv1.RoleBinding](t, objs, "RoleBinding", ns, fullname+"-leader-election")
 	g.Expect(leb.RoleRef.Name).To(Equal(le.Name))
+}
+
+// assertChartMetricsRBAC checks the chart's RBAC for the authenticated
+// metrics endpoint.
+func assertChartMetricsRBAC(t *testing.T, g Gomega, objs []*unstructured.Unstructured, ns string) {
+	t.Helper()
+	assertMetricsRBAC(t, g, objs, metricsRBAC{
+		authRole: fullname + "-metrics-auth", authBinding: fullname + "-metrics-auth", reader: fullname + "-metrics-reader",
+		operator: rbacv1.Subject{Kind: "ServiceAccount", Name: fullname, Namespace: ns},
+	})
 }
 
 func onlyDeployment(t *testing.T, g Gomega, objs []*unstructured.Unstructured) *appsv1.Deployment {
@@ -422,6 +554,9 @@ func TestValuesSchemaRejectsBadValues(t *testing.T) {
 		{"invalid namespace name", `watchNamespaces: [Team_A]`, []string{"at '/watchNamespaces/0'"}},
 		{"duration without unit", `mirrorMinWriteInterval: "100"`, []string{"at '/mirrorMinWriteInterval'"}},
 		{"ServiceMonitor without metrics", "serviceMonitor: {enabled: true}\nmetrics: {enabled: false}", []string{"serviceMonitor.enabled needs metrics.enabled"}},
+		{"NetworkPolicy egress without the API server", "networkPolicy: {enabled: true, egress: {enabled: true}}", []string{"networkPolicy.egress.enabled needs networkPolicy.egress.apiServer.cidrs"}},
+		{"NetworkPolicy CIDR without a prefix length", "networkPolicy: {egress: {directus: {cidrs: [10.0.0.1]}}}", []string{"at '/networkPolicy/egress/directus/cidrs/0'", "does not match pattern"}},
+		{"metrics certificate Secret with a bad name", "metrics: {certSecret: Metrics_TLS}", []string{"at '/metrics/certSecret'"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -244,6 +244,41 @@ func assertSecretsReadOnly(g Gomega, rules []rbacv1.PolicyRule, where string) {
 	}
 }
 
+// metricsRBAC names the objects that let the metrics endpoint check its
+// callers, and the operator's ServiceAccount.
+type metricsRBAC struct {
+	authRole, authBinding, reader string
+	operator                      rbacv1.Subject
+}
+
+// assertMetricsRBAC checks the RBAC of the authenticated metrics endpoint:
+// through its binding the operator may create TokenReviews and
+// SubjectAccessReviews and nothing else, and the metrics-reader ClusterRole,
+// bound to nobody, grants get on /metrics and nothing else.
+func assertMetricsRBAC(t *testing.T, g Gomega, objs []*unstructured.Unstructured, want metricsRBAC) {
+	t.Helper()
+	roles := map[string]*rbacv1.ClusterRole{}
+	for _, u := range ofKind(objs, "ClusterRole") {
+		roles[u.GetName()] = typed[rbacv1.ClusterRole](t, u)
+	}
+	g.Expect(roles).To(HaveKey(want.authRole))
+	g.Expect(normalizeRules(roles[want.authRole].Rules)).To(Equal([]string{
+		"authentication.k8s.io/tokenreviews:create", "authorization.k8s.io/subjectaccessreviews:create"}))
+	g.Expect(roles).To(HaveKey(want.reader))
+	g.Expect(roles[want.reader].Rules).To(Equal([]rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}))
+	found := false
+	for _, u := range ofKind(objs, "ClusterRoleBinding") {
+		b := typed[rbacv1.ClusterRoleBinding](t, u)
+		g.Expect(b.RoleRef.Name).NotTo(Equal(want.reader), "metrics-reader is bound to nobody")
+		if b.Name == want.authBinding {
+			found = true
+			g.Expect(b.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: want.authRole}))
+			g.Expect(b.Subjects).To(ConsistOf(want.operator))
+		}
+	}
+	g.Expect(found).To(BeTrue(), "ClusterRoleBinding %s", want.authBinding)
+}
+
 // generatedManagerRules reads the rules controller-gen writes to
 // config/rbac/role.yaml from the +kubebuilder:rbac markers.
 func generatedManagerRules(t *testing.T) []rbacv1.PolicyRule {

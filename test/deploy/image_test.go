@@ -24,18 +24,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/directus-operator/directus-operator/test/testutil"
 	. "github.com/onsi/gomega"
@@ -279,53 +275,6 @@ func TestDockerfileMatchesDaemonlessImage(t *testing.T) {
 	for _, needed := range []string{"go.mod", "go.sum", "cmd/", "api/", "controllers/", "realtime/", "*", "**/*.go"} {
 		g.Expect(ignore).NotTo(ContainElement(needed), ".dockerignore must not exclude %s", needed)
 	}
-}
-
-// TestChartArgsStartTheRealOperator runs the real binary with the exact
-// arguments and environment the chart renders, against the envtest API
-// server: every flag is accepted, /readyz answers on the health port and
-// /metrics serves the operator's metrics.
-func TestChartArgsStartTheRealOperator(t *testing.T) {
-	g := NewWithT(t)
-	bin, real := buildOperatorBinary(t, t.TempDir())
-	if !real {
-		t.Skip("./cmd does not build yet; nothing to run")
-	}
-	const ns = "dop-run"
-	ensureNamespace(t, ns)
-	health, metrics := freePort(t), freePort(t)
-	objs := helmTemplate(t, ns, fmt.Sprintf("health: {port: %d}\nmetrics: {port: %d}\nlogFormat: text\n", health, metrics))
-	c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
-
-	op := startBinary(t, bin, c.Args, "POD_NAMESPACE="+ns)
-	cmd, output, done := op.cmd, op.output, op.done
-
-	get := func(port int32, path string) func() (string, error) {
-		return func() (string, error) {
-			select {
-			case <-done:
-				return "", StopTrying(fmt.Sprintf("the operator exited (%v):\n%s", op.err(), output))
-			default:
-			}
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
-			if err != nil {
-				return "", err
-			}
-			defer func() { _ = resp.Body.Close() }()
-			body, err := io.ReadAll(resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				return "", fmt.Errorf("%s: %s %s", path, resp.Status, body)
-			}
-			return string(body), err
-		}
-	}
-	g.Eventually(get(health, "/readyz")).WithTimeout(60*time.Second).Should(Equal("ok"), "operator output:\n%s", output)
-	g.Eventually(get(health, "/healthz")).Should(Equal("ok"))
-	g.Eventually(get(metrics, "/metrics")).Should(ContainSubstring("directus_operator_connections"))
-
-	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
-	g.Eventually(done).WithTimeout(30*time.Second).Should(BeClosed(), "the operator stops on SIGTERM:\n%s", output)
-	g.Expect(op.err()).NotTo(HaveOccurred(), "the operator exits cleanly on SIGTERM:\n%s", output)
 }
 
 // runningBinary is the operator binary running against the envtest API

@@ -63,7 +63,7 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 	}
 	g.Expect(kinds).To(Equal(map[string]int{
 		"Namespace": 1, "CustomResourceDefinition": 3, "ServiceAccount": 1, "Deployment": 1, "Service": 1,
-		"ClusterRole": 6, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
+		"ClusterRole": 8, "ClusterRoleBinding": 2, "Role": 1, "RoleBinding": 1,
 	}))
 	g.Expect(ofKind(objs, "Namespace")[0].GetName()).To(Equal(kustomizeNamespace))
 
@@ -74,13 +74,17 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 	c := dep.Spec.Template.Spec.Containers[0]
 	g.Expect(c.Image).To(Equal("controller:latest"))
 	g.Expect(c.Args[0]).To(Equal("operator"))
-	g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8080"))
+	g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8443"))
+	g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-secure")), "https with authentication, the default")
 	g.Expect(c.Env).To(ContainElement(HaveField("Name", "POD_NAMESPACE")))
 	assertRestricted(g, dep.Spec.Template.Spec)
 	assertProbes(g, c)
 
 	svc := typed[corev1.Service](t, ofKind(objs, "Service")[0])
 	g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue(), "metrics Service selects the pods")
+	g.Expect(svc.Spec.Ports).To(ConsistOf(And(HaveField("Name", "https"), HaveField("Port", BeEquivalentTo(8443)), HaveField("TargetPort.StrVal", "metrics"))))
+	g.Expect(c.Ports).To(ContainElement(And(HaveField("Name", "metrics"), HaveField("ContainerPort", BeEquivalentTo(8443)))))
+	assertMetricsRBAC(t, g, objs, kustomizeMetricsRBAC)
 
 	roles := map[string]*rbacv1.ClusterRole{}
 	for _, u := range ofKind(objs, "ClusterRole") {
@@ -103,7 +107,7 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 	g.Expect(roles).To(HaveKeyWithValue(kustomizePrefix+"clusterdirectusconnection-admin-role",
 		HaveField("Labels", Not(HaveKey(HavePrefix("rbac.authorization.k8s.io/aggregate-to"))))))
 
-	crb := typed[rbacv1.ClusterRoleBinding](t, ofKind(objs, "ClusterRoleBinding")[0])
+	crb := namespaced[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding", "", kustomizePrefix+"manager-rolebinding")
 	g.Expect(crb.RoleRef.Name).To(Equal(kustomizePrefix + "manager-role"))
 	g.Expect(crb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: kustomizePrefix + "controller-manager", Namespace: kustomizeNamespace}))
 	rb := typed[rbacv1.RoleBinding](t, ofKind(objs, "RoleBinding")[0])
@@ -111,6 +115,67 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 	g.Expect(rb.Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: kustomizePrefix + "controller-manager", Namespace: kustomizeNamespace}))
 	le := typed[rbacv1.Role](t, ofKind(objs, "Role")[0])
 	g.Expect(normalizeRules(le.Rules)).To(ContainElements("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"))
+
+	ensureNamespace(t, kustomizeNamespace)
+	serverDryRun(t, objs)
+	podDryRun(t, kustomizeNamespace, dep.Spec.Template)
+}
+
+// kustomizeMetricsRBAC are config/rbac's objects for the metrics endpoint.
+var kustomizeMetricsRBAC = metricsRBAC{
+	authRole: kustomizePrefix + "metrics-auth-role", authBinding: kustomizePrefix + "metrics-auth-rolebinding",
+	reader:   kustomizePrefix + "metrics-reader",
+	operator: rbacv1.Subject{Kind: "ServiceAccount", Name: kustomizePrefix + "controller-manager", Namespace: kustomizeNamespace},
+}
+
+// TestKustomizeNamespacedGrantsNothingClusterWideOnTheWatchedObjects renders
+// config/namespaced: the manager's rules are a Role in the watched namespace
+// only, the operator is told to watch that namespace, and no ClusterRole
+// that a ClusterRoleBinding gives the operator touches ConfigMaps, Secrets,
+// Events or DirectusSubscriptions.
+func TestKustomizeNamespacedGrantsNothingClusterWideOnTheWatchedObjects(t *testing.T) {
+	g := NewWithT(t)
+	const watched = "default"
+	raw, objs := kustomize(t, "config/namespaced")
+	g.Expect(strings.Count(raw, "controller:latest")).To(Equal(1), "make deploy seds exactly one controller:latest")
+
+	dep := typed[appsv1.Deployment](t, ofKind(objs, "Deployment")[0])
+	c := dep.Spec.Template.Spec.Containers[0]
+	g.Expect(c.Args).To(ContainElement("--watch-namespaces=" + watched))
+
+	role := namespaced[rbacv1.Role](t, objs, "Role", watched, kustomizePrefix+"manager-role")
+	g.Expect(normalizeRules(role.Rules)).To(Equal(normalizeRules(generatedManagerRules(t))), "the generated manager rules, as a Role")
+	rb := namespaced[rbacv1.RoleBinding](t, objs, "RoleBinding", watched, kustomizePrefix+"manager-rolebinding")
+	g.Expect(rb.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name}))
+	g.Expect(rb.Subjects).To(ConsistOf(kustomizeMetricsRBAC.operator))
+	for _, u := range ofKind(objs, "Role") {
+		if u.GetName() == role.Name {
+			g.Expect(u.GetNamespace()).To(Equal(watched), "the manager Role exists only in the watched namespace")
+		}
+	}
+
+	clusterRoles := map[string]*rbacv1.ClusterRole{}
+	for _, u := range ofKind(objs, "ClusterRole") {
+		cr := typed[rbacv1.ClusterRole](t, u)
+		clusterRoles[cr.Name] = cr
+		// The user roles aggregated into admin/edit/view name only
+		// DirectusSubscriptions; no ClusterRole grants core objects.
+		g.Expect(normalizeRules(cr.Rules)).NotTo(ContainElement(HavePrefix("/")), "ClusterRole %s grants core resources", cr.Name)
+	}
+	g.Expect(clusterRoles).NotTo(HaveKey(kustomizePrefix+"manager-role"), "no cluster-wide copy of the manager's rules")
+	for _, u := range ofKind(objs, "ClusterRoleBinding") {
+		crb := typed[rbacv1.ClusterRoleBinding](t, u)
+		g.Expect(clusterRoles).To(HaveKey(crb.RoleRef.Name))
+		g.Expect(normalizeRules(clusterRoles[crb.RoleRef.Name].Rules)).To(HaveEach(Not(Or(
+			HavePrefix("/"), HavePrefix("events.k8s.io/"), HavePrefix("realtime.directus-operator.io/"),
+		))), "ClusterRoleBinding %s grants the operator watched objects cluster-wide", crb.Name)
+	}
+	g.Expect(ofKind(objs, "ClusterRoleBinding")).To(HaveLen(1), "the metrics endpoint's, nothing else")
+	assertMetricsRBAC(t, g, objs, kustomizeMetricsRBAC)
+
+	// The rest is config/default's.
+	_, defaults := kustomize(t, "config/default")
+	g.Expect(objs).To(HaveLen(len(defaults)), "config/namespaced turns a ClusterRole and its binding into a Role and a RoleBinding")
 
 	ensureNamespace(t, kustomizeNamespace)
 	serverDryRun(t, objs)
@@ -128,7 +193,12 @@ func TestKustomizePrometheusMonitorSelectsMetricsService(t *testing.T) {
 	sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
 	g.Expect(labels.SelectorFromSet(sel).Matches(labels.Set(svc.Labels))).To(BeTrue(), "the ServiceMonitor selects the metrics Service")
 	eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	g.Expect(eps).To(ConsistOf(HaveKeyWithValue("port", svc.Spec.Ports[0].Name)))
+	g.Expect(eps).To(ConsistOf(And(
+		HaveKeyWithValue("port", svc.Spec.Ports[0].Name),
+		HaveKeyWithValue("scheme", "https"),
+		HaveKeyWithValue("bearerTokenFile", "/var/run/secrets/kubernetes.io/serviceaccount/token"),
+		HaveKeyWithValue("tlsConfig", map[string]any{"insecureSkipVerify": true}),
+	)), "scrapes https with Prometheus's token; the operator's certificate is self-signed")
 
 	sm.SetNamespace(kustomizeNamespace)
 	ensureNamespace(t, kustomizeNamespace)

@@ -32,8 +32,10 @@ import (
 )
 
 // TestWatchNamespacesConfinesTheOperator runs the real binary with the
-// chart's args for watchNamespaces: [one namespace], against a fake
-// Directus: a subscription there becomes Ready, one elsewhere is not touched.
+// chart's args for watchNamespaces: [one namespace], as the chart's
+// ServiceAccount with only the chart's RBAC (a Role in that namespace, no
+// cluster-wide right on its objects), against a fake Directus: a
+// subscription there becomes Ready, one elsewhere is not touched.
 func TestWatchNamespacesConfinesTheOperator(t *testing.T) {
 	g := NewWithT(t)
 	bin, real := buildOperatorBinary(t, t.TempDir())
@@ -50,10 +52,13 @@ func TestWatchNamespacesConfinesTheOperator(t *testing.T) {
 	dx.AddUser(fakedirectus.User{StaticToken: "ns-token", Read: []string{"messages"}})
 
 	health, metrics := freePort(t), freePort(t)
-	objs := helmTemplate(t, home, fmt.Sprintf("watchNamespaces: [%s]\nhealth: {port: %d}\nmetrics: {port: %d}\nlogFormat: text\n", watched, health, metrics))
+	// The chart's ClusterRoles are created for real under a name of their own.
+	objs := helmTemplate(t, home, fmt.Sprintf("fullnameOverride: %s\nwatchNamespaces: [%s]\nhealth: {port: %d}\nmetrics: {port: %d}\nlogFormat: text\n",
+		home, watched, health, metrics))
 	c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
 	g.Expect(c.Args).To(ContainElement("--watch-namespaces=" + watched))
-	op := startBinary(t, bin, c.Args, "POD_NAMESPACE="+home)
+	applyRBAC(t, objs)
+	op := startBinary(t, bin, c.Args, "POD_NAMESPACE="+home, "KUBECONFIG="+serviceAccountKubeconfig(t, home, home))
 
 	ctx := context.Background()
 	for _, ns := range []string{watched, other} {

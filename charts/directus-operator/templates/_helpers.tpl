@@ -112,3 +112,17 @@ Role cannot.
   resources: [clusterdirectusconnections/status]
   verbs: [get, patch, update]
 {{- end }}
+
+{{/*
+The TLS Secret mounted for the metrics endpoint, or nothing.
+*/}}
+{{- define "directus-operator.metricsCertSecret" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.secure }}{{ .Values.metrics.certSecret }}{{ end }}
+{{- end }}
+
+{{/*
+The name of the metrics Service's port: https or http-metrics.
+*/}}
+{{- define "directus-operator.metricsPortName" -}}
+{{- if .Values.metrics.secure }}https{{ else }}http-metrics{{ end }}
+{{- end }}

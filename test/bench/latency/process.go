@@ -59,7 +59,7 @@ func (p *proc) waitOK(ctx context.Context, url string, timeout time.Duration) er
 }
 
 // scrapeMetrics reads a Prometheus text endpoint over plain http (the
-// operator's default) and returns every sample by its series
+// harness starts the operator with --metrics-secure=false) and returns every sample by its series
 // (name{labels}); ok is false when it does not answer.
 func scrapeMetrics(addr string) (samples map[string]float64, ok bool) {
 	if addr == "" || addr == "0" {
