@@ -349,7 +349,9 @@ func TestSamplesAreAccepted(t *testing.T) {
 			g.Expect(err).NotTo(HaveOccurred())
 			u := &unstructured.Unstructured{}
 			g.Expect(yaml.Unmarshal(raw, &u.Object)).To(Succeed())
-			u.SetNamespace("default")
+			if u.GetKind() != "ClusterDirectusConnection" {
+				u.SetNamespace("default")
+			}
 			g.Expect(k8sClient.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
 		})
 	}

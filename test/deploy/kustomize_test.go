@@ -211,7 +211,7 @@ func TestKustomizePrometheusMonitorSelectsMetricsService(t *testing.T) {
 }
 
 // TestSamplesApplyAndReadBack applies config/samples for real, as the docs
-// tell users to, and reads every DirectusSubscription back.
+// tell users to, and reads every subscription and connection back.
 func TestSamplesApplyAndReadBack(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -232,10 +232,14 @@ func TestSamplesApplyAndReadBack(t *testing.T) {
 	})
 
 	for _, want := range samples {
-		g.Expect(want.GetKind()).To(Equal("DirectusSubscription"))
+		g.Expect(want.GetKind()).To(BeElementOf("DirectusSubscription", "DirectusConnection", "ClusterDirectusConnection"))
 		got := &unstructured.Unstructured{}
 		got.SetGroupVersionKind(want.GroupVersionKind())
-		g.Expect(k8sClient.Get(ctx, keyOf(ns, want.GetName()), got)).To(Succeed(), "read back %s", want.GetName())
+		key := keyOf(ns, want.GetName())
+		if want.GetKind() == "ClusterDirectusConnection" {
+			key = keyOf("", want.GetName())
+		}
+		g.Expect(k8sClient.Get(ctx, key, got)).To(Succeed(), "read back %s %s", want.GetKind(), want.GetName())
 		for _, field := range []string{"url", "collection"} {
 			w, _, _ := unstructured.NestedString(want.Object, "spec", field)
 			v, _, _ := unstructured.NestedString(got.Object, "spec", field)
