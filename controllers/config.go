@@ -201,7 +201,14 @@ func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.Dir
 		connJSON, _ := json.Marshal(src.Spec)
 		_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%d\x00%d", connJSON, src.Identity, src.MaxPerSocket, src.MaxConcurrentReads)
 	}
-	_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password) // a hash.Hash never fails a write
+	// A static token behind a connection object is rotated in place (the
+	// socket re-authenticates, see Hub.Ensure): it is part of neither the
+	// hash nor the connection key, so a new token restarts nothing. Other
+	// credentials are, and a change reconnects.
+	rotatable := src.Ref != "" && opts.Auth.AccessToken != ""
+	if !rotatable {
+		_, _ = fmt.Fprintf(h, "\x00%s\x00%s\x00%s", opts.Auth.AccessToken, opts.Auth.Email, opts.Auth.Password) // a hash.Hash never fails a write
+	}
 	h.Write(caPEM)
 
 	cfg := subscriptions.Config{
@@ -230,7 +237,11 @@ func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.Dir
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
-	cfg.ConnectionKey = connectionKey(src.Spec, opts, caPEM)
+	keyOpts := opts
+	if rotatable {
+		keyOpts.Auth.AccessToken = ""
+	}
+	cfg.ConnectionKey = connectionKey(src.Spec, keyOpts, caPEM)
 	if src.Ref != "" {
 		// Subscriptions of one connection object share its sockets (and
 		// its caps); another object with the same settings gets its own.

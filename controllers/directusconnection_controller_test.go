@@ -281,11 +281,19 @@ func TestRotatingTheSecretOfAConnectionMovesEverySubscriptionToTheNewToken(t *te
 		w.ready(fmt.Sprintf("s%d", i))
 	}
 
+	opened := socketsOpened(w.dx)
 	w.secret("directus", map[string]string{"token": "second-token"})
 	w.dx.Create("messages", map[string]any{"text": "two"})
 	w.g.Eventually(func(g Gomega) {
 		g.Expect(authTokens(w.dx)).To(ContainElement("second-token"))
 	}, timeout, 50*time.Millisecond).Should(Succeed())
+	for i := range 3 {
+		w.mirrorData(fmt.Sprintf("s%d", i), func(g Gomega, data map[string]string) { g.Expect(data).To(HaveLen(2)) })
+	}
+	// Directus takes a new token on a live socket: the connection
+	// re-authenticated in place, no socket was opened for it.
+	w.g.Expect(socketsOpened(w.dx)).To(Equal(opened))
+
 	// The old token stops working and every socket is cut: only
 	// subscriptions that moved to the new token come back.
 	w.dx.RevokeToken(botToken)

@@ -209,6 +209,8 @@ func (h *Hub) Ensure(cfg Config) error {
 			prev.cfg.Generation = cfg.Generation
 			prev.runner.SetGeneration(cfg.Generation)
 		}
+		h.rotate(prev.conn, cfg)
+		prev.cfg.Realtime = cfg.Realtime
 		return nil
 	}
 	e, err := h.newEntry(cfg)
@@ -328,6 +330,7 @@ func (h *Hub) acquire(cfg Config) (*Connection, error) {
 		if h.refs[c] < limit {
 			h.refs[c]++
 			h.objectChanged(cfg.ConnectionObject)
+			h.rotate(c, cfg)
 			return c, nil
 		}
 	}
@@ -349,6 +352,20 @@ func (h *Hub) acquire(cfg Config) (*Connection, error) {
 		c.Start(h.ctx)
 	}
 	return c, nil
+}
+
+// rotate moves c to cfg's static token when the connection key leaves the
+// token out (a connection object's): the socket re-authenticates in place
+// and its subscriptions read again, instead of every runner restarting on
+// a new socket. Other connections never see another token under one key.
+func (h *Hub) rotate(c *Connection, cfg Config) {
+	tok := cfg.Realtime.Auth.AccessToken
+	if cfg.ConnectionObject.Kind == "" || tok == "" {
+		return
+	}
+	if err := c.SetAccessToken(tok); err != nil {
+		h.log.Error(err, "Moving a connection to a rotated token failed", "connection", shortKey(cfg.ConnectionKey))
+	}
 }
 
 // release gives back a subscription's place on c, closing c when it was
