@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,6 +146,10 @@ func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64
 		}
 	}
 
+	st.ServerVersion = ""
+	for _, c := range stats.Conns {
+		st.ServerVersion = cmp.Or(st.ServerVersion, c.ServerVersion)
+	}
 	st.LastError = ""
 	if stalled != nil {
 		st.LastError = stalled.message

@@ -146,6 +146,7 @@ func TestSubscriptionsShareTheSocketsOfTheirDirectusConnection(t *testing.T) {
 		g.Expect(st.Conditions).To(haveCondition(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady))
 		g.Expect(st.Conditions).To(haveCondition(v1alpha1.ConditionConnected, metav1.ConditionTrue, v1alpha1.ReasonConnected))
 		g.Expect(st.Conditions).To(haveCondition(v1alpha1.ConditionAuthenticated, metav1.ConditionTrue, v1alpha1.ReasonAuthenticated))
+		g.Expect(st.ServerVersion).To(Equal("12.4.1"), "GET /server/info's data.version")
 	})
 
 	// Removing one subscription moves no other: the sockets stay as they

@@ -253,6 +253,26 @@ func (p *pageBudget) spend(page []json.RawMessage) error {
 	return nil
 }
 
+// ServerVersion returns the Directus version from GET /server/info
+// (data.version; Directus 12 shows it to any authenticated user, older
+// versions to administrators only, or as data.directus.version). It is ""
+// when the answer has none.
+func (r *REST) ServerVersion(ctx context.Context) (string, error) {
+	var info struct {
+		Version  string `json:"version"`
+		Directus struct {
+			Version string `json:"version"`
+		} `json:"directus"`
+	}
+	if err := r.Do(ctx, http.MethodGet, "/server/info", nil, &info); err != nil {
+		return "", err
+	}
+	if info.Version != "" {
+		return info.Version, nil
+	}
+	return info.Directus.Version, nil
+}
+
 // PrimaryKey returns the name of the collection's primary key field (GET /fields/<collection>,
 // the field whose schema.is_primary_key is true).
 func (r *REST) PrimaryKey(ctx context.Context, collection string) (string, error) {

@@ -45,6 +45,9 @@ type ConnStatus struct {
 	// Authenticated is true once Directus accepted the credentials, until
 	// it refuses them.
 	Authenticated bool
+	// ServerVersion is the Directus version, once read (when the
+	// credentials may read it).
+	ServerVersion string
 }
 
 // connWatcher is told what happens to a connection's socket: a subscription
@@ -77,6 +80,12 @@ type Connection struct {
 	// retried, since Directus locks an account after repeated failures.
 	login  bool
 	halted bool
+	// versionAsked is set once the server version was asked for; bg runs
+	// that request, cancelled by Close.
+	versionAsked bool
+	bg           sync.WaitGroup
+	bgCtx        context.Context
+	bgCancel     context.CancelFunc
 }
 
 // ConnectionOptions configure a Connection.
@@ -136,6 +145,7 @@ func (c *Connection) Start(ctx context.Context) {
 		return
 	}
 	c.started = true
+	c.bgCtx, c.bgCancel = context.WithCancel(ctx)
 	c.mu.Unlock()
 	go func() {
 		defer close(c.done)
@@ -154,6 +164,12 @@ func (c *Connection) Start(ctx context.Context) {
 // email and password, logs the sessions it made out.
 func (c *Connection) Close() {
 	_ = c.client.Close()
+	c.mu.Lock()
+	if c.bgCancel != nil {
+		c.bgCancel()
+	}
+	c.mu.Unlock()
+	c.bg.Wait()
 	if c.login {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := c.rest.Logout(ctx, c.client.RefreshToken()); err != nil {
@@ -248,6 +264,20 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 	return rows, err
 }
 
+// readVersion asks Directus for its version once, for the status of
+// connection objects; a failure leaves it unknown.
+func (c *Connection) readVersion() {
+	defer c.bg.Done()
+	ctx, cancel := context.WithTimeout(c.bgCtx, 10*time.Second)
+	defer cancel()
+	v, err := c.rest.ServerVersion(ctx)
+	if err != nil {
+		c.log.V(1).Info("Reading the Directus version failed", "error", err.Error())
+		return
+	}
+	c.update(func(st *ConnStatus) { st.ServerVersion = v })
+}
+
 // update changes the status and tells every watcher when something a
 // condition shows changed.
 func (c *Connection) update(fn func(st *ConnStatus)) {
@@ -322,7 +352,15 @@ func (c *Connection) onEvent(ev realtime.Event) {
 		c.mu.Lock()
 		again := c.everConnected
 		c.everConnected = true
+		askVersion := !c.versionAsked && c.bgCtx != nil
+		c.versionAsked = true
+		if askVersion {
+			c.bg.Add(1)
+		}
 		c.mu.Unlock()
+		if askVersion {
+			go c.readVersion()
+		}
 		c.log.V(1).Info("Authenticated to Directus", "url", c.url, "epoch", ev.Epoch)
 		c.update(func(st *ConnStatus) {
 			if again && ev.Epoch != st.Epoch {

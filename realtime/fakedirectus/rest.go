@@ -17,6 +17,7 @@ limitations under the License.
 package fakedirectus
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -31,6 +32,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, "pong")
 	})
+	mux.HandleFunc("/server/info", s.restServerInfo)
 	mux.HandleFunc("/fields/{collection}", s.restFields)
 	mux.HandleFunc("/items/{collection}", s.restItems)
 	mux.HandleFunc("/items/{collection}/{id}", s.restItems)
@@ -120,6 +122,23 @@ func (s *Server) restUserLocked(w http.ResponseWriter, r *http.Request) (*User, 
 		return nil, false
 	}
 	return u, true
+}
+
+// restServerInfo answers GET /server/info: project information, and the
+// version to an authenticated user (Directus 12.4.1 shows it to a plain API
+// user as well as to an administrator).
+func (s *Server) restServerInfo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.restUserLocked(w, r)
+	if !ok {
+		return
+	}
+	data := map[string]any{"project": map[string]any{"project_name": "Directus"}}
+	if u != nil {
+		data["version"] = cmp.Or(s.opts.Version, "12.4.1")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
 }
 
 func (s *Server) restFields(w http.ResponseWriter, r *http.Request) {

@@ -65,6 +65,10 @@ type Options struct {
 	RealtimeDisabled bool
 	// PublicRead lists collections the Public role may read.
 	PublicRead []string
+	// Version is what GET /server/info reports as data.version to an
+	// authenticated user, as Directus 12.4.1 does for any user. Defaults
+	// to "12.4.1".
+	Version string
 }
 
 // User is a Directus user with a policy: Read and Write list the collections it may read and

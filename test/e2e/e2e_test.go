@@ -43,12 +43,15 @@ import (
 
 // collection reads messages over REST as the bot and lays it out as the
 // PerItem ConfigMap data the mirror must equal.
-func collection(g Gomega, query string) map[string]any {
+func collection(g Gomega, query string) map[string]any { return collectionAs(g, bot, query) }
+
+// collectionAs is collection read with another identity's REST client.
+func collectionAs(g Gomega, as *realtime.REST, query string) map[string]any {
 	var q json.RawMessage
 	if query != "" {
 		q = json.RawMessage(query)
 	}
-	rows, err := bot.ReadAll(context.Background(), "messages", q)
+	rows, err := as.ReadAll(context.Background(), "messages", q)
 	g.Expect(err).NotTo(HaveOccurred())
 	out := map[string]any{}
 	for _, r := range rows {

@@ -72,9 +72,13 @@ type proxy struct {
 	ln     net.Listener
 	target string
 
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	refused bool
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	// websockets are the relayed connections whose first request asked
+	// for a WebSocket upgrade: the realtime sockets, counted at the TCP
+	// level.
+	websockets map[net.Conn]struct{}
+	refused    bool
 	// stalled connections stay open but carry nothing: a hung peer.
 	stalled bool
 }
@@ -84,7 +88,7 @@ func newProxy(target string) (*proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, target: strings.TrimPrefix(target, "http://"), conns: map[net.Conn]struct{}{}}
+	p := &proxy{ln: ln, target: strings.TrimPrefix(target, "http://"), conns: map[net.Conn]struct{}{}, websockets: map[net.Conn]struct{}{}}
 	go p.serve()
 	return p, nil
 }
@@ -120,10 +124,13 @@ func (p *proxy) relay(c net.Conn) {
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
 		buf := make([]byte, 32<<10)
-		for {
+		for first := true; ; first = false {
 			n, err := src.Read(buf)
 			p.mu.Lock()
 			stalled := p.stalled
+			if first && src == c && strings.Contains(strings.ToLower(string(buf[:n])), "\r\nupgrade: websocket") {
+				p.websockets[c] = struct{}{}
+			}
 			p.mu.Unlock()
 			if n > 0 && !stalled {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -144,7 +151,15 @@ func (p *proxy) relay(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, up)
+	delete(p.websockets, c)
 	p.mu.Unlock()
+}
+
+// openWebSockets counts the realtime sockets open through the proxy.
+func (p *proxy) openWebSockets() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.websockets)
 }
 
 // cut closes every relayed connection and refuses new ones until restore.

@@ -31,7 +31,6 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
-	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -41,15 +40,8 @@ import (
 func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	dx := fakedirectus.New(fakedirectus.Options{})
-	t.Cleanup(dx.Close)
-	dx.AddCollection("messages", "id", "text", "user")
-	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
-
 	ns := "events-restart"
-	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
-		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
+	dx := newWorld(t, ns)
 	opts := controllers.Options{Hub: subscriptions.Options{StatusInterval: 200 * time.Millisecond}}
 	_, stop, err := envtestutil.StartOperatorHub(cfg, opts)
 	g.Expect(err).NotTo(HaveOccurred())

@@ -29,7 +29,6 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -41,16 +40,9 @@ import (
 func TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	dx := fakedirectus.New(fakedirectus.Options{})
-	t.Cleanup(dx.Close)
-	dx.AddCollection("messages", "id", "text", "user")
-	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
-	dx.Create("messages", map[string]any{"text": "a"})
-
 	ns := "governance"
-	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
-		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
+	dx := newWorld(t, ns)
+	dx.Create("messages", map[string]any{"text": "a"})
 	token := v1alpha1.DirectusAuth{Token: &v1alpha1.SecretKeySelector{Name: "directus", Key: "token"}}
 	g.Expect(k8s.Create(ctx, &v1alpha1.DirectusConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "cms", Namespace: ns},

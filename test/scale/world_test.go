@@ -1,0 +1,45 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package scale
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+)
+
+// newWorld starts a fake Directus with collection messages and a bot that
+// may read it with the static token bot-token, and makes namespace ns with
+// that token in Secret directus.
+func newWorld(t *testing.T, ns string) *fakedirectus.Server {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	dx := fakedirectus.New(fakedirectus.Options{})
+	t.Cleanup(dx.Close)
+	dx.AddCollection("messages", "id", "text", "user")
+	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
+	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
+		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
+	return dx
+}
