@@ -73,7 +73,9 @@ type configEntry struct {
 }
 
 // config returns obj's Config, building it only when its inputs changed.
-func (c *configCache) config(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource) (subscriptions.Config, string, error) {
+func (c *configCache) config(
+	ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource,
+) (subscriptions.Config, string, error) {
 	key := client.ObjectKeyFromObject(obj)
 	inputs, known := c.inputs(ctx, obj, src)
 	if known {

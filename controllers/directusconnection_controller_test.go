@@ -91,12 +91,13 @@ func (w *world) subscriptionUsing(ns, name, kind, connection string) {
 	w.g.Expect(k8s.Create(w.ctx, obj)).To(Succeed())
 }
 
-// conditionIn is condition for a subscription in another namespace.
-func (w *world) conditionIn(ns, name, typ string, status metav1.ConditionStatus, reason string) *v1alpha1.DirectusSubscription {
+// readyIn waits for the Ready condition of subscription "m" in another
+// namespace.
+func (w *world) readyIn(ns string, status metav1.ConditionStatus, reason string) *v1alpha1.DirectusSubscription {
 	w.t.Helper()
 	other := *w
 	other.ns = ns
-	return other.condition(name, typ, status, reason)
+	return other.condition("m", v1alpha1.ConditionReady, status, reason)
 }
 
 // connectionStatus waits until the connection object's status satisfies
@@ -230,9 +231,9 @@ func TestAClusterConnectionServesOnlyTheNamespacesItsConditionsAllow(t *testing.
 	for _, ns := range []string{byLabel, byRegex, outside} {
 		w.subscriptionUsing(ns, "m", v1alpha1.KindClusterDirectusConnection, conn.Name)
 	}
-	w.conditionIn(byLabel, "m", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady)
-	w.conditionIn(byRegex, "m", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady)
-	denied := w.conditionIn(outside, "m", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConnectionNotAllowed)
+	w.readyIn(byLabel, metav1.ConditionTrue, v1alpha1.ReasonReady)
+	w.readyIn(byRegex, metav1.ConditionTrue, v1alpha1.ReasonReady)
+	denied := w.readyIn(outside, metav1.ConditionFalse, v1alpha1.ReasonConnectionNotAllowed)
 	w.g.Expect(meta.FindStatusCondition(denied.Status.Conditions, v1alpha1.ConditionReady).Message).To(ContainSubstring(fmt.Sprintf("does not allow namespace %q", outside)))
 	w.g.Expect(denied.Status.Connection.Ref).To(Equal("ClusterDirectusConnection/" + conn.Name))
 	w.connectionStatus(conn, func(g Gomega, st v1alpha1.DirectusConnectionStatus) {
@@ -248,7 +249,7 @@ func TestAClusterConnectionServesOnlyTheNamespacesItsConditionsAllow(t *testing.
 	w.g.Expect(k8s.Get(w.ctx, types.NamespacedName{Name: byLabel}, ns)).To(Succeed())
 	ns.Labels[label] = "revoked"
 	w.g.Expect(k8s.Update(w.ctx, ns)).To(Succeed())
-	w.conditionIn(byLabel, "m", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConnectionNotAllowed)
+	w.readyIn(byLabel, metav1.ConditionFalse, v1alpha1.ReasonConnectionNotAllowed)
 	w.connectionStatus(conn, func(g Gomega, st v1alpha1.DirectusConnectionStatus) {
 		g.Expect(st.Subscriptions).To(BeNumerically("==", 1))
 	})
@@ -258,7 +259,7 @@ func TestAClusterConnectionServesOnlyTheNamespacesItsConditionsAllow(t *testing.
 	w.g.Expect(k8s.Get(w.ctx, types.NamespacedName{Name: byLabel}, ns)).To(Succeed())
 	ns.Labels[label] = "allowed"
 	w.g.Expect(k8s.Update(w.ctx, ns)).To(Succeed())
-	w.conditionIn(byLabel, "m", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady)
+	w.readyIn(byLabel, metav1.ConditionTrue, v1alpha1.ReasonReady)
 }
 
 func TestAClusterConnectionWithABadRegexSaysSo(t *testing.T) {

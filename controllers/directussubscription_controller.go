@@ -130,7 +130,9 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 }
 
 // run makes the Hub run cfg and reports how it goes.
-func (r *DirectusSubscriptionReconciler) run(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource) (ctrl.Result, error) {
+func (r *DirectusSubscriptionReconciler) run(
+	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource,
+) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if cfg.Events != nil && obj.Status.LastSyncTime != nil {
 		// The cached Config is shared: change a copy.
@@ -156,7 +158,9 @@ func (r *DirectusSubscriptionReconciler) run(ctx context.Context, obj *v1alpha1.
 
 // report brings what the Hub reports into the status, and asks the runner
 // to repair its ConfigMap when someone changed it.
-func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource) ctrl.Result {
+func (r *DirectusSubscriptionReconciler) report(
+	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource,
+) ctrl.Result {
 	key := client.ObjectKeyFromObject(obj)
 	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
 		r.Hub.Verify(key)
