@@ -74,6 +74,13 @@ type Connection struct {
 	// retried, since Directus locks an account after repeated failures.
 	login  bool
 	halted bool
+
+	// exitMu guards exits; it is held while subscribing a new watch, so
+	// that two runners cannot open two.
+	exitMu  sync.Mutex
+	exits   map[string]*exitWatch
+	exitSeq int
+	exitWG  sync.WaitGroup
 }
 
 // ConnectionOptions configure a Connection.
@@ -94,6 +101,7 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 		gate: o.Gate, url: o.Realtime.URL, log: o.Log,
 		watchers:    map[connWatcher]struct{}{},
 		primaryKeys: map[string]string{},
+		exits:       map[string]*exitWatch{},
 		done:        make(chan struct{}),
 		st: ConnStatus{
 			State: v1alpha1.ConnectionStateConnecting, Since: time.Now(),
@@ -165,6 +173,7 @@ func (c *Connection) Close() {
 	if started {
 		<-c.done
 	}
+	c.exitWG.Wait()
 	connectionsGauge.WithLabelValues(string(state)).Dec()
 }
 
