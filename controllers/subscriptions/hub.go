@@ -50,6 +50,8 @@ type Options struct {
 	// StatusInterval is how often counters (events received, items) are
 	// brought to the status when nothing else changed. Defaults to 2s.
 	StatusInterval time.Duration
+	// SettleTime is each runner's; see RunnerOptions. Defaults to 30s.
+	SettleTime time.Duration
 	// MaxSubscriptionsPerConnection caps the subscriptions one socket
 	// carries; more open another socket. Defaults to 100.
 	MaxSubscriptionsPerConnection int
@@ -289,7 +291,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		Hash: cfg.Hash, Generation: cfg.Generation,
 		Notify:      func() { h.enqueue(name) },
 		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
-		Log:         log,
+		Log:         log, SettleTime: h.opts.SettleTime,
 	}, conn, sink)
 	return &entry{cfg: cfg, runner: runner, conn: conn, done: make(chan struct{})}, nil
 }

@@ -245,3 +245,28 @@ func TestStatusUpdatesQueueBehindTheInitialList(t *testing.T) {
 	w.g.Expect(req.NamespacedName).To(Equal(cfg.Name))
 	w.g.Expect(priority).To(Equal(handler.LowPriority))
 }
+
+// A new runner's status may wait for its outcome while it is on its way
+// with nothing wrong (after a restart, so that each status is written once),
+// but not for longer than SettleTime: its end asks for a status write by
+// itself, with no polling.
+func TestTheEndOfSettlingAsksForAStatusWrite(t *testing.T) {
+	w := newHubWorld(t, Options{SettleTime: 500 * time.Millisecond, StatusInterval: time.Hour})
+	q := priorityqueue.New[reconcile.Request]("test")
+	t.Cleanup(q.ShutDown)
+	w.g.Expect(w.hub.Source().Start(context.Background(), q)).To(Succeed())
+	w.dx.Stall(time.Minute) // Directus never answers the login: the runner stays on its way
+	cfg := w.config(0, "token-a")
+	w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+	st, _ := w.hub.Status(cfg.Name)
+	w.g.Expect(st.Settling).To(BeTrue())
+	req, _, _ := q.GetWithPriority()
+	q.Done(req)
+
+	w.g.Eventually(func(g Gomega) {
+		g.Expect(q.Len()).To(Equal(1), "a reconcile is asked for")
+		st, _ := w.hub.Status(cfg.Name)
+		g.Expect(st.Settling).To(BeFalse())
+		g.Expect(st.ConnReason).To(Equal(v1alpha1.ReasonConnecting))
+	}, 10*time.Second, 20*time.Millisecond).Should(Succeed())
+}

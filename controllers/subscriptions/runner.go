@@ -52,6 +52,10 @@ type RunnerOptions struct {
 	// subscription is re-established.
 	OnReconnect func()
 	Log         logr.Logger
+	// SettleTime bounds how long the status of a new runner that is on its
+	// way with nothing wrong may wait for its outcome; see Status.Settling.
+	// Defaults to 30s.
+	SettleTime time.Duration
 }
 
 // Runner runs one subscription on a Connection and hands what arrives to
@@ -87,13 +91,12 @@ type Runner struct {
 	started        time.Time
 }
 
-// settleTime bounds how long a new runner's status may wait for its
-// outcome; see Status.Settling. After an operator restart the runners of a
-// thousand subscriptions queue for logins and full reads behind each other,
-// which takes tens of seconds: a bound shorter than that would write most
-// statuses twice (an interim one, then the outcome) and spend the API
-// budget on steps nobody needs to see. A runner that meets a problem stops
-// settling at once, whatever the bound.
+// settleTime is the default of RunnerOptions.SettleTime. After an operator
+// restart the runners of a thousand subscriptions queue for logins and full
+// reads behind each other, which can take tens of seconds: a shorter bound
+// would write most statuses twice (an interim one, then the outcome) and
+// spend the API budget on steps nobody needs to see. A runner that meets a
+// problem stops settling at once, whatever the bound.
 const settleTime = 30 * time.Second
 
 // timedText is a message and when it was set, so that the newest of
@@ -114,6 +117,9 @@ func newer(a, b timedText) timedText {
 func NewRunner(o RunnerOptions, conn *Connection, sink Sink) *Runner {
 	if o.Notify == nil {
 		o.Notify = func() {}
+	}
+	if o.SettleTime <= 0 {
+		o.SettleTime = settleTime
 	}
 	return &Runner{
 		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation, started: time.Now(),
@@ -177,7 +183,7 @@ func (r *Runner) Run(ctx context.Context) {
 	defer r.conn.unwatch(r)
 	// The end of the settling window is a transition of its own: the
 	// status waiting for it is written then.
-	settled := time.AfterFunc(time.Until(r.started.Add(settleTime)), r.changed)
+	settled := time.AfterFunc(time.Until(r.started.Add(r.o.SettleTime)), r.changed)
 	defer settled.Stop()
 	r.changed()
 	plan, ok := r.plan(ctx)
@@ -412,7 +418,7 @@ func (r *Runner) Status() Status {
 	default:
 		st.Subscribed, st.SubReason, st.SubMessage = true, r.subReason, r.subMessage
 	}
-	st.Settling = time.Since(r.started) < settleTime && st.Synced != metav1.ConditionTrue &&
+	st.Settling = time.Since(r.started) < r.o.SettleTime && st.Synced != metav1.ConditionTrue &&
 		(st.ConnReason == v1alpha1.ReasonConnecting || st.ConnReason == v1alpha1.ReasonConnected) &&
 		(st.SubReason == v1alpha1.ReasonSubscribing || st.SubReason == v1alpha1.ReasonSubscribed || st.SubReason == v1alpha1.ReasonReconnecting) &&
 		st.SyncReason == v1alpha1.ReasonSyncing
