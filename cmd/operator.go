@@ -83,8 +83,9 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 		"bytes per second of writes of one ConfigMap, each write counting the whole object (what the API server and etcd handle); "+
 			"a large mirror under a stream of changes is written less often, with the changes merged; 0 means no bound")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "reconciles run in parallel")
-	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 50, "queries per second to the Kubernetes API, shared by ConfigMap writes, status patches and Events")
-	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 100, "burst of queries to the Kubernetes API above --kube-api-qps")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 100,
+		"queries per second to the Kubernetes API, for status patches and reads; ConfigMap writes have a budget of the same size, Events a quarter")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 300, "burst of queries to the Kubernetes API above --kube-api-qps")
 	fs.IntVar(&o.MaxSubsPerConnection, "max-subscriptions-per-connection", 100,
 		"subscriptions one Directus socket carries; subscriptions with the same Directus identity share sockets, and more open another")
 	fs.IntVar(&o.MaxReadsPerServer, "max-concurrent-reads-per-server", 4,

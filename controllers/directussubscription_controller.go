@@ -171,9 +171,10 @@ func (r *DirectusSubscriptionReconciler) report(
 	}
 	if st.Settling && obj.Status.ObservedGeneration == obj.Generation && st.Generation == obj.Generation {
 		// The status already shows this spec; the runner, new after a
-		// restart, reports its outcome in a moment (its next transition
-		// brings us back), and the status is written once, not per step.
-		return ctrl.Result{RequeueAfter: time.Second}
+		// restart, reports its outcome soon (the end of its settling is a
+		// transition, which brings us back), and the status is written
+		// once, not per step.
+		return ctrl.Result{}
 	}
 	applyWorkerStatus(obj, st, warning)
 	switch {

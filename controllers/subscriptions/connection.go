@@ -86,6 +86,13 @@ type Connection struct {
 	bg           sync.WaitGroup
 	bgCtx        context.Context
 	bgCancel     context.CancelFunc
+
+	// exitMu guards exits; it is held while subscribing a new watch, so
+	// that two runners cannot open two.
+	exitMu  sync.Mutex
+	exits   map[string]*exitWatch
+	exitSeq int
+	exitWG  sync.WaitGroup
 }
 
 // ConnectionOptions configure a Connection.
@@ -106,6 +113,7 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 		gate: o.Gate, url: o.Realtime.URL, log: o.Log,
 		watchers:    map[connWatcher]struct{}{},
 		primaryKeys: map[string]string{},
+		exits:       map[string]*exitWatch{},
 		done:        make(chan struct{}),
 		st: ConnStatus{
 			State: v1alpha1.ConnectionStateConnecting, Since: time.Now(),
@@ -184,6 +192,7 @@ func (c *Connection) Close() {
 	if started {
 		<-c.done
 	}
+	c.exitWG.Wait()
 	connectionsGauge.WithLabelValues(string(state)).Dec()
 }
 

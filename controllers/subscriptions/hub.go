@@ -30,7 +30,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -48,6 +51,8 @@ type Options struct {
 	// StatusInterval is how often counters (events received, items) are
 	// brought to the status when nothing else changed. Defaults to 2s.
 	StatusInterval time.Duration
+	// SettleTime is each runner's; see RunnerOptions. Defaults to 30s.
+	SettleTime time.Duration
 	// MaxSubscriptionsPerConnection caps the subscriptions one socket
 	// carries; more open another socket. Defaults to 100.
 	MaxSubscriptionsPerConnection int
@@ -293,7 +298,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		Hash: cfg.Hash, Generation: cfg.Generation,
 		Notify:      func() { h.enqueue(name) },
 		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
-		Log:         log,
+		Log:         log, SettleTime: h.opts.SettleTime,
 	}, conn, sink)
 	return &entry{cfg: cfg, runner: runner, conn: conn, done: make(chan struct{})}, nil
 }
@@ -499,10 +504,23 @@ func (h *Hub) Source() source.Source {
 	})
 }
 
+// enqueue asks for a reconcile of name at the priority of the initial list
+// (controller-runtime's priority queue serves higher ones first). After a
+// restart the first reconcile of each subscription starts its runner, while
+// the runners already started ask for status writes that wait on the API
+// budget: at a higher priority those would hold back the start of every
+// subscription behind them, and with it the whole restart.
 func (h *Hub) enqueue(name types.NamespacedName) {
-	if q := h.queue.Load(); q != nil {
-		(*q).Add(reconcile.Request{NamespacedName: name})
+	q := h.queue.Load()
+	if q == nil {
+		return
 	}
+	req := reconcile.Request{NamespacedName: name}
+	if pq, ok := (*q).(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
+		return
+	}
+	(*q).Add(req)
 }
 
 // store is where cfg's mirror goes: the ConfigMap it names, owned by the

@@ -30,6 +30,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
@@ -179,4 +182,91 @@ func TestASocketDropIsReportedToEverySubscriptionOnItAndRecovers(t *testing.T) {
 		}
 	}, 30*time.Second, 20*time.Millisecond).Should(Succeed())
 	w.ready(cfgs...)
+}
+
+func TestFilteredSubscriptionsOnOneSocketShareOneExitWatch(t *testing.T) {
+	w := newHubWorld(t, Options{})
+	const n = 5
+	keys := make([]any, 0, n)
+	cfgs := make([]Config, 0, n)
+	for i := range n {
+		keys = append(keys, w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})...)
+		cfgs = append(cfgs, w.config(i, "token-a"))
+		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
+	}
+	w.ready(cfgs...)
+	w.g.Expect(w.dx.Subscriptions()).To(Equal(n+1), "one subscription per mirror and one exit watch for all of them")
+
+	// One update moves every item out of its filter: Directus says nothing
+	// on the filtered subscriptions, yet each mirror drops its item.
+	w.dx.Update("messages", keys, map[string]any{"user": "nobody"})
+	w.emptied(cfgs...)
+
+	// The watch lives as long as one mirror needs it, and still serves it.
+	for _, cfg := range cfgs[1:] {
+		w.g.Eventually(func() bool { return w.hub.Remove(cfg.Name) }, 10*time.Second).Should(BeTrue())
+	}
+	w.g.Eventually(w.dx.Subscriptions, 10*time.Second).Should(Equal(2))
+	back := w.dx.Create("messages", map[string]any{"text": "again", "user": "u0"})
+	w.ready(cfgs[0])
+	w.dx.Update("messages", back, map[string]any{"user": "nobody"})
+	w.emptied(cfgs[0])
+}
+
+// emptied waits until every named subscription's ConfigMap holds no item
+// while its status still says Synced.
+func (w *hubWorld) emptied(cfgs ...Config) {
+	w.t.Helper()
+	w.g.Eventually(func(g Gomega) {
+		for _, cfg := range cfgs {
+			cm := &corev1.ConfigMap{}
+			g.Expect(w.k8s.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: cfg.ConfigMap.Name}, cm)).To(Succeed())
+			g.Expect(cm.Data).To(BeEmpty(), cfg.Name.Name)
+			st, _ := w.hub.Status(cfg.Name)
+			g.Expect(st.Synced).To(Equal(metav1.ConditionTrue), "%s: %s", cfg.Name.Name, st.SyncMessage)
+		}
+	}, 30*time.Second, 20*time.Millisecond).Should(Succeed())
+}
+
+// After a restart, every subscription's first reconcile starts its runner
+// and comes from the initial list, at controller-runtime's low priority.
+// The runners already started ask for status writes, which wait on the API
+// budget: they must queue behind those first reconciles, not ahead.
+func TestStatusUpdatesQueueBehindTheInitialList(t *testing.T) {
+	w := newHubWorld(t, Options{})
+	q := priorityqueue.New[reconcile.Request]("test")
+	t.Cleanup(q.ShutDown)
+	w.g.Expect(w.hub.Source().Start(context.Background(), q)).To(Succeed())
+	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u0"})
+	cfg := w.config(0, "token-a")
+	w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+
+	req, priority, _ := q.GetWithPriority()
+	w.g.Expect(req.NamespacedName).To(Equal(cfg.Name))
+	w.g.Expect(priority).To(Equal(handler.LowPriority))
+}
+
+// A new runner's status may wait for its outcome while it is on its way
+// with nothing wrong (after a restart, so that each status is written once),
+// but not for longer than SettleTime: its end asks for a status write by
+// itself, with no polling.
+func TestTheEndOfSettlingAsksForAStatusWrite(t *testing.T) {
+	w := newHubWorld(t, Options{SettleTime: 500 * time.Millisecond, StatusInterval: time.Hour})
+	q := priorityqueue.New[reconcile.Request]("test")
+	t.Cleanup(q.ShutDown)
+	w.g.Expect(w.hub.Source().Start(context.Background(), q)).To(Succeed())
+	w.dx.Stall(time.Minute) // Directus never answers the login: the runner stays on its way
+	cfg := w.config(0, "token-a")
+	w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+	st, _ := w.hub.Status(cfg.Name)
+	w.g.Expect(st.Settling).To(BeTrue())
+	req, _, _ := q.GetWithPriority()
+	q.Done(req)
+
+	w.g.Eventually(func(g Gomega) {
+		g.Expect(q.Len()).To(Equal(1), "a reconcile is asked for")
+		st, _ := w.hub.Status(cfg.Name)
+		g.Expect(st.Settling).To(BeFalse())
+		g.Expect(st.ConnReason).To(Equal(v1alpha1.ReasonConnecting))
+	}, 10*time.Second, 20*time.Millisecond).Should(Succeed())
 }

@@ -147,8 +147,13 @@ func (s *MirrorSink) setStatus(fn func(st *SinkStatus)) {
 
 func (s *MirrorSink) init(_ context.Context, _ realtime.Message) {
 	// Nothing is replayed: changes made while not subscribed are only in
-	// a full read. A realtime init cannot stand in for one: it is capped
-	// at 100 items and empty when an event is set.
+	// a full read. A realtime init cannot stand in for one, even a short
+	// one: it is capped at QUERY_LIMIT_DEFAULT items (100 unless the server
+	// sets another), empty when an event is set, and Directus 12 reads it
+	// before it registers the subscription (websocket/handlers/subscribe.js),
+	// so a change committed in between is in neither the init nor an event.
+	// The full read starts after the init arrived, when the subscription is
+	// registered.
 	s.seenInit = true
 	s.stale(v1alpha1.ReasonSyncing, "reading the collection after subscribing", "connect", false)
 }

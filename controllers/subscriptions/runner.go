@@ -52,6 +52,10 @@ type RunnerOptions struct {
 	// subscription is re-established.
 	OnReconnect func()
 	Log         logr.Logger
+	// SettleTime bounds how long the status of a new runner that is on its
+	// way with nothing wrong may wait for its outcome; see Status.Settling.
+	// Defaults to 30s.
+	SettleTime time.Duration
 }
 
 // Runner runs one subscription on a Connection and hands what arrives to
@@ -87,9 +91,13 @@ type Runner struct {
 	started        time.Time
 }
 
-// settleTime is how long a new runner's status may wait for its outcome;
-// see Status.Settling.
-const settleTime = 3 * time.Second
+// settleTime is the default of RunnerOptions.SettleTime. After an operator
+// restart the runners of a thousand subscriptions queue for logins and full
+// reads behind each other, which can take tens of seconds: a shorter bound
+// would write most statuses twice (an interim one, then the outcome) and
+// spend the API budget on steps nobody needs to see. A runner that meets a
+// problem stops settling at once, whatever the bound.
+const settleTime = 30 * time.Second
 
 // timedText is a message and when it was set, so that the newest of
 // several can be shown.
@@ -109,6 +117,9 @@ func newer(a, b timedText) timedText {
 func NewRunner(o RunnerOptions, conn *Connection, sink Sink) *Runner {
 	if o.Notify == nil {
 		o.Notify = func() {}
+	}
+	if o.SettleTime <= 0 {
+		o.SettleTime = settleTime
 	}
 	return &Runner{
 		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation, started: time.Now(),
@@ -170,10 +181,20 @@ func (r *Runner) Run(ctx context.Context) {
 	r.mu.Unlock()
 	r.conn.watch(r)
 	defer r.conn.unwatch(r)
+	// The end of the settling window is a transition of its own: the
+	// status waiting for it is written then.
+	settled := time.AfterFunc(time.Until(r.started.Add(r.o.SettleTime)), r.changed)
+	defer settled.Stop()
 	r.changed()
 	plan, ok := r.plan(ctx)
 	if !ok {
 		return
+	}
+	// The exit watch first: Directus then registers it before the
+	// subscription, so no update between the two goes unseen.
+	exits := r.watchExits(ctx, plan)
+	if exits != nil {
+		defer r.conn.leaveExits(ctx, exits)
 	}
 	sub, err := r.conn.subscribe(ctx, realtime.SubscribeOptions{
 		Collection: r.o.Collection, Event: r.o.Event, Query: plan.query, UID: r.o.UID,
@@ -185,10 +206,6 @@ func (r *Runner) Run(ctx context.Context) {
 		return
 	}
 	defer unsubscribe(ctx, sub)
-	exits := r.watchExits(ctx, plan)
-	if exits != nil {
-		defer unsubscribe(ctx, exits)
-	}
 	r.sink.start(plan, sinkEnv{
 		collection: r.o.Collection, log: r.log, changed: r.changed,
 		readAll: func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error) {
@@ -219,7 +236,7 @@ func (r *Runner) Run(ctx context.Context) {
 		case <-sub.Done():
 			return
 		case <-sub.Ready():
-		case <-readyOf(exits):
+		case <-exits.Ready():
 		case <-r.sink.timer():
 			r.sink.tick(ctx)
 		case <-r.wake:
@@ -237,29 +254,21 @@ func unsubscribe(ctx context.Context, sub *realtime.Subscription) {
 	_ = sub.Unsubscribe(uctx)
 }
 
-func readyOf(sub *realtime.Subscription) <-chan struct{} {
-	if sub == nil {
-		return nil
-	}
-	return sub.Ready()
-}
-
-// watchExits subscribes, on the same socket, to every update of the
-// collection with the key field only, when the plan needs it: Directus
-// sends nothing on the filtered subscription when an item leaves the
-// filter. It returns nil when the plan does not need it.
-func (r *Runner) watchExits(ctx context.Context, plan queryPlan) *realtime.Subscription {
+// watchExits joins the connection's watch of every update of the
+// collection (key field only), when the plan needs it: Directus sends
+// nothing on the filtered subscription when an item leaves the filter. One
+// watch per socket and collection serves every runner that needs it. It
+// returns nil when the plan does not need it.
+func (r *Runner) watchExits(ctx context.Context, plan queryPlan) *exitFeed {
 	if !plan.watchExits {
 		return nil
 	}
-	sub, err := r.conn.subscribe(ctx, realtime.SubscribeOptions{
-		Collection: r.o.Collection, Event: "update", Query: plan.exitWatchQuery(), UID: r.o.UID + "#exits",
-	})
+	f, err := r.conn.joinExits(ctx, r.o.Collection, plan.keyField)
 	if err != nil {
 		r.log.Info("Could not watch items leaving the filter; the periodic resync removes them", "error", err.Error())
 		return nil
 	}
-	return sub
+	return f
 }
 
 // handleExits passes the exit watch's updates to the sink. Its own gaps
@@ -409,7 +418,7 @@ func (r *Runner) Status() Status {
 	default:
 		st.Subscribed, st.SubReason, st.SubMessage = true, r.subReason, r.subMessage
 	}
-	st.Settling = time.Since(r.started) < settleTime && st.Synced != metav1.ConditionTrue &&
+	st.Settling = time.Since(r.started) < r.o.SettleTime && st.Synced != metav1.ConditionTrue &&
 		(st.ConnReason == v1alpha1.ReasonConnecting || st.ConnReason == v1alpha1.ReasonConnected) &&
 		(st.SubReason == v1alpha1.ReasonSubscribing || st.SubReason == v1alpha1.ReasonSubscribed || st.SubReason == v1alpha1.ReasonReconnecting) &&
 		st.SyncReason == v1alpha1.ReasonSyncing

@@ -52,7 +52,8 @@ type Status struct {
 	// its way to Ready with nothing wrong so far: a status that already
 	// shows this configuration may wait for its outcome instead of showing
 	// every step (after an operator restart, a thousand subscriptions would
-	// otherwise each be written twice).
+	// otherwise each be written twice). Its end, by outcome, by a problem or
+	// by settleTime, is a transition.
 	Settling bool
 
 	EventsReceived int64
@@ -70,10 +71,11 @@ type transitionKey struct {
 	synced                metav1.ConditionStatus
 	syncReason            string
 	lastError             string
+	settling              bool
 }
 
 func (s *Status) transition() transitionKey {
-	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError}
+	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Settling}
 }
 
 type counters struct {

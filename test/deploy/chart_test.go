@@ -95,7 +95,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 				g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullIfNotPresent))
 				g.Expect(c.Args).To(ContainElements("--leader-elect=true", "--metrics-bind-address=:8443", "--metrics-secure=true",
 					"--log-level=info", "--log-format=json", "--max-concurrent-reconciles=4", "--mirror-min-write-interval=0s", "--mirror-max-write-bytes-per-second=10485760",
-					"--max-subscriptions-per-connection=100", "--max-concurrent-reads-per-server=4", "--kube-api-qps=50", "--kube-api-burst=100",
+					"--max-subscriptions-per-connection=100", "--max-concurrent-reads-per-server=4", "--kube-api-qps=100", "--kube-api-burst=300",
 					"--inline-connections=Allow"))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--watch-namespaces")))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-cert-path")), "a self-signed certificate by default")

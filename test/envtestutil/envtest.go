@@ -38,8 +38,8 @@ import (
 // The operator binary's default API budget; cmd/operator.go's flags must
 // default to the same (a test there checks it).
 const (
-	DefaultKubeAPIQPS   = 50
-	DefaultKubeAPIBurst = 100
+	DefaultKubeAPIQPS   = 100
+	DefaultKubeAPIBurst = 300
 )
 
 // K8sVersion is the control-plane version the tests run against; keep it in
