@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
@@ -73,6 +74,16 @@ func TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets(t *testing.T) {
 	stop, err = envtestutil.StartOperator(cfg, controllers.Options{InlineConnections: controllers.InlineDeny})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = stop() })
+	// The tests of this package share the control plane: leave no
+	// subscription for the next test's operator to run.
+	t.Cleanup(func() {
+		g.Expect(k8s.DeleteAllOf(ctx, &v1alpha1.DirectusSubscription{}, client.InNamespace(ns))).To(Succeed())
+		g.Eventually(func() []v1alpha1.DirectusSubscription {
+			list := &v1alpha1.DirectusSubscriptionList{}
+			g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			return list.Items
+		}, time.Minute, 50*time.Millisecond).Should(BeEmpty())
+	})
 
 	g.Eventually(func(g Gomega) {
 		obj := &v1alpha1.DirectusSubscription{}
