@@ -132,7 +132,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 		// ConfigMap is deleted only once it has stopped.
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
-	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
+	if err := r.retireTargets(ctx, obj, cfg.TargetName()); err != nil {
 		return ctrl.Result{}, err
 	}
 	return r.report(ctx, obj, cfg, warning), nil
@@ -167,9 +167,12 @@ func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alph
 	return ctrl.Result{}
 }
 
-// reconcileDelete stops the subscription and removes its ConfigMap before
-// letting the object go; the owner reference would let the garbage
-// collector do the latter, but not before the runner stopped writing.
+// reconcileDelete stops the subscription and retires its target (deletes
+// it, or releases it under deletionPolicy Retain) before letting the object
+// go. The owner reference alone would let the garbage collector delete it,
+// but not before the runner stopped writing, and Retain must drop the
+// reference before the object goes: so every subscription has the
+// finalizer, whatever its policy.
 func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
@@ -177,31 +180,11 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 	if !r.Hub.Remove(client.ObjectKeyFromObject(obj)) {
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
-	if err := r.removeStaleConfigMaps(ctx, obj, subscriptions.Config{}); err != nil {
+	if err := r.retireTargets(ctx, obj, ""); err != nil {
 		return ctrl.Result{}, err
 	}
 	controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, obj))
-}
-
-// removeStaleConfigMaps deletes the ConfigMaps this subscription owns other
-// than the one cfg targets (all of them when cfg has none), as after a
-// rename or a switch to the events target.
-func (r *DirectusSubscriptionReconciler) removeStaleConfigMaps(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config) error {
-	list := &corev1.ConfigMapList{}
-	if err := r.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingLabels{v1alpha1.LabelSubscription: obj.Name}); err != nil {
-		return err
-	}
-	for i := range list.Items {
-		cm := &list.Items[i]
-		if !metav1.IsControlledBy(cm, obj) || (cfg.ConfigMap != nil && cm.Name == cfg.ConfigMap.Name) {
-			continue
-		}
-		if err := r.Delete(ctx, cm, client.Preconditions{UID: &cm.UID}); client.IgnoreNotFound(err) != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // needsReconcile passes spec changes, deletion, and status updates that

@@ -96,6 +96,10 @@ const (
 	ManagedByValue = "directus-operator"
 	// LabelSubscription names the DirectusSubscription that owns an object.
 	LabelSubscription = "realtime.directus-operator.io/subscription"
+	// LabelRetainedFrom names the DirectusSubscription a target was
+	// released from under deletionPolicy Retain; the operator no longer
+	// writes it.
+	LabelRetainedFrom = "realtime.directus-operator.io/retained-from"
 	// AnnotationContentHash is a hash of a ConfigMap's data: writes that
 	// would not change it are skipped, and tools such as Reloader can roll
 	// the workloads that mount it when it really changes.

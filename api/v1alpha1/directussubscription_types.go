@@ -309,7 +309,28 @@ type TargetSpec struct {
 	// subscription.
 	// +optional
 	Events *EventsTarget `json:"events,omitempty"`
+
+	// DeletionPolicy says what becomes of the target ConfigMap when the
+	// subscription is deleted, or stops writing it (renamed, or switched to
+	// another target): Delete removes it; Retain keeps it with its last
+	// content, no longer owned by the subscription and labelled
+	// realtime.directus-operator.io/retained-from: <subscription name>.
+	// Defaults to Delete.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
+
+// DeletionPolicy is what becomes of a target the subscription stops writing.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete removes the target.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyRetain keeps the target, released from the subscription.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
 
 // ConfigMapLayout is how items are laid out in the ConfigMap.
 // +kubebuilder:validation:Enum=PerItem;List
