@@ -165,12 +165,12 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 
 // configMapStore writes into the ConfigMap, owned by the pod so that it
 // goes away with it.
-func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ConfigMapStore {
+func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ObjectStore {
 	label := name
 	if len(validation.IsValidLabelValue(label)) > 0 {
 		label = ""
 	}
-	return &subscriptions.ConfigMapStore{
+	return &subscriptions.ObjectStore{
 		Client: kc, Reader: kc,
 		Key:          types.NamespacedName{Namespace: pod.Namespace, Name: name},
 		Owner:        metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: types.UID(pod.UID)},

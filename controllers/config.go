@@ -199,13 +199,12 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		cfg.Query = q
 	}
 	cfg.ResyncInterval = durationOr(spec.ResyncInterval, 10*time.Minute)
-	if t := spec.Target.ConfigMap; t != nil {
-		cfg.ConfigMap = &subscriptions.ConfigMapTarget{
-			Name: configMapName(obj), KeyField: t.KeyField,
-			Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
-			ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
-		}
-	} else {
+	switch {
+	case spec.Target.ConfigMap != nil:
+		cfg.ConfigMap = mirrorTarget(obj, spec.Target.ConfigMap)
+	case spec.Target.Secret != nil:
+		cfg.Secret = mirrorTarget(obj, spec.Target.Secret)
+	default:
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
@@ -274,13 +273,14 @@ func connectionKey(spec *v1alpha1.DirectusSubscriptionSpec, opts realtime.Option
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// configMapName is the target ConfigMap's name, defaulting to the
-// subscription's.
-func configMapName(obj *v1alpha1.DirectusSubscription) string {
-	if t := obj.Spec.Target.ConfigMap; t != nil && t.Name != "" {
-		return t.Name
+// mirrorTarget configures the mirror into the ConfigMap or Secret t; its
+// name defaults to the subscription's.
+func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) *subscriptions.ConfigMapTarget {
+	return &subscriptions.ConfigMapTarget{
+		Name: defaultString(t.Name, obj.Name), KeyField: t.KeyField,
+		Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
+		ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
 	}
-	return obj.Name
 }
 
 func defaultString(s, d string) string {

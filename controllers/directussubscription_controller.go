@@ -142,7 +142,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 // to repair its ConfigMap when someone changed it.
 func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string) ctrl.Result {
 	key := client.ObjectKeyFromObject(obj)
-	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
+	if r.targetTampered(ctx, obj.Namespace, cfg) {
 		r.Hub.Verify(key)
 	}
 	st, ok := r.Hub.Status(key)
@@ -157,8 +157,8 @@ func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alph
 	}
 	applyWorkerStatus(obj, st, warning)
 	switch {
-	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned:
-		// Deleting a ConfigMap we do not own sends us no watch event.
+	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned || st.SyncReason == v1alpha1.ReasonSecretNotOwned:
+		// Deleting an object we do not own sends us no watch event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}
 	case caBundleConfigMap(obj) != "":
 		// Nor does a change of the ConfigMap holding the CA bundle.
@@ -246,12 +246,27 @@ func tampered(cm *corev1.ConfigMap) bool {
 		cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
 }
 
-// configMapTampered tells whether the target ConfigMap must be rewritten
-// from the mirror: it is missing, or someone changed it. Most reconciles
-// only carry status updates; they leave the writer alone.
-func (r *DirectusSubscriptionReconciler) configMapTampered(ctx context.Context, namespace, name string) bool {
+// targetTampered tells whether the target must be rewritten from the
+// mirror: it is missing, or someone changed it. Most reconciles only carry
+// status updates; they leave the writer alone. Both reads come from the
+// cache. A Secret is cached as metadata without annotations (see
+// StripSecretMetadata), so only its deletion and the loss of its labels
+// show here; an edit of its data is repaired by the next resync.
+func (r *DirectusSubscriptionReconciler) targetTampered(ctx context.Context, namespace string, cfg subscriptions.Config) bool {
+	t, kind := cfg.Mirror()
+	if t == nil {
+		return false
+	}
+	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
+	if kind == subscriptions.KindSecret {
+		m := secretMetadata()
+		if err := r.Cache.Get(ctx, key, m); err != nil {
+			return true
+		}
+		return m.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+	}
 	cm := &corev1.ConfigMap{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, cm); err != nil {
+	if err := r.Get(ctx, key, cm); err != nil {
 		return true
 	}
 	return tampered(cm)
@@ -275,13 +290,18 @@ func secretNames(obj client.Object) []string {
 	return names
 }
 
+// subscriptionsForSecret maps a Secret to the subscriptions that read it,
+// and to the one whose target it is.
 func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
 	list := &v1alpha1.DirectusSubscriptionList{}
 	if err := r.List(ctx, list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretIndexKey: secret.GetName()}); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "Listing subscriptions for a Secret failed", "Secret", client.ObjectKeyFromObject(secret))
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
+	reqs := make([]reconcile.Request, 0, len(list.Items)+1)
+	if ref := metav1.GetControllerOf(secret); ref != nil && ref.Kind == "DirectusSubscription" && ref.APIVersion == v1alpha1.GroupVersion.String() {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: ref.Name}})
+	}
 	for _, s := range list.Items {
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
 	}

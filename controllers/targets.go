@@ -28,7 +28,7 @@ import (
 )
 
 // retireTargets deletes the targets this subscription owns other than the
-// one named keep (status.target's form, "ConfigMap/<name>"; "" retires all
+// one named keep (status.target's form, "Secret/<name>"; "" retires all
 // of them), as after a rename, a switch of target or the subscription's
 // deletion. Under deletionPolicy Retain it releases them instead: see
 // release. The runner that wrote them must have stopped.
@@ -54,12 +54,18 @@ func (r *DirectusSubscriptionReconciler) retireTargets(ctx context.Context, obj 
 	return nil
 }
 
-// ownedTargets lists the objects this subscription controls and labelled
-// as its targets.
+// ownedTargets lists the ConfigMaps and Secrets this subscription controls
+// and labelled as its targets.
 func (r *DirectusSubscriptionReconciler) ownedTargets(ctx context.Context, obj *v1alpha1.DirectusSubscription) ([]client.Object, error) {
 	mine := []client.ListOption{client.InNamespace(obj.Namespace), client.MatchingLabels{v1alpha1.LabelSubscription: obj.Name}}
 	cms := &corev1.ConfigMapList{}
 	if err := r.List(ctx, cms, mine...); err != nil {
+		return nil, err
+	}
+	// Secrets are cached as metadata only: that is all this needs.
+	secrets := &metav1.PartialObjectMetadataList{}
+	secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	if err := r.Cache.List(ctx, secrets, mine...); err != nil {
 		return nil, err
 	}
 	var owned []client.Object
@@ -68,7 +74,20 @@ func (r *DirectusSubscriptionReconciler) ownedTargets(ctx context.Context, obj *
 			owned = append(owned, &cms.Items[i])
 		}
 	}
+	for i := range secrets.Items {
+		if s := &secrets.Items[i]; metav1.IsControlledBy(s, obj) {
+			s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+			owned = append(owned, s)
+		}
+	}
 	return owned, nil
+}
+
+// secretMetadata is an empty Secret as the cache holds it: metadata only.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
 }
 
 // release leaves a target to whoever wants it, with its last content: the

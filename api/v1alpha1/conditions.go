@@ -78,6 +78,7 @@ const (
 	// limit (realtime.DefaultMaxResponseBytes).
 	ReasonResponseTooLarge  = "ResponseTooLarge"
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
+	ReasonSecretNotOwned    = "SecretNotOwned"
 	ReasonWriteFailed       = "WriteFailed"
 	ReasonMissingKey        = "MissingKey"
 	ReasonBadFrame          = "BadFrame"

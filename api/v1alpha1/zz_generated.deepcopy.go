@@ -489,6 +489,11 @@ func (in *TargetSpec) DeepCopyInto(out *TargetSpec) {
 		*out = new(ConfigMapTarget)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.Secret != nil {
+		in, out := &in.Secret, &out.Secret
+		*out = new(ConfigMapTarget)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.Events != nil {
 		in, out := &in.Events, &out.Events
 		*out = new(EventsTarget)

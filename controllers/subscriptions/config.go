@@ -67,15 +67,17 @@ type Config struct {
 	// Query is the user's query object, or nil.
 	Query json.RawMessage
 
-	// ConfigMap is set for the ConfigMap target, Events for the events target.
+	// ConfigMap is set for the ConfigMap target, Secret for the Secret
+	// target, Events for the events target.
 	ConfigMap *ConfigMapTarget
+	Secret    *ConfigMapTarget
 	Events    *EventsTarget
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
 	ResyncInterval time.Duration
 }
 
-// ConfigMapTarget configures the mirror.
+// ConfigMapTarget configures the mirror, into a ConfigMap or a Secret.
 type ConfigMapTarget struct {
 	Name string
 	// KeyField names items; empty means the collection's primary key.
@@ -98,8 +100,17 @@ type EventsTarget struct {
 
 // TargetName is what status.target shows.
 func (c *Config) TargetName() string {
-	if c.ConfigMap != nil {
-		return "ConfigMap/" + c.ConfigMap.Name
+	if t, kind := c.Mirror(); t != nil {
+		return kind.name() + "/" + t.Name
 	}
 	return "Events"
+}
+
+// Mirror is the mirror's target and the kind of object it writes; nil
+// for the events target.
+func (c *Config) Mirror() (*ConfigMapTarget, Kind) {
+	if c.Secret != nil {
+		return c.Secret, KindSecret
+	}
+	return c.ConfigMap, KindConfigMap
 }

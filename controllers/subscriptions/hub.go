@@ -262,9 +262,9 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 	}
 	log := h.log.WithValues("DirectusSubscription", cfg.Name.String())
 	var sink Sink
-	if cfg.ConfigMap != nil {
+	if t, kind := cfg.Mirror(); t != nil {
 		sink = NewMirrorSink(MirrorOptions{
-			Store: h.store(cfg), KeyField: cfg.ConfigMap.KeyField, Layout: cfg.ConfigMap.Layout, ListKey: cfg.ConfigMap.ListKey,
+			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey,
 			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
 			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
 		})
@@ -468,16 +468,16 @@ func (h *Hub) enqueue(name types.NamespacedName) {
 	}
 }
 
-// store is where cfg's mirror goes: the ConfigMap it names, owned by the
-// DirectusSubscription.
-func (h *Hub) store(cfg Config) Store {
-	return &ConfigMapStore{
-		Client: h.client, Reader: h.reader,
-		Key: types.NamespacedName{Namespace: cfg.Name.Namespace, Name: cfg.ConfigMap.Name},
+// store is where a subscription's mirror goes: the ConfigMap or Secret t
+// names, owned by the DirectusSubscription.
+func (h *Hub) store(name types.NamespacedName, uid types.UID, t *ConfigMapTarget, kind Kind) Store {
+	return &ObjectStore{
+		Kind: kind, Client: h.client, Reader: h.reader,
+		Key: types.NamespacedName{Namespace: name.Namespace, Name: t.Name},
 		Owner: metav1.OwnerReference{
-			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: cfg.Name.Name, UID: cfg.UID,
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: name.Name, UID: uid,
 		},
-		Subscription: cfg.Name.Name, Labels: cfg.ConfigMap.Labels, Annotations: cfg.ConfigMap.Annotations,
+		Subscription: name.Name, Labels: t.Labels, Annotations: t.Annotations,
 	}
 }
 

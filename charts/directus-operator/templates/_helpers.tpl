@@ -77,7 +77,7 @@ test/deploy suite fails when they differ.
   verbs: [create, delete, get, list, patch, update, watch]
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch]
+  verbs: [create, delete, get, list, patch, update, watch]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create, patch]
