@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -74,6 +77,8 @@ type sidecarFlags struct {
 	KeyField         string
 	Layout           string
 	ListKey          string
+	TemplateFile     string
+	TemplateKey      string
 	ResyncInterval   time.Duration
 	ProbeAddr        string
 	MinWriteInterval time.Duration
@@ -87,6 +92,10 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&sf.KeyField, "key-field", "", "field that names items; defaults to the collection's primary key")
 	fs.StringVar(&sf.Layout, "layout", string(mirror.PerItem), "PerItem (one file or key per item, <key>.json) or List (one JSON array)")
 	fs.StringVar(&sf.ListKey, "list-key", "items.json", "file or key of the List layout")
+	fs.StringVar(&sf.TemplateFile, "template-file", "",
+		"render the whole mirror through this Go text/template file (docs/templates.md) into one file or key, in place of --layout")
+	fs.StringVar(&sf.TemplateKey, "template-key", "",
+		"file or key of the rendered template; defaults to --template-file's base name without a .tmpl suffix")
 	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
 	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
@@ -94,6 +103,29 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&sf.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&sf.LogFormat, "log-format", "json", "log format: json or text")
 }
+
+// sidecarTemplate reads and parses --template-file; nil without one.
+func sidecarTemplate(sf *sidecarFlags) (*mirror.Template, error) {
+	if sf.TemplateFile == "" {
+		return nil, nil
+	}
+	key := cmp.Or(sf.TemplateKey, strings.TrimSuffix(filepath.Base(sf.TemplateFile), ".tmpl"))
+	if strings.ContainsAny(key, `/\`) || strings.HasPrefix(key, ".") || !dataKey.MatchString(key) {
+		return nil, usagef("--template-key %q: want a plain file name such as app.yaml (no leading dot)", key)
+	}
+	text, err := os.ReadFile(sf.TemplateFile)
+	if err != nil {
+		return nil, usagef("--template-file: %v", err)
+	}
+	tmpl, err := mirror.ParseTemplate(key, string(text))
+	if err != nil {
+		return nil, usagef("--template-file %s: %v", sf.TemplateFile, err)
+	}
+	return tmpl, nil
+}
+
+// dataKey is what a ConfigMap key may be.
+var dataKey = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
 
 // podRef is the pod the ConfigMap target belongs to.
 type podRef struct{ Namespace, Name, UID string }
@@ -124,6 +156,10 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	if layout == mirror.List && (sf.ListKey == "" || strings.ContainsAny(sf.ListKey, `/\`) || strings.HasPrefix(sf.ListKey, ".")) {
 		return sidecarSetup{}, nil, usagef("--list-key %q: want a plain file name such as items.json", sf.ListKey)
 	}
+	tmpl, err := sidecarTemplate(sf)
+	if err != nil {
+		return sidecarSetup{}, nil, err
+	}
 	if sf.ResyncInterval < 0 {
 		return sidecarSetup{}, nil, usagef("--resync-interval must not be negative")
 	}
@@ -138,7 +174,7 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	setup := sidecarSetup{
 		Realtime: opts, Collection: so.Collection, Event: so.Event, Query: so.Query,
 		Mirror: subscriptions.MirrorOptions{
-			KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey,
+			KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey, Template: tmpl,
 			ResyncInterval: sf.ResyncInterval, MinWriteInterval: sf.MinWriteInterval,
 		},
 	}

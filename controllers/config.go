@@ -199,11 +199,16 @@ func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.Directu
 		cfg.Query = q
 	}
 	cfg.ResyncInterval = durationOr(spec.ResyncInterval, 10*time.Minute)
+	var err error
 	switch {
 	case spec.Target.ConfigMap != nil:
-		cfg.ConfigMap = mirrorTarget(obj, spec.Target.ConfigMap)
+		if cfg.ConfigMap, err = mirrorTarget(obj, spec.Target.ConfigMap); err != nil {
+			return subscriptions.Config{}, "", err
+		}
 	case spec.Target.Secret != nil:
-		cfg.Secret = mirrorTarget(obj, spec.Target.Secret)
+		if cfg.Secret, err = mirrorTarget(obj, spec.Target.Secret); err != nil {
+			return subscriptions.Config{}, "", err
+		}
 	default:
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
@@ -274,13 +279,23 @@ func connectionKey(spec *v1alpha1.DirectusSubscriptionSpec, opts realtime.Option
 }
 
 // mirrorTarget configures the mirror into the ConfigMap or Secret t; its
-// name defaults to the subscription's.
-func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) *subscriptions.ConfigMapTarget {
-	return &subscriptions.ConfigMapTarget{
+// name defaults to the subscription's. A template is parsed here, once per
+// spec: a mistake in it is the spec's, and stops the subscription until
+// it is fixed.
+func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.ConfigMapTarget, error) {
+	target := &subscriptions.ConfigMapTarget{
 		Name: defaultString(t.Name, obj.Name), KeyField: t.KeyField,
 		Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
 		ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
 	}
+	if t.Template != nil {
+		tmpl, err := mirror.ParseTemplate(t.Template.Key, t.Template.Text)
+		if err != nil {
+			return nil, &stalledError{v1alpha1.ReasonInvalidTemplate, err.Error()}
+		}
+		target.Template = tmpl
+	}
+	return target, nil
 }
 
 func defaultString(s, d string) string {

@@ -79,6 +79,8 @@ const (
 	ReasonResponseTooLarge  = "ResponseTooLarge"
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
 	ReasonSecretNotOwned    = "SecretNotOwned"
+	ReasonInvalidTemplate   = "InvalidTemplate"
+	ReasonTemplateFailed    = "TemplateFailed"
 	ReasonWriteFailed       = "WriteFailed"
 	ReasonMissingKey        = "MissingKey"
 	ReasonBadFrame          = "BadFrame"

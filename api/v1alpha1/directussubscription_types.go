@@ -353,6 +353,7 @@ const (
 
 // ConfigMapTarget mirrors the query result into a ConfigMap, or into a
 // Secret (target.secret).
+// +kubebuilder:validation:XValidation:rule="!has(self.template) || !has(self.layout) || self.layout == 'PerItem'",message="template replaces layout: leave layout unset (or PerItem) when template is set"
 type ConfigMapTarget struct {
 	// Name of the ConfigMap (or Secret). Defaults to the subscription's name.
 	// The operator creates it and refuses to take over one it does not own.
@@ -382,6 +383,15 @@ type ConfigMapTarget struct {
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
 	ListKey string `json:"listKey,omitempty"`
 
+	// Template renders the whole mirror into one data key with a Go
+	// text/template, in place of the layout: an app.yaml from a settings
+	// collection, a .env, an nginx map. docs/templates.md lists what the
+	// template sees and its functions. A template that does not parse is
+	// reported as InvalidTemplate; one that fails on the data as
+	// TemplateFailed, and the target keeps its last content.
+	// +optional
+	Template *TemplateSpec `json:"template,omitempty"`
+
 	// Labels are added to the ConfigMap (or Secret), for example to select it from a
 	// workload or a tool such as Reloader. Keys and values follow
 	// Kubernetes' label rules.
@@ -397,6 +407,22 @@ type ConfigMapTarget struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k.lowerAscii()).hasValue())",messageExpression="'annotations: invalid annotation key ' + self.filter(k, format.qualifiedName().validate(k.lowerAscii()).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example example.com/owner'"
 	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k])).sum() <= 262144",message="annotations: keys and values together must not exceed 256 KiB (262144 bytes), Kubernetes' limit for an object's annotations"
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// TemplateSpec is a Go text/template and the data key it renders into.
+type TemplateSpec struct {
+	// Key is the data key (the file name, when mounted) of the rendered
+	// template, for example app.yaml or .env.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+	// Text is the template, in Go text/template syntax.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=262144
+	Text string `json:"text"`
 }
 
 // LabelValue is the value of a label on the target ConfigMap or Secret. It is a type

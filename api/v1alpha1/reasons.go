@@ -113,6 +113,8 @@ var Reasons = []ReasonInfo{
 		"The ConfigMap or key named by spec.tls.ca does not exist. Create it (a ConfigMap is checked again every 5 minutes, a Secret at once)."},
 	{ReasonInvalidSpec, ClassTerminal, []string{ConditionConnected, ConditionSubscribed, ConditionSynced, ConditionReady},
 		"The spec passed validation but cannot be used (a CA bundle without a PEM certificate, a query that is not a JSON object). Fix the spec."},
+	{ReasonInvalidTemplate, ClassTerminal, []string{ConditionConnected, ConditionSubscribed, ConditionSynced, ConditionReady},
+		"The target's template does not parse (the message names the line); nothing runs until it does. Fix spec.target.configMap.template (or secret.template)."},
 	{ReasonForbidden, ClassTerminal, []string{ConditionSubscribed, ConditionSynced},
 		"The user may not read the collection, or it does not exist (Directus answers FORBIDDEN for both). Grant read access in Directus, or fix spec.collection."},
 	{ReasonCollectionNotFound, ClassTerminal, []string{ConditionSubscribed},
@@ -127,6 +129,8 @@ var Reasons = []ReasonInfo{
 		"A ConfigMap of that name exists and belongs to someone else; it is never taken over. Delete it or choose another spec.target.configMap.name."},
 	{ReasonSecretNotOwned, ClassTerminal, []string{ConditionSynced},
 		"A Secret of that name exists and belongs to someone else; it is never taken over. Delete it or choose another spec.target.secret.name."},
+	{ReasonTemplateFailed, ClassTerminal, []string{ConditionSynced},
+		"The target's template failed on the data (the message names the line and column); the target keeps its last content. Fix the template, or the items; every change tries again."},
 	{ReasonMissingKey, ClassTerminal, []string{ConditionSynced},
 		"Some items have no usable key and are left out of the ConfigMap. Fix spec.target.configMap.keyField or spec.query.fields, or the items."},
 

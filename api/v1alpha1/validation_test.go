@@ -110,6 +110,12 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		{"an unknown deletion policy", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{}, "deletionPolicy": "Orphan"}
 		}, `supported values: "Delete", "Retain"`},
+		{"a template with the List layout", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"layout": "List", "template": map[string]any{"key": "a.yaml", "text": "x"}}}
+		}, "template replaces layout"},
+		{"a template key that is no data key", func(s map[string]any) {
+			s["target"] = map[string]any{"secret": map[string]any{"template": map[string]any{"key": "conf/a.yaml", "text": "x"}}}
+		}, "spec.target.secret.template.key"},
 		{"both targets", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{}, "events": map[string]any{}}
 		}, "target: set exactly one of configMap, secret or events"},

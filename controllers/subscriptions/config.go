@@ -81,9 +81,11 @@ type Config struct {
 type ConfigMapTarget struct {
 	Name string
 	// KeyField names items; empty means the collection's primary key.
-	KeyField    string
-	Layout      mirror.Layout
-	ListKey     string
+	KeyField string
+	Layout   mirror.Layout
+	ListKey  string
+	// Template, when set, renders the mirror in place of Layout.
+	Template    *mirror.Template
 	Labels      map[string]string
 	Annotations map[string]string
 }

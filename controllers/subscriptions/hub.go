@@ -264,7 +264,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 	var sink Sink
 	if t, kind := cfg.Mirror(); t != nil {
 		sink = NewMirrorSink(MirrorOptions{
-			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey,
+			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey, Template: t.Template,
 			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
 			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
 		})

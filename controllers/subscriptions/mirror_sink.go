@@ -42,6 +42,8 @@ type MirrorOptions struct {
 	KeyField string
 	Layout   mirror.Layout
 	ListKey  string
+	// Template, when set, renders the mirror in place of Layout.
+	Template *mirror.Template
 	// ResyncInterval is the period of full reads; 0 turns them off.
 	ResyncInterval time.Duration
 	// MinWriteInterval, when positive, is the least time between two
@@ -121,7 +123,7 @@ func NewMirrorSink(o MirrorOptions) *MirrorSink {
 		budget = rate.NewLimiter(rate.Limit(o.MaxWriteBytesPerSecond), max(o.MaxWriteBytesPerSecond, mirror.MaxDataSize))
 	}
 	return &MirrorSink{
-		o: o, m: mirror.New(o.Layout, o.ListKey), budget: budget,
+		o: o, m: mirror.New(o.Layout, o.ListKey).WithTemplate(o.Template), budget: budget,
 		st: SinkStatus{Target: o.Store.Name(), Synced: metav1.ConditionUnknown, Reason: v1alpha1.ReasonSyncing, Message: "waiting for the first full read"},
 	}
 }
@@ -327,7 +329,7 @@ func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, e
 	if err != nil {
 		return "", nil, err
 	}
-	if s.o.Layout != mirror.List {
+	if s.o.Layout != mirror.List && s.o.Template == nil {
 		if _, err := mirror.KeyToDataKey(key); err != nil {
 			return "", nil, err
 		}
@@ -344,6 +346,12 @@ func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, e
 // content and reports why; on a transient failure it retries with backoff.
 func (s *MirrorSink) write(ctx context.Context) {
 	r, err := s.m.Render()
+	if te, ok := errors.AsType[*mirror.TemplateError](err); ok {
+		// Every change tries again; until one renders, the target keeps
+		// what it holds.
+		s.fail(v1alpha1.ReasonTemplateFailed, te.Error()+"; "+s.o.Store.Name()+" keeps its last content", false)
+		return
+	}
 	if err != nil {
 		s.fail(v1alpha1.ReasonMissingKey, err.Error(), false)
 		return
