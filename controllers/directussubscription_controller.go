@@ -135,6 +135,11 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	if err := r.retireTargets(ctx, obj, cfg.TargetName()); err != nil {
 		return ctrl.Result{}, err
 	}
+	if req := obj.Annotations[v1alpha1.AnnotationRequestedAt]; req != "" && req != obj.Status.LastHandledResyncAt {
+		// Asked again until the status shows it handled: a runner
+		// restarted meanwhile has not seen it.
+		r.Hub.Resync(key, req)
+	}
 	return r.report(ctx, obj, cfg, warning), nil
 }
 
@@ -187,7 +192,7 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, obj))
 }
 
-// needsReconcile passes spec changes, deletion, and status updates that
+// needsReconcile passes spec changes, deletion, a resync request, and status updates that
 // leave the status behind what the Hub reports. The last matters because a
 // reconcile compares the desired status with the cache, which can lag
 // behind the last patch (right after a restart it may still hold the
@@ -197,7 +202,8 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 // reported, bring no reconcile: counters that move with every message would
 // otherwise turn each patch into the next.
 func (r *DirectusSubscriptionReconciler) needsReconcile(e event.UpdateEvent) bool {
-	if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() {
+	if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() ||
+		e.ObjectNew.GetAnnotations()[v1alpha1.AnnotationRequestedAt] != e.ObjectOld.GetAnnotations()[v1alpha1.AnnotationRequestedAt] {
 		return true
 	}
 	obj, ok := e.ObjectNew.(*v1alpha1.DirectusSubscription)

@@ -523,6 +523,13 @@ type DirectusSubscriptionStatus struct {
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
+	// LastHandledResyncAt is the value of the
+	// realtime.directus-operator.io/requestedAt annotation whose full read
+	// has been done and written (or refused with a condition). A request is
+	// pending while the two differ.
+	// +optional
+	LastHandledResyncAt string `json:"lastHandledResyncAt,omitempty"`
+
 	// LastError is the most recent error, in words.
 	// +optional
 	LastError string `json:"lastError,omitempty"`

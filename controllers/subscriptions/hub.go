@@ -445,6 +445,16 @@ func (h *Hub) Verify(name types.NamespacedName) {
 	}
 }
 
+// Resync asks name's sink for a full read on demand (see Runner.Resync).
+func (h *Hub) Resync(name types.NamespacedName, request string) {
+	h.mu.Lock()
+	e := h.entries[name]
+	h.mu.Unlock()
+	if e != nil {
+		e.runner.Resync(request)
+	}
+}
+
 // Sockets returns the number of connections open or being opened.
 func (h *Hub) Sockets() int {
 	h.mu.Lock()

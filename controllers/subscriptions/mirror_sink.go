@@ -98,6 +98,9 @@ type MirrorSink struct {
 	changes     []pendingChange
 	alarm       alarm
 	budget      *rate.Limiter
+	// resyncAsked is the last resync request, resyncRead the one the last
+	// full read began after.
+	resyncAsked, resyncRead string
 	// exits holds the mirrored items updated since the last exit check, by
 	// key, with the key's raw JSON value.
 	exits map[string]json.RawMessage
@@ -229,6 +232,14 @@ func (s *MirrorSink) markDirty(at time.Time) {
 
 func (s *MirrorSink) verify() { s.verifyReq = true }
 
+func (s *MirrorSink) resync(request string) {
+	if request == s.resyncAsked {
+		return
+	}
+	s.resyncAsked = request
+	s.requestRead("requested")
+}
+
 func (s *MirrorSink) timer() <-chan time.Time {
 	var read, write time.Time
 	if s.pending != "" {
@@ -264,7 +275,7 @@ func (s *MirrorSink) idle(ctx context.Context) {
 
 // read replaces the mirror with a full read over REST.
 func (s *MirrorSink) read(ctx context.Context) {
-	reason := s.pending
+	reason, asked := s.pending, s.resyncAsked
 	resyncsTotal.WithLabelValues(reason).Inc()
 	start := time.Now()
 	losses := s.env.losses()
@@ -308,7 +319,7 @@ func (s *MirrorSink) read(ctx context.Context) {
 	}
 	s.m.Replace(items)
 	s.env.log.V(1).Info("Full read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
-	s.pending, s.readRetry = "", 0
+	s.pending, s.readRetry, s.resyncRead = "", 0, asked
 	s.readStarted, s.lastRead = start, time.Now()
 	s.readAt = s.lastRead.Add(s.o.MinRefreshInterval)
 	s.primed = true
@@ -414,7 +425,7 @@ func (s *MirrorSink) write(ctx context.Context) {
 	}
 	s.changes = keep
 	s.setStatus(func(st *SinkStatus) {
-		st.Items = int64(r.Items)
+		st.Items, st.Resynced = int64(r.Items), s.resyncRead
 		switch {
 		case !s.current:
 			// Written, but known to miss changes until the next full read
@@ -444,5 +455,7 @@ func (s *MirrorSink) fail(reason, msg string, retry bool) {
 	}
 	s.setStatus(func(st *SinkStatus) {
 		st.Synced, st.Reason, st.Message, st.LastError = metav1.ConditionFalse, reason, msg, timedText{msg, time.Now()}
+		// A refusal answers a resync request as well as a write does.
+		st.Resynced = s.resyncRead
 	})
 }

@@ -69,6 +69,7 @@ type Runner struct {
 	losses     atomic.Uint64
 	lossesSeen uint64 // Run's goroutine only
 	verifyReq  atomic.Bool
+	resyncReq  atomic.Pointer[string]
 
 	mu          sync.Mutex
 	generation  int64
@@ -129,6 +130,13 @@ func (r *Runner) SetGeneration(g int64) {
 // correct it, as after someone edited or deleted the target.
 func (r *Runner) Verify() {
 	r.verifyReq.Store(true)
+	r.poke()
+}
+
+// Resync asks the sink for a full read on demand; request names it (see
+// SinkStatus.Resynced).
+func (r *Runner) Resync(request string) {
+	r.resyncReq.Store(&request)
 	r.poke()
 }
 
@@ -226,6 +234,9 @@ func (r *Runner) Run(ctx context.Context) {
 			r.checkLosses(ctx)
 			if r.verifyReq.Swap(false) {
 				r.sink.verify()
+			}
+			if req := r.resyncReq.Swap(nil); req != nil {
+				r.sink.resync(*req)
 			}
 		}
 	}
@@ -390,7 +401,7 @@ func (r *Runner) Status() Status {
 		Reconnects: max(cs.Reconnects-r.baseReconnects, 0), LastMessage: r.lastMessage,
 		Synced: ss.Synced, SyncReason: ss.Reason, SyncMessage: ss.Message, LastSync: ss.LastSync,
 		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items,
-		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text,
+		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text, Resynced: ss.Resynced,
 	}
 	switch {
 	case cs.State != v1alpha1.ConnectionStateConnected:

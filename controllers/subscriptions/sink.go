@@ -38,6 +38,8 @@ type SinkStatus struct {
 	Items     int64
 	Folded    int64
 	LastError timedText
+	// Resynced is the last resync request (see Sink.resync) it handled.
+	Resynced string
 }
 
 // sinkEnv is what a sink may use of its runner and connection.
@@ -76,6 +78,10 @@ type Sink interface {
 	// verify makes the next idle compare the target with what the sink
 	// holds.
 	verify()
+	// resync asks for a full read on demand; request names it, and the
+	// status's Resynced shows it once it has been handled. Asking again
+	// with the same request does nothing.
+	resync(request string)
 	// touched names items an update changed, whether or not they still
 	// match the query (plan.watchExits).
 	touched(items []json.RawMessage)

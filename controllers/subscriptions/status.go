@@ -59,6 +59,8 @@ type Status struct {
 	EventsFolded   int64
 	Items          int64
 	LastError      string
+	// Resynced is the last resync request handled (see Runner.Resync).
+	Resynced string
 }
 
 // transitionKey is the part of Status whose change deserves a reconcile at
@@ -70,10 +72,11 @@ type transitionKey struct {
 	synced                metav1.ConditionStatus
 	syncReason            string
 	lastError             string
+	resynced              string
 }
 
 func (s *Status) transition() transitionKey {
-	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError}
+	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Resynced}
 }
 
 type counters struct {
