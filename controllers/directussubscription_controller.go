@@ -69,6 +69,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		if apierrors.IsNotFound(err) {
 			r.Hub.Remove(req.NamespacedName)
 			r.configs.forget(req.NamespacedName)
+			forgetMetrics(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -86,6 +87,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	base := obj.DeepCopy()
 	defer func() {
 		r.recordReadyTransition(base, obj)
+		recordConditions(obj)
 		if equality.Semantic.DeepEqual(base.Status, obj.Status) {
 			return
 		}
@@ -161,6 +163,7 @@ func (r *DirectusSubscriptionReconciler) report(ctx context.Context, obj *v1alph
 		return ctrl.Result{RequeueAfter: time.Second}
 	}
 	applyWorkerStatus(obj, st, warning)
+	recordTarget(key, st)
 	switch {
 	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned || st.SyncReason == v1alpha1.ReasonSecretNotOwned:
 		// Deleting an object we do not own sends us no watch event.
@@ -189,6 +192,7 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 		return ctrl.Result{}, err
 	}
 	controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+	forgetMetrics(client.ObjectKeyFromObject(obj))
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, obj))
 }
 

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -404,7 +405,7 @@ func (s *MirrorSink) write(ctx context.Context) {
 		s.fail(v1alpha1.ReasonWriteFailed, fmt.Sprintf("writing %s failed: %v", store.Name(), err), true)
 		return
 	}
-	targetWrites.WithLabelValues(targetConfigMap, result).Inc()
+	targetWrites.WithLabelValues(s.metricTarget(), result).Inc()
 	now := time.Now()
 	s.lastWrite, s.writeRetry = now, 0
 	s.writeAt = time.Time{}
@@ -418,14 +419,14 @@ func (s *MirrorSink) write(ctx context.Context) {
 	keep := s.changes[:0]
 	for _, p := range s.changes {
 		if p.seq <= r.Seq {
-			eventToWrite.WithLabelValues(targetConfigMap).Observe(now.Sub(p.at).Seconds())
+			eventToWrite.WithLabelValues(s.metricTarget()).Observe(now.Sub(p.at).Seconds())
 		} else {
 			keep = append(keep, p)
 		}
 	}
 	s.changes = keep
 	s.setStatus(func(st *SinkStatus) {
-		st.Items, st.Resynced = int64(r.Items), s.resyncRead
+		st.Items, st.Bytes, st.Resynced = int64(r.Items), int64(r.Size), s.resyncRead
 		switch {
 		case !s.current:
 			// Written, but known to miss changes until the next full read
@@ -441,11 +442,21 @@ func (s *MirrorSink) write(ctx context.Context) {
 	})
 }
 
+// metricTarget is the target label of the write metrics: configmap,
+// secret or directory, the kind of the store's name in lower case.
+func (s *MirrorSink) metricTarget() string {
+	name := s.o.Store.Name()
+	if i := strings.IndexAny(name, "/:"); i >= 0 {
+		name = name[:i]
+	}
+	return strings.ToLower(name)
+}
+
 // fail reports a write that did not happen. A retry waits with backoff;
 // without one, the next change tries again.
 func (s *MirrorSink) fail(reason, msg string, retry bool) {
-	targetWrites.WithLabelValues(targetConfigMap, "error").Inc()
-	writeErrors.WithLabelValues(targetConfigMap, reason).Inc()
+	targetWrites.WithLabelValues(s.metricTarget(), "error").Inc()
+	writeErrors.WithLabelValues(s.metricTarget(), reason).Inc()
 	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
 	if retry {
 		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond)

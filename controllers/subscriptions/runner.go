@@ -400,7 +400,7 @@ func (r *Runner) Status() Status {
 		ConnState: cs.State, ConnSince: cs.Since, ConnReason: cs.Reason, ConnMessage: cs.Message,
 		Reconnects: max(cs.Reconnects-r.baseReconnects, 0), LastMessage: r.lastMessage,
 		Synced: ss.Synced, SyncReason: ss.Reason, SyncMessage: ss.Message, LastSync: ss.LastSync,
-		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items,
+		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items, Bytes: ss.Bytes,
 		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text, Resynced: ss.Resynced,
 	}
 	switch {

@@ -34,8 +34,10 @@ type SinkStatus struct {
 	Reason  string
 	Message string
 	// LastSync is when the target last became current.
-	LastSync  time.Time
-	Items     int64
+	LastSync time.Time
+	Items    int64
+	// Bytes is the size of the target's data as of its last write.
+	Bytes     int64
 	Folded    int64
 	LastError timedText
 	// Resynced is the last resync request (see Sink.resync) it handled.

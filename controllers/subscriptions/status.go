@@ -58,6 +58,7 @@ type Status struct {
 	EventsReceived int64
 	EventsFolded   int64
 	Items          int64
+	Bytes          int64
 	LastError      string
 	// Resynced is the last resync request handled (see Runner.Resync).
 	Resynced string
