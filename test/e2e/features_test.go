@@ -138,7 +138,7 @@ func TestATemplatedFileIsReadBackByItsConsumer(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	entries, err := os.ReadDir(dir)
 	g.Expect(err).NotTo(HaveOccurred())
-	var names []string
+	names := make([]string, 0, len(entries))
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
