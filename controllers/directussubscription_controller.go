@@ -248,6 +248,20 @@ var notOurWrite = predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 }
 
+// notOurSecretWrite passes Secret events other than the operator's own
+// writes of a Secret target, which would otherwise each bring a reconcile.
+// Of a target's updates it passes those that took its labels away: its
+// data is not in the metadata the cache holds (see targetTampered).
+var notOurSecretWrite = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		ref := metav1.GetControllerOf(e.ObjectNew)
+		if ref == nil || ref.Kind != "DirectusSubscription" || ref.APIVersion != v1alpha1.GroupVersion.String() {
+			return true
+		}
+		return e.ObjectNew.GetLabels()[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+	},
+}
+
 // tampered tells whether someone changed a ConfigMap the operator wrote:
 // its data no longer matches the content hash written with it, or its
 // labels are gone.
@@ -332,7 +346,7 @@ func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, m
 		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: r.needsReconcile})).
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
-			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}, notOurSecretWrite)).
 		WatchesRawSource(r.Hub.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("directussubscription").

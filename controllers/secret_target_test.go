@@ -154,3 +154,19 @@ func TestDeletingASubscriptionRemovesItsSecretOrRetainsIt(t *testing.T) {
 		g.Expect(s.Data).To(HaveLen(1))
 	}, timeout, 50*time.Millisecond).Should(Succeed())
 }
+
+func TestASecretTargetWhoseLabelsWereRemovedIsRepaired(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	w.dx.Create("messages", map[string]any{"text": "x", "user": "y"})
+	w.subscription("labelled", secretTarget)
+	w.ready("labelled")
+	s := w.secretObj("labelled")
+	delete(s.Labels, v1alpha1.LabelManagedBy)
+	s.Data["phantom"] = []byte("added by hand")
+	w.g.Expect(k8s.Update(w.ctx, s)).To(Succeed())
+	w.g.Eventually(func(g Gomega) {
+		s := w.secretObj("labelled")
+		g.Expect(s.Labels).To(HaveKeyWithValue(v1alpha1.LabelManagedBy, v1alpha1.ManagedByValue))
+		g.Expect(s.Data).NotTo(HaveKey("phantom"), "the data is rewritten with the labels")
+	}, timeout, 50*time.Millisecond).Should(Succeed())
+}
