@@ -437,22 +437,26 @@ func (h *Hub) Status(name types.NamespacedName) (Status, bool) {
 // Verify asks name's sink to compare its target with what it holds and
 // correct it, as after someone edited or deleted the ConfigMap.
 func (h *Hub) Verify(name types.NamespacedName) {
-	h.mu.Lock()
-	e := h.entries[name]
-	h.mu.Unlock()
-	if e != nil {
-		e.runner.Verify()
+	if r := h.runner(name); r != nil {
+		r.Verify()
 	}
 }
 
 // Resync asks name's sink for a full read on demand (see Runner.Resync).
 func (h *Hub) Resync(name types.NamespacedName, request string) {
-	h.mu.Lock()
-	e := h.entries[name]
-	h.mu.Unlock()
-	if e != nil {
-		e.runner.Resync(request)
+	if r := h.runner(name); r != nil {
+		r.Resync(request)
 	}
+}
+
+// runner is name's runner, or nil.
+func (h *Hub) runner(name types.NamespacedName) *Runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.entries[name]; e != nil {
+		return e.runner
+	}
+	return nil
 }
 
 // Sockets returns the number of connections open or being opened.
