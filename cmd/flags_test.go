@@ -39,7 +39,14 @@ func (e env) get(k string) string { return e[k] }
 
 func writeFile(t *testing.T, content string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "secret")
+	return writeNamedFile(t, "secret", content)
+}
+
+// writeNamedFile writes content into a new file name in a temporary
+// directory and returns its path.
+func writeNamedFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

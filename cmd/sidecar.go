@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +83,8 @@ type sidecarFlags struct {
 	KeyField         string
 	Layout           string
 	ListKey          string
+	TemplateFile     string
+	TemplateKey      string
 	ResyncInterval   time.Duration
 	ProbeAddr        string
 	MinWriteInterval time.Duration
@@ -95,6 +100,10 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&sf.KeyField, "key-field", "", "field that names items; defaults to the collection's primary key")
 	fs.StringVar(&sf.Layout, "layout", string(mirror.PerItem), "PerItem (one file or key per item, <key>.json) or List (one JSON array)")
 	fs.StringVar(&sf.ListKey, "list-key", "items.json", "file or key of the List layout")
+	fs.StringVar(&sf.TemplateFile, "template-file", "",
+		"render the whole mirror through this Go text/template file (docs/templates.md) into one file or key, in place of --layout")
+	fs.StringVar(&sf.TemplateKey, "template-key", "",
+		"file or key of the rendered template; defaults to --template-file's base name without a .tmpl suffix")
 	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
 	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz, /readyz and /healthz/directus")
 	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
@@ -104,6 +113,29 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&sf.TokenFileInterval, "token-file-check-interval", 10*time.Second,
 		"how often --token-file is read again: a changed token (a rotated Secret) re-authenticates the live connection")
 }
+
+// sidecarTemplate reads and parses --template-file; nil without one.
+func sidecarTemplate(sf *sidecarFlags) (*mirror.Template, error) {
+	if sf.TemplateFile == "" {
+		return nil, nil
+	}
+	key := cmp.Or(sf.TemplateKey, strings.TrimSuffix(filepath.Base(sf.TemplateFile), ".tmpl"))
+	if strings.ContainsAny(key, `/\`) || strings.HasPrefix(key, ".") || !dataKey.MatchString(key) {
+		return nil, usagef("--template-key %q: want a plain file name such as app.yaml (no leading dot)", key)
+	}
+	text, err := os.ReadFile(sf.TemplateFile)
+	if err != nil {
+		return nil, usagef("--template-file: %v", err)
+	}
+	tmpl, err := mirror.ParseTemplate(key, string(text))
+	if err != nil {
+		return nil, usagef("--template-file %s: %v", sf.TemplateFile, err)
+	}
+	return tmpl, nil
+}
+
+// dataKey is what a ConfigMap key may be.
+var dataKey = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
 
 // podRef is the pod the ConfigMap target belongs to.
 type podRef struct{ Namespace, Name, UID string }
@@ -134,6 +166,10 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	if layout == mirror.List && (sf.ListKey == "" || strings.ContainsAny(sf.ListKey, `/\`) || strings.HasPrefix(sf.ListKey, ".")) {
 		return sidecarSetup{}, nil, usagef("--list-key %q: want a plain file name such as items.json", sf.ListKey)
 	}
+	tmpl, err := sidecarTemplate(sf)
+	if err != nil {
+		return sidecarSetup{}, nil, err
+	}
 	if sf.ResyncInterval < 0 {
 		return sidecarSetup{}, nil, usagef("--resync-interval must not be negative")
 	}
@@ -151,7 +187,7 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	setup := sidecarSetup{
 		Realtime: opts, Collection: so.Collection, Event: so.Event, Query: so.Query,
 		Mirror: subscriptions.MirrorOptions{
-			KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey,
+			KeyField: sf.KeyField, Layout: layout, ListKey: sf.ListKey, Template: tmpl,
 			ResyncInterval: sf.ResyncInterval, MinWriteInterval: sf.MinWriteInterval,
 		},
 	}
@@ -183,20 +219,21 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 // configMapStore writes into the ConfigMap, owned by the pod so that it
 // goes away with it. It adopts a ConfigMap an earlier leader Pod wrote for
 // the same name: only the Lease holder writes, so taking over is safe.
-func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ConfigMapStore {
+func configMapStore(kc client.Client, name string, pod *podRef) *subscriptions.ObjectStore {
 	label := name
 	if len(validation.IsValidLabelValue(label)) > 0 {
 		label = ""
 	}
-	return &subscriptions.ConfigMapStore{
+	return &subscriptions.ObjectStore{
 		Client: kc, Reader: kc,
 		Key:          types.NamespacedName{Namespace: pod.Namespace, Name: name},
 		Owner:        metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: types.UID(pod.UID)},
 		Subscription: label,
-		Adopt: func(cm *corev1.ConfigMap) bool {
+		Adopt: func(cm client.Object) bool {
 			ref := metav1.GetControllerOf(cm)
+			labels := cm.GetLabels()
 			return ref != nil && ref.APIVersion == "v1" && ref.Kind == "Pod" &&
-				cm.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && cm.Labels[v1alpha1.LabelSubscription] == label
+				labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && labels[v1alpha1.LabelSubscription] == label
 		},
 	}
 }

@@ -150,6 +150,23 @@ func TestSidecarMirrorsIntoADirectoryAndBecomesReady(t *testing.T) {
 	g.Expect(code).To(BeZero(), "the probe server is closed")
 }
 
+func TestSidecarRendersATemplateIntoOneFile(t *testing.T) {
+	g := NewWithT(t)
+	s := fixture(t)
+	s.SetSilently("messages", map[string]any{"text": "one", "user": "b"}, map[string]any{"text": "two", "user": "a"})
+	dir := filepath.Join(t.TempDir(), "data")
+	tmpl := writeNamedFile(t, "users.env.tmpl", `{{ range sortBy "user" .Items }}{{ .user }}={{ quote .text }}
+{{ end }}`)
+
+	startSidecar(t, []string{"--url", s.URL(), "--collection", "messages", "--target-dir", dir, "--template-file", tmpl}, env{"DIRECTUS_TOKEN": botToken}, sidecarHooks{})
+	g.Eventually(fileContent(dir, "users.env")).WithTimeout(wait).Should(Equal("a=\"two\"\nb=\"one\"\n"))
+	s.Update("messages", []any{1}, map[string]any{"text": "uno"})
+	g.Eventually(fileContent(dir, "users.env")).WithTimeout(wait).Should(Equal("a=\"two\"\nb=\"uno\"\n"))
+	idx, err := (&subscriptions.DirectoryStore{Dir: dir}).ReadIndex()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(idx.Keys).To(Equal([]string{"users.env"}), "the one file, nothing per item")
+}
+
 func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 	const secretValue = "tok-secret"
 	base := []string{"--url", "http://127.0.0.1:1", "--collection", "messages", "--health-probe-bind-address", "127.0.0.1:0"}
@@ -170,6 +187,9 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 		{"ConfigMap name too long for its Lease", []string{"--target-configmap", strings.Repeat("a", 250)}, token, "too long for its Lease"},
 		{"no token file interval", []string{"--target-dir", "/tmp/x", "--token-file-check-interval", "0s"}, token, "--token-file-check-interval must be positive"},
 		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "flag provided but not defined: -token"},
+		{"a template that does not parse", []string{"--target-dir", "/tmp/x", "--template-file", writeNamedFile(t, "app.yaml.tmpl", "a: {{ .Items ")}, token, "app.yaml:1"},
+		{"a template key with a leading dot", []string{"--target-dir", "/tmp/x", "--template-file", writeNamedFile(t, "x.tmpl", "x"), "--template-key", ".env"}, token, "--template-key"},
+		{"a missing template file", []string{"--target-dir", "/tmp/x", "--template-file", "/nonexistent/app.tmpl"}, token, "--template-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -227,13 +227,16 @@ func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.Dir
 		cfg.Query = q
 	}
 	cfg.ResyncInterval = durationOr(spec.ResyncInterval, 10*time.Minute)
-	if t := spec.Target.ConfigMap; t != nil {
-		cfg.ConfigMap = &subscriptions.ConfigMapTarget{
-			Name: configMapName(obj), KeyField: t.KeyField,
-			Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
-			ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
+	switch {
+	case spec.Target.ConfigMap != nil:
+		if cfg.ConfigMap, err = mirrorTarget(obj, spec.Target.ConfigMap); err != nil {
+			return subscriptions.Config{}, "", err
 		}
-	} else {
+	case spec.Target.Secret != nil:
+		if cfg.Secret, err = mirrorTarget(obj, spec.Target.Secret); err != nil {
+			return subscriptions.Config{}, "", err
+		}
+	default:
 		cfg.Events = &subscriptions.EventsTarget{MaxPerMinute: int(defaultInt32(spec.Target.Events.MaxPerMinute, 60))}
 	}
 	cfg.Hash = hex.EncodeToString(h.Sum(nil))[:32]
@@ -313,13 +316,24 @@ func connectionKey(spec *v1alpha1.DirectusConnectionSpec, opts realtime.Options,
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// configMapName is the target ConfigMap's name, defaulting to the
-// subscription's.
-func configMapName(obj *v1alpha1.DirectusSubscription) string {
-	if t := obj.Spec.Target.ConfigMap; t != nil && t.Name != "" {
-		return t.Name
+// mirrorTarget configures the mirror into the ConfigMap or Secret t; its
+// name defaults to the subscription's. A template is parsed here, once per
+// spec: a mistake in it is the spec's, and stops the subscription until
+// it is fixed.
+func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.ConfigMapTarget, error) {
+	target := &subscriptions.ConfigMapTarget{
+		Name: defaultString(t.Name, obj.Name), KeyField: t.KeyField,
+		Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
+		ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
 	}
-	return obj.Name
+	if t.Template != nil {
+		tmpl, err := mirror.ParseTemplate(t.Template.Key, t.Template.Text)
+		if err != nil {
+			return nil, &stalledError{v1alpha1.ReasonInvalidTemplate, err.Error()}
+		}
+		target.Template = tmpl
+	}
+	return target, nil
 }
 
 func defaultString(s, d string) string {

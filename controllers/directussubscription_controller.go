@@ -72,6 +72,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 		if apierrors.IsNotFound(err) {
 			r.Hub.Remove(req.NamespacedName)
 			r.configs.forget(req.NamespacedName)
+			forgetMetrics(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -89,6 +90,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	base := obj.DeepCopy()
 	defer func() {
 		r.recordReadyTransition(base, obj)
+		recordConditions(obj)
 		if equality.Semantic.DeepEqual(base.Status, obj.Status) {
 			return
 		}
@@ -150,8 +152,13 @@ func (r *DirectusSubscriptionReconciler) run(
 		// ConfigMap is deleted only once it has stopped.
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
-	if err := r.removeStaleConfigMaps(ctx, obj, cfg); err != nil {
+	if err := r.retireTargets(ctx, obj, cfg.TargetName()); err != nil {
 		return ctrl.Result{}, err
+	}
+	if req := obj.Annotations[v1alpha1.AnnotationRequestedAt]; req != "" && req != obj.Status.LastHandledResyncAt {
+		// Asked again until the status shows it handled: a runner
+		// restarted meanwhile has not seen it.
+		r.Hub.Resync(key, req)
 	}
 	return r.report(ctx, obj, cfg, warning, src), nil
 }
@@ -162,7 +169,7 @@ func (r *DirectusSubscriptionReconciler) report(
 	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource,
 ) ctrl.Result {
 	key := client.ObjectKeyFromObject(obj)
-	if cfg.ConfigMap != nil && r.configMapTampered(ctx, obj.Namespace, cfg.ConfigMap.Name) {
+	if r.targetTampered(ctx, obj.Namespace, cfg) {
 		r.Hub.Verify(key)
 	}
 	st, ok := r.Hub.Status(key)
@@ -177,9 +184,10 @@ func (r *DirectusSubscriptionReconciler) report(
 		return ctrl.Result{}
 	}
 	applyWorkerStatus(obj, st, warning)
+	recordTarget(key, st)
 	switch {
-	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned:
-		// Deleting a ConfigMap we do not own sends us no watch event.
+	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned || st.SyncReason == v1alpha1.ReasonSecretNotOwned:
+		// Deleting an object we do not own sends us no watch event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}
 	case hasCAConfigMap(src):
 		// Nor does a change of the ConfigMap holding the CA bundle.
@@ -188,9 +196,12 @@ func (r *DirectusSubscriptionReconciler) report(
 	return ctrl.Result{}
 }
 
-// reconcileDelete stops the subscription and removes its ConfigMap before
-// letting the object go; the owner reference would let the garbage
-// collector do the latter, but not before the runner stopped writing.
+// reconcileDelete stops the subscription and retires its target (deletes
+// it, or releases it under deletionPolicy Retain) before letting the object
+// go. The owner reference alone would let the garbage collector delete it,
+// but not before the runner stopped writing, and Retain must drop the
+// reference before the object goes: so every subscription has the
+// finalizer, whatever its policy.
 func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.DirectusSubscription) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
@@ -198,34 +209,15 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 	if !r.Hub.Remove(client.ObjectKeyFromObject(obj)) {
 		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
 	}
-	if err := r.removeStaleConfigMaps(ctx, obj, subscriptions.Config{}); err != nil {
+	if err := r.retireTargets(ctx, obj, ""); err != nil {
 		return ctrl.Result{}, err
 	}
 	controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+	forgetMetrics(client.ObjectKeyFromObject(obj))
 	return ctrl.Result{}, client.IgnoreNotFound(r.Update(ctx, obj))
 }
 
-// removeStaleConfigMaps deletes the ConfigMaps this subscription owns other
-// than the one cfg targets (all of them when cfg has none), as after a
-// rename or a switch to the events target.
-func (r *DirectusSubscriptionReconciler) removeStaleConfigMaps(ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config) error {
-	list := &corev1.ConfigMapList{}
-	if err := r.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingLabels{v1alpha1.LabelSubscription: obj.Name}); err != nil {
-		return err
-	}
-	for i := range list.Items {
-		cm := &list.Items[i]
-		if !metav1.IsControlledBy(cm, obj) || (cfg.ConfigMap != nil && cm.Name == cfg.ConfigMap.Name) {
-			continue
-		}
-		if err := r.Delete(ctx, cm, client.Preconditions{UID: &cm.UID}); client.IgnoreNotFound(err) != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// needsReconcile passes spec changes, deletion, and status updates that
+// needsReconcile passes spec changes, deletion, a resync request, and status updates that
 // leave the status behind what the Hub reports. The last matters because a
 // reconcile compares the desired status with the cache, which can lag
 // behind the last patch (right after a restart it may still hold the
@@ -235,7 +227,8 @@ func (r *DirectusSubscriptionReconciler) removeStaleConfigMaps(ctx context.Conte
 // reported, bring no reconcile: counters that move with every message would
 // otherwise turn each patch into the next.
 func (r *DirectusSubscriptionReconciler) needsReconcile(e event.UpdateEvent) bool {
-	if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() {
+	if e.ObjectNew.GetGeneration() != e.ObjectOld.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() ||
+		e.ObjectNew.GetAnnotations()[v1alpha1.AnnotationRequestedAt] != e.ObjectOld.GetAnnotations()[v1alpha1.AnnotationRequestedAt] {
 		return true
 	}
 	obj, ok := e.ObjectNew.(*v1alpha1.DirectusSubscription)
@@ -276,6 +269,20 @@ var notOurWrite = predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 }
 
+// notOurSecretWrite passes Secret events other than the operator's own
+// writes of a Secret target, which would otherwise each bring a reconcile.
+// Of a target's updates it passes those that took its labels away: its
+// data is not in the metadata the cache holds (see targetTampered).
+var notOurSecretWrite = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		ref := metav1.GetControllerOf(e.ObjectNew)
+		if ref == nil || ref.Kind != "DirectusSubscription" || ref.APIVersion != v1alpha1.GroupVersion.String() {
+			return true
+		}
+		return e.ObjectNew.GetLabels()[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+	},
+}
+
 // tampered tells whether someone changed a ConfigMap the operator wrote:
 // its data no longer matches the content hash written with it, or its
 // labels are gone.
@@ -284,12 +291,27 @@ func tampered(cm *corev1.ConfigMap) bool {
 		cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
 }
 
-// configMapTampered tells whether the target ConfigMap must be rewritten
-// from the mirror: it is missing, or someone changed it. Most reconciles
-// only carry status updates; they leave the writer alone.
-func (r *DirectusSubscriptionReconciler) configMapTampered(ctx context.Context, namespace, name string) bool {
+// targetTampered tells whether the target must be rewritten from the
+// mirror: it is missing, or someone changed it. Most reconciles only carry
+// status updates; they leave the writer alone. Both reads come from the
+// cache. A Secret is cached as metadata without annotations (see
+// StripSecretMetadata), so only its deletion and the loss of its labels
+// show here; an edit of its data is repaired by the next resync.
+func (r *DirectusSubscriptionReconciler) targetTampered(ctx context.Context, namespace string, cfg subscriptions.Config) bool {
+	t, kind := cfg.Mirror()
+	if t == nil {
+		return false
+	}
+	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
+	if kind == subscriptions.KindSecret {
+		m := secretMetadata()
+		if err := r.Cache.Get(ctx, key, m); err != nil {
+			return true
+		}
+		return m.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue
+	}
 	cm := &corev1.ConfigMap{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, cm); err != nil {
+	if err := r.Get(ctx, key, cm); err != nil {
 		return true
 	}
 	return tampered(cm)
@@ -313,10 +335,14 @@ func secretNames(obj client.Object) []string {
 	return names
 }
 
-// subscriptionsForSecret lists the subscriptions that read a Secret: by
-// naming it inline, or through a connection object that names it.
+// subscriptionsForSecret maps a Secret to the subscriptions that read it
+// (by naming it inline, or through a connection object that names it), and
+// to the one whose target it is.
 func (r *DirectusSubscriptionReconciler) subscriptionsForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
 	reqs := r.list(ctx, client.InNamespace(secret.GetNamespace()), client.MatchingFields{secretIndexKey: secret.GetName()})
+	if ref := metav1.GetControllerOf(secret); ref != nil && ref.Kind == "DirectusSubscription" && ref.APIVersion == v1alpha1.GroupVersion.String() {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: secret.GetNamespace(), Name: ref.Name}})
+	}
 	for _, ref := range connectionsNaming(ctx, r.Client, client.ObjectKeyFromObject(secret)) {
 		reqs = append(reqs, r.subscriptionsOf(ctx, ref)...)
 	}
@@ -394,7 +420,7 @@ func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, m
 		For(&v1alpha1.DirectusSubscription{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: r.needsReconcile})).
 		Owns(&corev1.ConfigMap{}, builder.WithPredicates(notOurWrite)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.subscriptionsForSecret),
-			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}, notOurSecretWrite)).
 		Watches(&v1alpha1.DirectusConnection{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return r.subscriptionsOf(ctx, subscriptions.ConnectionObject{Kind: v1alpha1.KindDirectusConnection, Key: client.ObjectKeyFromObject(o)})
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -68,6 +68,11 @@ func applyWorkerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Stat
 	s.Items = st.Items
 	s.LastSyncTime = timeOrNil(st.LastSync)
 	s.LastError = st.LastError
+	if st.Resynced != "" {
+		// A runner new since the last request reports none: the status
+		// keeps the last one handled.
+		s.LastHandledResyncAt = st.Resynced
+	}
 }
 
 // setReady derives Ready from the three others: True when all are, else
@@ -183,6 +188,7 @@ func statusBehind(obj *v1alpha1.DirectusSubscription, st subscriptions.Status) b
 	want := obj.DeepCopy()
 	applyWorkerStatus(want, st, "")
 	if want.Status.ObservedGeneration != obj.Status.ObservedGeneration || want.Status.Connection.State != obj.Status.Connection.State ||
+		want.Status.LastHandledResyncAt != obj.Status.LastHandledResyncAt ||
 		len(want.Status.Conditions) != len(obj.Status.Conditions) {
 		return true
 	}

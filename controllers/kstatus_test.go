@@ -161,13 +161,14 @@ var reasonCases = func() []reasonCase {
 	for _, r := range []string{
 		v1alpha1.ReasonSnapshotFailed, v1alpha1.ReasonWriteFailed, v1alpha1.ReasonBadFrame,
 		v1alpha1.ReasonForbidden, v1alpha1.ReasonInvalidQuery, v1alpha1.ReasonTooLarge, v1alpha1.ReasonResponseTooLarge,
-		v1alpha1.ReasonConfigMapNotOwned, v1alpha1.ReasonMissingKey,
+		v1alpha1.ReasonConfigMapNotOwned, v1alpha1.ReasonSecretNotOwned, v1alpha1.ReasonMissingKey, v1alpha1.ReasonTemplateFailed,
 	} {
 		cases = append(cases, reasonCase{condition: synced, reason: r, set: target(metav1.ConditionFalse, r)})
 	}
 	for _, r := range []string{
 		v1alpha1.ReasonSecretNotFound, v1alpha1.ReasonSecretKeyNotFound, v1alpha1.ReasonCANotFound, v1alpha1.ReasonInvalidSpec,
 		v1alpha1.ReasonInlineConnectionDenied, v1alpha1.ReasonConnectionNotFound, v1alpha1.ReasonConnectionNotAllowed,
+		v1alpha1.ReasonInvalidTemplate,
 	} {
 		for _, c := range []string{connected, subscribed, synced, ready} {
 			cases = append(cases, reasonCase{condition: c, reason: r, set: stalled(r)})

@@ -21,7 +21,9 @@ package controllers
 // The operator's permissions, at least privilege: it reads its own API, the
 // Secrets its subscriptions and connections name, and namespace labels (for
 // the conditions of ClusterDirectusConnections), and writes only ConfigMaps
-// it owns and Events, in the subscription's namespace.
+// and Secrets it owns and Events, in the subscription's namespace. Writing
+// Secrets is for the secret target; the code never writes a Secret it does
+// not own (docs/security.md).
 //
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directussubscriptions,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directussubscriptions/status,verbs=get;update;patch
@@ -29,7 +31,7 @@ package controllers
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directusconnections;clusterdirectusconnections,verbs=get;list;watch
 // +kubebuilder:rbac:groups=realtime.directus-operator.io,resources=directusconnections/status;clusterdirectusconnections/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

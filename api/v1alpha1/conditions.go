@@ -86,6 +86,9 @@ const (
 	// limit (realtime.DefaultMaxResponseBytes).
 	ReasonResponseTooLarge  = "ResponseTooLarge"
 	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
+	ReasonSecretNotOwned    = "SecretNotOwned"
+	ReasonInvalidTemplate   = "InvalidTemplate"
+	ReasonTemplateFailed    = "TemplateFailed"
 	ReasonWriteFailed       = "WriteFailed"
 	ReasonMissingKey        = "MissingKey"
 	ReasonBadFrame          = "BadFrame"
@@ -104,6 +107,15 @@ const (
 	ManagedByValue = "directus-operator"
 	// LabelSubscription names the DirectusSubscription that owns an object.
 	LabelSubscription = "realtime.directus-operator.io/subscription"
+	// LabelRetainedFrom names the DirectusSubscription a target was
+	// released from under deletionPolicy Retain; the operator no longer
+	// writes it.
+	LabelRetainedFrom = "realtime.directus-operator.io/retained-from"
+	// AnnotationRequestedAt asks for a full read of the collection now, in
+	// the style of Flux's reconcile.fluxcd.io/requestedAt: set it to any new
+	// value (a timestamp), and status.lastHandledResyncAt takes that value
+	// once the read has been done and written. Its change is the request.
+	AnnotationRequestedAt = "realtime.directus-operator.io/requestedAt"
 	// AnnotationContentHash is a hash of a ConfigMap's data: writes that
 	// would not change it are skipped, and tools such as Reloader can roll
 	// the workloads that mount it when it really changes.

@@ -309,8 +309,8 @@ type DirectusSubscriptionSpec struct {
 	// +optional
 	Query *DirectusQuery `json:"query,omitempty"`
 
-	// Target is where received data goes. Exactly one of configMap or events
-	// must be set.
+	// Target is where received data goes. Exactly one of configMap, secret
+	// or events must be set.
 	// +required
 	Target TargetSpec `json:"target"`
 
@@ -331,18 +331,46 @@ type DirectusSubscriptionSpec struct {
 }
 
 // TargetSpec selects where data goes.
-// +kubebuilder:validation:XValidation:rule="(has(self.configMap) ? 1 : 0) + (has(self.events) ? 1 : 0) == 1",message="target: set exactly one of configMap or events"
+// +kubebuilder:validation:XValidation:rule="(has(self.configMap) ? 1 : 0) + (has(self.secret) ? 1 : 0) + (has(self.events) ? 1 : 0) == 1",message="target: set exactly one of configMap, secret or events"
 type TargetSpec struct {
 	// ConfigMap keeps a live, exact mirror of the query result in a ConfigMap
 	// in the subscription's namespace, owned by the subscription.
 	// +optional
 	ConfigMap *ConfigMapTarget `json:"configMap,omitempty"`
 
+	// Secret keeps the same live, exact mirror in a Secret (type Opaque)
+	// instead, for content that should not be readable by everyone who may
+	// read ConfigMaps (the built-in view role may). It takes the same fields
+	// as configMap.
+	// +optional
+	Secret *ConfigMapTarget `json:"secret,omitempty"`
+
 	// Events records each received change as a Kubernetes Event on the
 	// subscription.
 	// +optional
 	Events *EventsTarget `json:"events,omitempty"`
+
+	// DeletionPolicy says what becomes of the target ConfigMap when the
+	// subscription is deleted, or stops writing it (renamed, or switched to
+	// another target): Delete removes it; Retain keeps it with its last
+	// content, no longer owned by the subscription and labelled
+	// realtime.directus-operator.io/retained-from: <subscription name>.
+	// Defaults to Delete.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
+
+// DeletionPolicy is what becomes of a target the subscription stops writing.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete removes the target.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyRetain keeps the target, released from the subscription.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
 
 // ConfigMapLayout is how items are laid out in the ConfigMap.
 // +kubebuilder:validation:Enum=PerItem;List
@@ -356,13 +384,15 @@ const (
 	LayoutList ConfigMapLayout = "List"
 )
 
-// ConfigMapTarget mirrors the query result into a ConfigMap.
+// ConfigMapTarget mirrors the query result into a ConfigMap, or into a
+// Secret (target.secret).
+// +kubebuilder:validation:XValidation:rule="!has(self.template) || !has(self.layout) || self.layout == 'PerItem'",message="template replaces layout: leave layout unset (or PerItem) when template is set"
 type ConfigMapTarget struct {
-	// Name of the ConfigMap. Defaults to the subscription's name. The
-	// operator creates it and refuses to take over one it does not own.
+	// Name of the ConfigMap (or Secret). Defaults to the subscription's name.
+	// The operator creates it and refuses to take over one it does not own.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="configMap.name must be a valid ConfigMap name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="!format.dns1123Subdomain().validate(self).hasValue()",message="name must be a valid ConfigMap or Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	Name string `json:"name,omitempty"`
 
 	// KeyField is the item field whose value names the item in the mirror.
@@ -379,31 +409,56 @@ type ConfigMapTarget struct {
 	// +kubebuilder:default=PerItem
 	Layout ConfigMapLayout `json:"layout,omitempty"`
 
-	// ListKey is the ConfigMap key of the List layout. Defaults to items.json.
+	// ListKey is the data key of the List layout. Defaults to items.json.
 	// +optional
 	// +kubebuilder:default="items.json"
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
 	ListKey string `json:"listKey,omitempty"`
 
-	// Labels are added to the ConfigMap, for example to select it from a
+	// Template renders the whole mirror into one data key with a Go
+	// text/template, in place of the layout: an app.yaml from a settings
+	// collection, a .env, an nginx map. docs/templates.md lists what the
+	// template sees and its functions. A template that does not parse is
+	// reported as InvalidTemplate; one that fails on the data as
+	// TemplateFailed, and the target keeps its last content.
+	// +optional
+	Template *TemplateSpec `json:"template,omitempty"`
+
+	// Labels are added to the ConfigMap (or Secret), for example to select it from a
 	// workload or a tool such as Reloader. Keys and values follow
 	// Kubernetes' label rules.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",messageExpression="'configMap.labels: invalid label key ' + self.filter(k, format.qualifiedName().validate(k).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example app.kubernetes.io/part-of'"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",messageExpression="'labels: invalid label key ' + self.filter(k, format.qualifiedName().validate(k).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example app.kubernetes.io/part-of'"
 	Labels map[string]LabelValue `json:"labels,omitempty"`
 
-	// Annotations are added to the ConfigMap. Keys follow Kubernetes'
+	// Annotations are added to the ConfigMap (or Secret). Keys follow Kubernetes'
 	// annotation rules; keys and values together must fit in 256 KiB.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k.lowerAscii()).hasValue())",messageExpression="'configMap.annotations: invalid annotation key ' + self.filter(k, format.qualifiedName().validate(k.lowerAscii()).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example example.com/owner'"
-	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k])).sum() <= 262144",message="configMap.annotations: keys and values together must not exceed 256 KiB (262144 bytes), Kubernetes' limit for a ConfigMap's annotations"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k.lowerAscii()).hasValue())",messageExpression="'annotations: invalid annotation key ' + self.filter(k, format.qualifiedName().validate(k.lowerAscii()).hasValue())[0] + ': a key is an optional DNS subdomain prefix and a slash, then a name of at most 63 letters, digits, dashes, underscores or dots that starts and ends with a letter or digit, for example example.com/owner'"
+	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k])).sum() <= 262144",message="annotations: keys and values together must not exceed 256 KiB (262144 bytes), Kubernetes' limit for an object's annotations"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// LabelValue is the value of a label on the target ConfigMap. It is a type
+// TemplateSpec is a Go text/template and the data key it renders into.
+type TemplateSpec struct {
+	// Key is the data key (the file name, when mounted) of the rendered
+	// template, for example app.yaml or .env.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+	// Text is the template, in Go text/template syntax.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=262144
+	Text string `json:"text"`
+}
+
+// LabelValue is the value of a label on the target ConfigMap or Secret. It is a type
 // of its own so that the CRD bounds its length, which keeps the cost of the
 // check below within the API server's CEL budget.
 // +kubebuilder:validation:MaxLength=63
@@ -480,7 +535,8 @@ type DirectusSubscriptionStatus struct {
 	// +optional
 	Connection ConnectionStatus `json:"connection,omitempty"`
 
-	// Target names what the data goes to: ConfigMap/<name> or Events.
+	// Target names what the data goes to: ConfigMap/<name>, Secret/<name>
+	// or Events.
 	// +optional
 	Target string `json:"target,omitempty"`
 
@@ -493,7 +549,7 @@ type DirectusSubscriptionStatus struct {
 	// +optional
 	EventsFolded int64 `json:"eventsFolded,omitempty"`
 
-	// Items is the number of items in the target ConfigMap as of its last
+	// Items is the number of items in the target ConfigMap or Secret as of its last
 	// write (0 for the events target). Counters are brought to the status
 	// every few seconds (the operator's status interval, 2s by default), so
 	// they can lag the ConfigMap by that much.
@@ -504,6 +560,13 @@ type DirectusSubscriptionStatus struct {
 	// LastSyncTime is when the target last matched the received data.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// LastHandledResyncAt is the value of the
+	// realtime.directus-operator.io/requestedAt annotation whose full read
+	// has been done and written (or refused with a condition). A request is
+	// pending while the two differ.
+	// +optional
+	LastHandledResyncAt string `json:"lastHandledResyncAt,omitempty"`
 
 	// LastError is the most recent error, in words.
 	// +optional

@@ -100,10 +100,25 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		{"no auth method", func(s map[string]any) { s["auth"] = map[string]any{} },
 			"auth: set exactly one of token, credentials or public"},
 		{"none of the targets", func(s map[string]any) { s["target"] = map[string]any{} },
-			"target: set exactly one of configMap or events"},
+			"target: set exactly one of configMap, secret or events"},
+		{"a configMap and a secret", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{}, "secret": map[string]any{}}
+		}, "target: set exactly one of configMap, secret or events"},
+		{"a Secret name Kubernetes would refuse", func(s map[string]any) {
+			s["target"] = map[string]any{"secret": map[string]any{"name": "My_Mirror"}}
+		}, "spec.target.secret.name: Invalid value: \"My_Mirror\": name must be a valid ConfigMap or Secret name"},
+		{"an unknown deletion policy", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{}, "deletionPolicy": "Orphan"}
+		}, `supported values: "Delete", "Retain"`},
+		{"a template with the List layout", func(s map[string]any) {
+			s["target"] = map[string]any{"configMap": map[string]any{"layout": "List", "template": map[string]any{"key": "a.yaml", "text": "x"}}}
+		}, "template replaces layout"},
+		{"a template key that is no data key", func(s map[string]any) {
+			s["target"] = map[string]any{"secret": map[string]any{"template": map[string]any{"key": "conf/a.yaml", "text": "x"}}}
+		}, "spec.target.secret.template.key"},
 		{"both targets", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{}, "events": map[string]any{}}
-		}, "target: set exactly one of configMap or events"},
+		}, "target: set exactly one of configMap, secret or events"},
 		{"a url that is not http(s)", func(s map[string]any) { s["url"] = "ftp://directus.example.com" },
 			"url must be an http:// or https:// URL"},
 		{"a url that is no url at all", func(s map[string]any) { s["url"] = "directus.example.com" },
@@ -157,7 +172,7 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 			"resyncInterval must be 0s (off) or at least 30s"},
 		{"a ConfigMap name Kubernetes would refuse", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"name": "My_Mirror"}}
-		}, "configMap.name must be a valid ConfigMap name"},
+		}, "spec.target.configMap.name: Invalid value: \"My_Mirror\": name must be a valid ConfigMap or Secret name"},
 		{"an unknown layout", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"layout": "Table"}}
 		}, `supported values: "PerItem", "List"`},
@@ -205,13 +220,13 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		}, "tls.serverName must be a DNS name"},
 		{"a label key with two slashes", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"example.com/a/b": "x"}}}
-		}, "configMap.labels: invalid label key example.com/a/b: a key is an optional DNS subdomain prefix"},
+		}, "spec.target.configMap.labels: Invalid value: labels: invalid label key example.com/a/b: a key is an optional DNS subdomain prefix"},
 		{"a label key with spaces", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"my label": "x"}}}
-		}, "configMap.labels: invalid label key my label"},
+		}, "spec.target.configMap.labels: Invalid value: labels: invalid label key my label"},
 		{"a label key name longer than 63", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{strings.Repeat("k", 64): "x"}}}
-		}, "configMap.labels: invalid label key k"},
+		}, "spec.target.configMap.labels: Invalid value: labels: invalid label key k"},
 		{"a label value longer than 63", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"labels": map[string]any{"team": strings.Repeat("v", 64)}}}
 		}, "spec.target.configMap.labels.team: Too long: may not be more than 63 bytes"},
@@ -220,7 +235,7 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		}, "spec.target.configMap.labels[team]: Invalid value: \"a/b\": a label value is empty or at most 63 letters"},
 		{"an annotation key with an uppercase-free prefix but a bad name", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{"example.com/-owner": "x"}}}
-		}, "configMap.annotations: invalid annotation key example.com/-owner"},
+		}, "spec.target.configMap.annotations: Invalid value: annotations: invalid annotation key example.com/-owner"},
 		{"neither url nor connectionRef", func(s map[string]any) { delete(s, "url"); delete(s, "auth") },
 			"set exactly one of url (with auth: a connection of this subscription's own) or connectionRef"},
 		{"both url and connectionRef", func(s map[string]any) { s["connectionRef"] = map[string]any{"name": "cms"} },
@@ -259,7 +274,7 @@ func TestAPIServerRefusesWrongSpecsWithAMessageThatSaysWhatToFix(t *testing.T) {
 		{"annotations over Kubernetes' 256 KiB", func(s map[string]any) {
 			s["target"] = map[string]any{"configMap": map[string]any{"annotations": map[string]any{
 				"a": strings.Repeat("x", 140*1024), "b": strings.Repeat("y", 140*1024)}}}
-		}, "configMap.annotations: keys and values together must not exceed 256 KiB"},
+		}, "spec.target.configMap.annotations: Invalid value: annotations: keys and values together must not exceed 256 KiB"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

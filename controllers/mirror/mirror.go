@@ -53,6 +53,7 @@ const MaxDataSize = 1 << 20
 type Mirror struct {
 	layout  Layout
 	listKey string
+	tmpl    *Template
 
 	mu    sync.Mutex
 	items map[string]json.RawMessage
@@ -65,6 +66,13 @@ func New(layout Layout, listKey string) *Mirror {
 		listKey = "items.json"
 	}
 	return &Mirror{layout: layout, listKey: listKey, items: map[string]json.RawMessage{}}
+}
+
+// WithTemplate makes Render lay the items out through t, in place of the
+// layout. It returns m.
+func (m *Mirror) WithTemplate(t *Template) *Mirror {
+	m.tmpl = t
+	return m
 }
 
 // Replace swaps the whole content, as after a snapshot.
@@ -136,7 +144,8 @@ type Rendered struct {
 	Size int
 }
 
-// Render lays the items out as ConfigMap data and hashes it.
+// Render lays the items out as ConfigMap data and hashes it. A template
+// that fails on the items is a *TemplateError.
 func (m *Mirror) Render() (Rendered, error) {
 	m.mu.Lock()
 	keys := make([]string, 0, len(m.items))
@@ -150,8 +159,14 @@ func (m *Mirror) Render() (Rendered, error) {
 
 	SortKeys(keys)
 	data := make(map[string]string, len(keys))
-	switch m.layout {
-	case List:
+	switch {
+	case m.tmpl != nil:
+		out, err := m.tmpl.execute(keys, items)
+		if err != nil {
+			return Rendered{}, err
+		}
+		data[m.tmpl.key] = out
+	case m.layout == List:
 		var b bytes.Buffer
 		b.WriteByte('[')
 		for i, k := range keys {

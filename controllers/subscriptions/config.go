@@ -74,8 +74,10 @@ type Config struct {
 	// Query is the user's query object, or nil.
 	Query json.RawMessage
 
-	// ConfigMap is set for the ConfigMap target, Events for the events target.
+	// ConfigMap is set for the ConfigMap target, Secret for the Secret
+	// target, Events for the events target.
 	ConfigMap *ConfigMapTarget
+	Secret    *ConfigMapTarget
 	Events    *EventsTarget
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
@@ -89,13 +91,15 @@ type ConnectionObject struct {
 	Key  types.NamespacedName
 }
 
-// ConfigMapTarget configures the mirror.
+// ConfigMapTarget configures the mirror, into a ConfigMap or a Secret.
 type ConfigMapTarget struct {
 	Name string
 	// KeyField names items; empty means the collection's primary key.
-	KeyField    string
-	Layout      mirror.Layout
-	ListKey     string
+	KeyField string
+	Layout   mirror.Layout
+	ListKey  string
+	// Template, when set, renders the mirror in place of Layout.
+	Template    *mirror.Template
 	Labels      map[string]string
 	Annotations map[string]string
 }
@@ -112,8 +116,17 @@ type EventsTarget struct {
 
 // TargetName is what status.target shows.
 func (c *Config) TargetName() string {
-	if c.ConfigMap != nil {
-		return "ConfigMap/" + c.ConfigMap.Name
+	if t, kind := c.Mirror(); t != nil {
+		return kind.name() + "/" + t.Name
 	}
 	return "Events"
+}
+
+// Mirror is the mirror's target and the kind of object it writes; nil
+// for the events target.
+func (c *Config) Mirror() (*ConfigMapTarget, Kind) {
+	if c.Secret != nil {
+		return c.Secret, KindSecret
+	}
+	return c.ConfigMap, KindConfigMap
 }

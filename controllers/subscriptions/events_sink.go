@@ -166,6 +166,15 @@ func (s *EventsSink) idle(context.Context) {}
 
 func (s *EventsSink) verify() {}
 
+// resync has nothing to read: an events target holds no copy. It is
+// handled at once.
+func (s *EventsSink) resync(request string) {
+	s.mu.Lock()
+	s.st.Resynced = request
+	s.mu.Unlock()
+	s.env.changed()
+}
+
 func (s *EventsSink) touched([]json.RawMessage) {}
 
 func (s *EventsSink) timer() <-chan time.Time { return s.alarm.C(s.flushAt, s.retryAt) }

@@ -274,9 +274,9 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 	}
 	log := h.log.WithValues("DirectusSubscription", cfg.Name.String())
 	var sink Sink
-	if cfg.ConfigMap != nil {
+	if t, kind := cfg.Mirror(); t != nil {
 		sink = NewMirrorSink(MirrorOptions{
-			Store: h.store(cfg), KeyField: cfg.ConfigMap.KeyField, Layout: cfg.ConfigMap.Layout, ListKey: cfg.ConfigMap.ListKey,
+			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey, Template: t.Template,
 			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
 			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
 		})
@@ -479,12 +479,26 @@ func (h *Hub) Status(name types.NamespacedName) (Status, bool) {
 // Verify asks name's sink to compare its target with what it holds and
 // correct it, as after someone edited or deleted the ConfigMap.
 func (h *Hub) Verify(name types.NamespacedName) {
-	h.mu.Lock()
-	e := h.entries[name]
-	h.mu.Unlock()
-	if e != nil {
-		e.runner.Verify()
+	if r := h.runner(name); r != nil {
+		r.Verify()
 	}
+}
+
+// Resync asks name's sink for a full read on demand (see Runner.Resync).
+func (h *Hub) Resync(name types.NamespacedName, request string) {
+	if r := h.runner(name); r != nil {
+		r.Resync(request)
+	}
+}
+
+// runner is name's runner, or nil.
+func (h *Hub) runner(name types.NamespacedName) *Runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.entries[name]; e != nil {
+		return e.runner
+	}
+	return nil
 }
 
 // Sockets returns the number of connections open or being opened.
@@ -523,16 +537,16 @@ func (h *Hub) enqueue(name types.NamespacedName) {
 	(*q).Add(req)
 }
 
-// store is where cfg's mirror goes: the ConfigMap it names, owned by the
-// DirectusSubscription.
-func (h *Hub) store(cfg Config) Store {
-	return &ConfigMapStore{
-		Client: h.client, Reader: h.reader,
-		Key: types.NamespacedName{Namespace: cfg.Name.Namespace, Name: cfg.ConfigMap.Name},
+// store is where a subscription's mirror goes: the ConfigMap or Secret t
+// names, owned by the DirectusSubscription.
+func (h *Hub) store(name types.NamespacedName, uid types.UID, t *ConfigMapTarget, kind Kind) Store {
+	return &ObjectStore{
+		Kind: kind, Client: h.client, Reader: h.reader,
+		Key: types.NamespacedName{Namespace: name.Namespace, Name: t.Name},
 		Owner: metav1.OwnerReference{
-			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: cfg.Name.Name, UID: cfg.UID,
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: name.Name, UID: uid,
 		},
-		Subscription: cfg.Name.Name, Labels: cfg.ConfigMap.Labels, Annotations: cfg.ConfigMap.Annotations,
+		Subscription: name.Name, Labels: t.Labels, Annotations: t.Annotations,
 	}
 }
 

@@ -40,7 +40,7 @@ var (
 	}, []string{"namespace", "subscription"})
 	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_target_writes_total",
-		Help: "Writes to targets (ConfigMap updates, Events), by target and result (success, error, skipped).",
+		Help: "Writes to targets (ConfigMap, Secret and directory updates, Events), by target and result (success, error, skipped).",
 	}, []string{labelTarget, "result"})
 	writeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_write_errors_total",
@@ -57,7 +57,7 @@ var (
 	})
 	resyncsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_resyncs_total",
-		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, refresh, missing, retry).",
+		Help: "Full reads of a collection into a mirror, by reason (connect, periodic, gap, refresh, missing, retry, requested).",
 	}, []string{"reason"})
 )
 
@@ -70,7 +70,6 @@ func init() {
 }
 
 const (
-	labelTarget     = "target"
-	targetConfigMap = "configmap"
-	targetEvents    = "events"
+	labelTarget  = "target"
+	targetEvents = "events"
 )

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,8 @@ type MirrorOptions struct {
 	KeyField string
 	Layout   mirror.Layout
 	ListKey  string
+	// Template, when set, renders the mirror in place of Layout.
+	Template *mirror.Template
 	// ResyncInterval is the period of full reads; 0 turns them off.
 	ResyncInterval time.Duration
 	// MinWriteInterval, when positive, is the least time between two
@@ -96,6 +99,9 @@ type MirrorSink struct {
 	changes     []pendingChange
 	alarm       alarm
 	budget      *rate.Limiter
+	// resyncAsked is the last resync request, resyncRead the one the last
+	// full read began after.
+	resyncAsked, resyncRead string
 	// exits holds the mirrored items updated since the last exit check, by
 	// key, with the key's raw JSON value.
 	exits map[string]json.RawMessage
@@ -121,7 +127,7 @@ func NewMirrorSink(o MirrorOptions) *MirrorSink {
 		budget = rate.NewLimiter(rate.Limit(o.MaxWriteBytesPerSecond), max(o.MaxWriteBytesPerSecond, mirror.MaxDataSize))
 	}
 	return &MirrorSink{
-		o: o, m: mirror.New(o.Layout, o.ListKey), budget: budget,
+		o: o, m: mirror.New(o.Layout, o.ListKey).WithTemplate(o.Template), budget: budget,
 		st: SinkStatus{Target: o.Store.Name(), Synced: metav1.ConditionUnknown, Reason: v1alpha1.ReasonSyncing, Message: "waiting for the first full read"},
 	}
 }
@@ -232,6 +238,14 @@ func (s *MirrorSink) markDirty(at time.Time) {
 
 func (s *MirrorSink) verify() { s.verifyReq = true }
 
+func (s *MirrorSink) resync(request string) {
+	if request == s.resyncAsked {
+		return
+	}
+	s.resyncAsked = request
+	s.requestRead("requested")
+}
+
 func (s *MirrorSink) timer() <-chan time.Time {
 	var read, write time.Time
 	if s.pending != "" {
@@ -267,7 +281,7 @@ func (s *MirrorSink) idle(ctx context.Context) {
 
 // read replaces the mirror with a full read over REST.
 func (s *MirrorSink) read(ctx context.Context) {
-	reason := s.pending
+	reason, asked := s.pending, s.resyncAsked
 	resyncsTotal.WithLabelValues(reason).Inc()
 	start := time.Now()
 	losses := s.env.losses()
@@ -311,7 +325,7 @@ func (s *MirrorSink) read(ctx context.Context) {
 	}
 	s.m.Replace(items)
 	s.env.log.V(1).Info("Full read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
-	s.pending, s.readRetry = "", 0
+	s.pending, s.readRetry, s.resyncRead = "", 0, asked
 	s.readStarted, s.lastRead = start, time.Now()
 	s.readAt = s.lastRead.Add(s.o.MinRefreshInterval)
 	s.primed = true
@@ -332,7 +346,7 @@ func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, e
 	if err != nil {
 		return "", nil, err
 	}
-	if s.o.Layout != mirror.List {
+	if s.o.Layout != mirror.List && s.o.Template == nil {
 		if _, err := mirror.KeyToDataKey(key); err != nil {
 			return "", nil, err
 		}
@@ -349,6 +363,12 @@ func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, e
 // content and reports why; on a transient failure it retries with backoff.
 func (s *MirrorSink) write(ctx context.Context) {
 	r, err := s.m.Render()
+	if te, ok := errors.AsType[*mirror.TemplateError](err); ok {
+		// Every change tries again; until one renders, the target keeps
+		// what it holds.
+		s.fail(v1alpha1.ReasonTemplateFailed, te.Error()+"; "+s.o.Store.Name()+" keeps its last content", false)
+		return
+	}
 	if err != nil {
 		s.fail(v1alpha1.ReasonMissingKey, err.Error(), false)
 		return
@@ -390,7 +410,7 @@ func (s *MirrorSink) write(ctx context.Context) {
 		s.fail(v1alpha1.ReasonWriteFailed, fmt.Sprintf("writing %s failed: %v", store.Name(), err), true)
 		return
 	}
-	targetWrites.WithLabelValues(targetConfigMap, result).Inc()
+	targetWrites.WithLabelValues(s.metricTarget(), result).Inc()
 	now := time.Now()
 	s.lastWrite, s.writeRetry = now, 0
 	s.writeAt = time.Time{}
@@ -404,14 +424,14 @@ func (s *MirrorSink) write(ctx context.Context) {
 	keep := s.changes[:0]
 	for _, p := range s.changes {
 		if p.seq <= r.Seq {
-			eventToWrite.WithLabelValues(targetConfigMap).Observe(now.Sub(p.at).Seconds())
+			eventToWrite.WithLabelValues(s.metricTarget()).Observe(now.Sub(p.at).Seconds())
 		} else {
 			keep = append(keep, p)
 		}
 	}
 	s.changes = keep
 	s.setStatus(func(st *SinkStatus) {
-		st.Items = int64(r.Items)
+		st.Items, st.Bytes, st.Resynced = int64(r.Items), int64(r.Size), s.resyncRead
 		switch {
 		case !s.current:
 			// Written, but known to miss changes until the next full read
@@ -427,11 +447,21 @@ func (s *MirrorSink) write(ctx context.Context) {
 	})
 }
 
+// metricTarget is the target label of the write metrics: configmap,
+// secret or directory, the kind of the store's name in lower case.
+func (s *MirrorSink) metricTarget() string {
+	name := s.o.Store.Name()
+	if i := strings.IndexAny(name, "/:"); i >= 0 {
+		name = name[:i]
+	}
+	return strings.ToLower(name)
+}
+
 // fail reports a write that did not happen. A retry waits with backoff;
 // without one, the next change tries again.
 func (s *MirrorSink) fail(reason, msg string, retry bool) {
-	targetWrites.WithLabelValues(targetConfigMap, "error").Inc()
-	writeErrors.WithLabelValues(targetConfigMap, reason).Inc()
+	targetWrites.WithLabelValues(s.metricTarget(), "error").Inc()
+	writeErrors.WithLabelValues(s.metricTarget(), reason).Inc()
 	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
 	if retry {
 		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond)
@@ -441,5 +471,7 @@ func (s *MirrorSink) fail(reason, msg string, retry bool) {
 	}
 	s.setStatus(func(st *SinkStatus) {
 		st.Synced, st.Reason, st.Message, st.LastError = metav1.ConditionFalse, reason, msg, timedText{msg, time.Now()}
+		// A refusal answers a resync request as well as a write does.
+		st.Resynced = s.resyncRead
 	})
 }

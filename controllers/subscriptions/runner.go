@@ -73,6 +73,7 @@ type Runner struct {
 	losses     atomic.Uint64
 	lossesSeen uint64 // Run's goroutine only
 	verifyReq  atomic.Bool
+	resyncReq  atomic.Pointer[string]
 
 	mu          sync.Mutex
 	generation  int64
@@ -140,6 +141,13 @@ func (r *Runner) SetGeneration(g int64) {
 // correct it, as after someone edited or deleted the target.
 func (r *Runner) Verify() {
 	r.verifyReq.Store(true)
+	r.poke()
+}
+
+// Resync asks the sink for a full read on demand; request names it (see
+// SinkStatus.Resynced).
+func (r *Runner) Resync(request string) {
+	r.resyncReq.Store(&request)
 	r.poke()
 }
 
@@ -243,6 +251,9 @@ func (r *Runner) Run(ctx context.Context) {
 			r.checkLosses(ctx)
 			if r.verifyReq.Swap(false) {
 				r.sink.verify()
+			}
+			if req := r.resyncReq.Swap(nil); req != nil {
+				r.sink.resync(*req)
 			}
 		}
 	}
@@ -398,8 +409,8 @@ func (r *Runner) Status() Status {
 		ConnState: cs.State, ConnSince: cs.Since, ConnReason: cs.Reason, ConnMessage: cs.Message,
 		Reconnects: max(cs.Reconnects-r.baseReconnects, 0), LastMessage: r.lastMessage,
 		Synced: ss.Synced, SyncReason: ss.Reason, SyncMessage: ss.Message, LastSync: ss.LastSync,
-		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items,
-		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text,
+		EventsReceived: r.received, EventsFolded: ss.Folded, Items: ss.Items, Bytes: ss.Bytes,
+		LastError: newer(newer(cs.lastError(), r.lastError), ss.LastError).text, Resynced: ss.Resynced,
 	}
 	switch {
 	case cs.State != v1alpha1.ConnectionStateConnected:

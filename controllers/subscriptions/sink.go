@@ -34,10 +34,14 @@ type SinkStatus struct {
 	Reason  string
 	Message string
 	// LastSync is when the target last became current.
-	LastSync  time.Time
-	Items     int64
+	LastSync time.Time
+	Items    int64
+	// Bytes is the size of the target's data as of its last write.
+	Bytes     int64
 	Folded    int64
 	LastError timedText
+	// Resynced is the last resync request (see Sink.resync) it handled.
+	Resynced string
 }
 
 // sinkEnv is what a sink may use of its runner and connection.
@@ -76,6 +80,10 @@ type Sink interface {
 	// verify makes the next idle compare the target with what the sink
 	// holds.
 	verify()
+	// resync asks for a full read on demand; request names it, and the
+	// status's Resynced shows it once it has been handled. Asking again
+	// with the same request does nothing.
+	resync(request string)
 	// touched names items an update changed, whether or not they still
 	// match the query (plan.watchExits).
 	touched(items []json.RawMessage)

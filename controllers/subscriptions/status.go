@@ -59,7 +59,10 @@ type Status struct {
 	EventsReceived int64
 	EventsFolded   int64
 	Items          int64
+	Bytes          int64
 	LastError      string
+	// Resynced is the last resync request handled (see Runner.Resync).
+	Resynced string
 }
 
 // transitionKey is the part of Status whose change deserves a reconcile at
@@ -72,10 +75,11 @@ type transitionKey struct {
 	syncReason            string
 	lastError             string
 	settling              bool
+	resynced              string
 }
 
 func (s *Status) transition() transitionKey {
-	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Settling}
+	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Settling, s.Resynced}
 }
 
 type counters struct {

@@ -443,10 +443,10 @@ func assertCommonChartObjects(t *testing.T, g Gomega, objs []*unstructured.Unstr
 	g.Expect(dep.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", release))
 
 	for _, u := range ofKind(objs, "ClusterRole") {
-		assertSecretsReadOnly(g, typed[rbacv1.ClusterRole](t, u).Rules, "ClusterRole "+u.GetName())
+		assertSecretsBounded(g, typed[rbacv1.ClusterRole](t, u).Rules, "ClusterRole "+u.GetName())
 	}
 	for _, u := range ofKind(objs, "Role") {
-		assertSecretsReadOnly(g, typed[rbacv1.Role](t, u).Rules, "Role "+u.GetName())
+		assertSecretsBounded(g, typed[rbacv1.Role](t, u).Rules, "Role "+u.GetName())
 	}
 	le := namespaced[rbacv1.Role](t, objs, "Role", ns, fullname+"-leader-election")
 	g.Expect(normalizeRules(le.Rules)).To(ContainElements("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"))

@@ -230,9 +230,10 @@ func assertProbes(g Gomega, c corev1.Container) {
 	g.Expect(c.ReadinessProbe.HTTPGet.Port.String()).To(Equal("health"))
 }
 
-// assertSecretsReadOnly checks that no rule grants more than get, list and
-// watch on Secrets.
-func assertSecretsReadOnly(g Gomega, rules []rbacv1.PolicyRule, where string) {
+// assertSecretsBounded checks that no rule grants more on Secrets than the
+// secret target needs: read, and create, update, patch and delete (the
+// code writes only Secrets it owns); never deletecollection or a wildcard.
+func assertSecretsBounded(g Gomega, rules []rbacv1.PolicyRule, where string) {
 	for _, r := range rules {
 		if !slices.Contains(r.APIGroups, "") && !slices.Contains(r.APIGroups, "*") {
 			continue
@@ -240,7 +241,8 @@ func assertSecretsReadOnly(g Gomega, rules []rbacv1.PolicyRule, where string) {
 		if !slices.Contains(r.Resources, "secrets") && !slices.Contains(r.Resources, "*") {
 			continue
 		}
-		g.Expect(r.Verbs).To(HaveEach(BeElementOf("get", "list", "watch")), "%s: verbs on secrets", where)
+		g.Expect(r.Resources).NotTo(ContainElement("*"), "%s: resources", where)
+		g.Expect(r.Verbs).To(HaveEach(BeElementOf("get", "list", "watch", "create", "update", "patch", "delete")), "%s: verbs on secrets", where)
 	}
 }
 

@@ -90,7 +90,7 @@ func TestKustomizeDefaultPassesServerDryRun(t *testing.T) {
 	for _, u := range ofKind(objs, "ClusterRole") {
 		cr := typed[rbacv1.ClusterRole](t, u)
 		roles[cr.Name] = cr
-		assertSecretsReadOnly(g, cr.Rules, "ClusterRole "+cr.Name)
+		assertSecretsBounded(g, cr.Rules, "ClusterRole "+cr.Name)
 	}
 	g.Expect(roles).To(HaveKey(kustomizePrefix + "manager-role"))
 	g.Expect(normalizeRules(roles[kustomizePrefix+"manager-role"].Rules)).To(Equal(normalizeRules(generatedManagerRules(t))))

@@ -37,6 +37,12 @@ var operatorMetrics = map[string][]string{
 	"directus_operator_event_to_write_seconds": {"target"},
 	"directus_operator_resyncs_total":          {"reason"},
 	"directus_operator_exit_checks_total":      {},
+	// Per subscription, in the style of External Secrets.
+	"directus_operator_subscription_condition":                      {"namespace", "name", "type", "status"},
+	"directus_operator_subscription_last_message_timestamp_seconds": {"namespace", "name"},
+	"directus_operator_subscription_last_sync_timestamp_seconds":    {"namespace", "name"},
+	"directus_operator_subscription_items":                          {"namespace", "name"},
+	"directus_operator_subscription_bytes":                          {"namespace", "name"},
 }
 
 var metricName = regexp.MustCompile(`directus_operator_[a-z_]+`)

@@ -24,7 +24,6 @@ import (
 	"slices"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -34,45 +33,49 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 )
 
-// ConfigMapStore writes a mirror into a ConfigMap that it owns through an
-// owner reference, leaving the rest of the object (other labels,
+// ObjectStore writes a mirror into a ConfigMap or a Secret that it owns
+// through an owner reference, leaving the rest of the object (other labels,
 // annotations, binaryData) as others wrote it.
-type ConfigMapStore struct {
+type ObjectStore struct {
+	// Kind is ConfigMap (the zero value) or Secret.
+	Kind Kind
 	// Client writes; its reads may come from a cache that only sees
 	// ConfigMaps labelled as the operator's.
 	Client client.Client
-	// Reader reads ConfigMaps the cache does not show.
+	// Reader reads objects the cache does not show.
 	Reader client.Reader
 	Key    types.NamespacedName
-	// Owner is the controller reference put on the ConfigMap; a ConfigMap
+	// Owner is the controller reference put on the object; an object
 	// controlled by anything else is not taken over.
 	Owner metav1.OwnerReference
-	// Subscription names the subscription in the ConfigMap's labels.
+	// Subscription names the subscription in the object's labels.
 	Subscription string
 	Labels       map[string]string
 	Annotations  map[string]string
-	// Adopt, when set, says whether a ConfigMap controlled by another owner
+	// Adopt, when set, says whether an object controlled by another owner
 	// may be taken over: the sidecar's replicas hand their ConfigMap from
 	// one leader Pod to the next. Nil takes none over.
-	Adopt func(cm *corev1.ConfigMap) bool
+	Adopt func(obj client.Object) bool
 
 	mu   sync.Mutex
 	last map[string]string
 }
 
 // Name implements Store.
-func (s *ConfigMapStore) Name() string { return "ConfigMap/" + s.Key.Name }
+func (s *ObjectStore) Name() string { return s.Kind.name() + "/" + s.Key.Name }
 
-// MaxSize is the API server's limit for a ConfigMap's data.
-func (s *ConfigMapStore) MaxSize() int { return mirror.MaxDataSize }
+// MaxSize is the API server's limit for a ConfigMap's or a Secret's data.
+func (s *ObjectStore) MaxSize() int { return mirror.MaxDataSize }
 
 // Apply implements Store.
-func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, error) {
+func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, error) {
 	key := s.Key
-	cm := &corev1.ConfigMap{}
+	cm := s.Kind.new()
 	err := s.Client.Get(ctx, key, cm)
 	if apierrors.IsNotFound(err) {
-		cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace}}
+		cm = s.Kind.new()
+		cm.SetName(key.Name)
+		cm.SetNamespace(key.Namespace)
 		s.desired(cm, r)
 		err = s.Client.Create(ctx, cm)
 		if err == nil {
@@ -83,7 +86,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 		}
 		// It exists but the cache (which only sees ConfigMaps labelled as
 		// ours) does not show it: read it directly.
-		cm = &corev1.ConfigMap{}
+		cm = s.Kind.new()
 		err = s.Reader.Get(ctx, key, cm)
 	}
 	if err != nil {
@@ -92,9 +95,9 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	if !s.mayWrite(cm) {
 		return "", s.notOwned()
 	}
-	// An adopted ConfigMap is written even when its data is current: the
+	// An adopted object is written even when its data is current: the
 	// write moves its owner reference.
-	if ownedBy(cm, s.Owner.UID) && cm.Annotations[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(cm.Data, r.Data) &&
+	if ownedBy(cm, s.Owner.UID) && cm.GetAnnotations()[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(s.Kind.data(cm), r.Data) &&
 		s.metaCurrent(cm) && s.lastIs(r.Data) {
 		return resultSkipped, nil
 	}
@@ -112,7 +115,7 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 	if apierrors.IsConflict(err) {
 		// The cache lags behind our previous write: read the current
 		// version directly instead of retrying against the same stale copy.
-		fresh := &corev1.ConfigMap{}
+		fresh := s.Kind.new()
 		if err := s.Reader.Get(ctx, key, fresh); err != nil {
 			return "", err
 		}
@@ -129,20 +132,20 @@ func (s *ConfigMapStore) Apply(ctx context.Context, r mirror.Rendered) (string, 
 }
 
 // mayWrite tells whether the store owns cm or may adopt it.
-func (s *ConfigMapStore) mayWrite(cm *corev1.ConfigMap) bool {
+func (s *ObjectStore) mayWrite(cm client.Object) bool {
 	return ownedBy(cm, s.Owner.UID) || (s.Adopt != nil && s.Adopt(cm))
 }
 
 // lastIs tells whether the last write (if any) wrote data: a cache that
 // shows data may lag behind a later write that changed it.
-func (s *ConfigMapStore) lastIs(data map[string]string) bool {
+func (s *ObjectStore) lastIs(data map[string]string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last == nil || maps.Equal(s.last, data)
 }
 
 // remember keeps what the store last wrote: the cache may not show it yet.
-func (s *ConfigMapStore) remember(data map[string]string) {
+func (s *ObjectStore) remember(data map[string]string) {
 	s.mu.Lock()
 	s.last = data
 	s.mu.Unlock()
@@ -155,22 +158,23 @@ func (s *ConfigMapStore) remember(data map[string]string) {
 // is harmless, so a cache that lags behind the last write cannot leave a
 // stale key behind. It is not used when the owner reference must be added
 // (a list, which a merge patch replaces whole).
-func (s *ConfigMapStore) mergePatch(cm *corev1.ConfigMap, r mirror.Rendered) ([]byte, bool) {
+func (s *ObjectStore) mergePatch(cm client.Object, r mirror.Rendered) ([]byte, bool) {
 	if !ownedBy(cm, s.Owner.UID) {
 		return nil, false
 	}
 	s.mu.Lock()
 	last := s.last
 	s.mu.Unlock()
-	data := map[string]*string{}
+	current := s.Kind.data(cm)
+	data := map[string]any{}
 	for k, v := range r.Data {
-		if cur, ok := cm.Data[k]; !ok || cur != v {
-			data[k] = &v
+		if cur, ok := current[k]; !ok || cur != v {
+			data[k] = s.Kind.patchValue(v)
 		} else if prev, ok := last[k]; last != nil && (!ok || prev != v) {
-			data[k] = &v
+			data[k] = s.Kind.patchValue(v)
 		}
 	}
-	for _, old := range []map[string]string{cm.Data, last} {
+	for _, old := range []map[string]string{current, last} {
 		for k := range old {
 			if _, keep := r.Data[k]; !keep {
 				data[k] = nil
@@ -186,56 +190,62 @@ func (s *ConfigMapStore) mergePatch(cm *corev1.ConfigMap, r mirror.Rendered) ([]
 		Annotations map[string]string `json:"annotations"`
 	}
 	patch, err := json.Marshal(struct {
-		Metadata meta               `json:"metadata"`
-		Data     map[string]*string `json:"data"`
+		Metadata meta           `json:"metadata"`
+		Data     map[string]any `json:"data"`
 	}{meta{labels, annotations}, data})
 	return patch, err == nil
 }
 
-// desired sets what the operator owns on the ConfigMap and leaves the rest
-// (other labels, annotations, binaryData) as others wrote it.
-func (s *ConfigMapStore) notOwned() *TargetError {
-	return &TargetError{Reason: v1alpha1.ReasonConfigMapNotOwned, Backoff: true, Message: fmt.Sprintf(
-		"ConfigMap %s exists and is not owned by this %s; it will not be taken over. Delete it or choose another ConfigMap name", s.Key.Name, s.Owner.Kind)}
+func (s *ObjectStore) notOwned() *TargetError {
+	kind := s.Kind.name()
+	return &TargetError{Reason: s.Kind.notOwnedReason(), Backoff: true, Message: fmt.Sprintf(
+		"%s %s exists and is not owned by this %s; it will not be taken over. Delete it or choose another %s name", kind, s.Key.Name, s.Owner.Kind, kind)}
 }
 
-func (s *ConfigMapStore) desired(cm *corev1.ConfigMap, r mirror.Rendered) {
-	if cm.Labels == nil {
-		cm.Labels = map[string]string{}
+// desired sets what the operator owns on the object and leaves the rest
+// (other labels, annotations, binaryData) as others wrote it.
+func (s *ObjectStore) desired(cm client.Object, r mirror.Rendered) {
+	labels := cm.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	maps.Copy(cm.Labels, s.Labels)
-	cm.Labels[v1alpha1.LabelManagedBy] = v1alpha1.ManagedByValue
-	cm.Labels[v1alpha1.LabelSubscription] = s.Subscription
-	if cm.Annotations == nil {
-		cm.Annotations = map[string]string{}
+	maps.Copy(labels, s.Labels)
+	labels[v1alpha1.LabelManagedBy] = v1alpha1.ManagedByValue
+	labels[v1alpha1.LabelSubscription] = s.Subscription
+	cm.SetLabels(labels)
+	annotations := cm.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	maps.Copy(cm.Annotations, s.Annotations)
-	cm.Annotations[v1alpha1.AnnotationContentHash] = r.Hash
-	cm.Data = r.Data
+	maps.Copy(annotations, s.Annotations)
+	annotations[v1alpha1.AnnotationContentHash] = r.Hash
+	cm.SetAnnotations(annotations)
+	s.Kind.setData(cm, r.Data)
 	if !ownedBy(cm, s.Owner.UID) {
 		// An adopted ConfigMap leaves its previous owner: the API server
 		// allows one controller, and the old owner's deletion must not
 		// take the ConfigMap with it.
-		cm.OwnerReferences = slices.DeleteFunc(cm.OwnerReferences, func(r metav1.OwnerReference) bool {
+		cm.SetOwnerReferences(slices.DeleteFunc(cm.GetOwnerReferences(), func(r metav1.OwnerReference) bool {
 			return r.Controller != nil && *r.Controller
-		})
+		}))
 		ref := s.Owner
 		ref.Controller, ref.BlockOwnerDeletion = new(true), new(true)
-		cm.OwnerReferences = append(cm.OwnerReferences, ref)
+		cm.SetOwnerReferences(append(cm.GetOwnerReferences(), ref))
 	}
 }
 
-func (s *ConfigMapStore) metaCurrent(cm *corev1.ConfigMap) bool {
-	if cm.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue || cm.Labels[v1alpha1.LabelSubscription] != s.Subscription {
+func (s *ObjectStore) metaCurrent(cm client.Object) bool {
+	labels, annotations := cm.GetLabels(), cm.GetAnnotations()
+	if labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue || labels[v1alpha1.LabelSubscription] != s.Subscription {
 		return false
 	}
 	for k, v := range s.Labels {
-		if cm.Labels[k] != v {
+		if labels[k] != v {
 			return false
 		}
 	}
 	for k, v := range s.Annotations {
-		if cm.Annotations[k] != v {
+		if annotations[k] != v {
 			return false
 		}
 	}

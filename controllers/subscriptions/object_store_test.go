@@ -32,11 +32,11 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 )
 
-// laggingStore is a ConfigMapStore whose cached reads can be frozen at an
+// laggingStore is a ObjectStore whose cached reads can be frozen at an
 // old version, as an informer cache that has not seen the last write yet;
 // it records the bodies of the patches it sends.
 type laggingStore struct {
-	store   *ConfigMapStore
+	store   *ObjectStore
 	server  client.WithWatch
 	frozen  *corev1.ConfigMap
 	patches []string
@@ -59,7 +59,7 @@ func newLaggingStore(t *testing.T) *laggingStore {
 			return c.Patch(ctx, obj, patch, opts...)
 		},
 	})
-	l.store = &ConfigMapStore{
+	l.store = &ObjectStore{
 		Client: cached, Reader: l.server, Key: types.NamespacedName{Namespace: "ns", Name: "mirror"},
 		Owner:        metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "p", UID: "uid-1"},
 		Subscription: "sub",

@@ -1,0 +1,109 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// Per-subscription metrics, in the style of External Secrets': one series
+// per object, removed when the object goes. docs/metrics.md documents them.
+var (
+	conditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "directus_operator_subscription_condition",
+		Help: "The conditions of each DirectusSubscription: 1 for the condition's current status (True, False or Unknown), 0 for the others.",
+	}, []string{labelNamespace, labelName, "type", "status"})
+	lastMessageGauge = objectGauge("directus_operator_subscription_last_message_timestamp_seconds",
+		"When the last subscription message from Directus arrived, as a Unix time; absent before the first.")
+	lastSyncGauge = objectGauge("directus_operator_subscription_last_sync_timestamp_seconds",
+		"When the target last became current (a complete read plus every change since, written), as a Unix time; absent before the first.")
+	itemsGauge = objectGauge("directus_operator_subscription_items",
+		"Items in the subscription's target as of its last write (0 for an events target).")
+	bytesGauge = objectGauge("directus_operator_subscription_bytes",
+		"Bytes of data (keys and values) in the subscription's target as of its last write; the limit is 1 MiB.")
+)
+
+const (
+	labelNamespace = "namespace"
+	labelName      = "name"
+)
+
+// objectGauge is a gauge with one series per subscription.
+func objectGauge(name, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{labelNamespace, labelName})
+}
+
+func init() {
+	metrics.Registry.MustRegister(conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge)
+}
+
+var conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown}
+
+// recordConditions exports the object's conditions as they are about to be
+// written. A condition the status no longer has (Reconciling, Stalled)
+// loses its series.
+func recordConditions(obj *v1alpha1.DirectusSubscription) {
+	ns, name := obj.Namespace, obj.Name
+	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
+		v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
+		var current metav1.ConditionStatus
+		for _, c := range obj.Status.Conditions {
+			if c.Type == typ {
+				current = c.Status
+			}
+		}
+		for _, s := range conditionStatuses {
+			if current == "" {
+				conditionGauge.DeleteLabelValues(ns, name, typ, string(s))
+				continue
+			}
+			v := 0.0
+			if s == current {
+				v = 1
+			}
+			conditionGauge.WithLabelValues(ns, name, typ, string(s)).Set(v)
+		}
+	}
+}
+
+// recordTarget exports what the Hub reports of the subscription's
+// messages and target.
+func recordTarget(key types.NamespacedName, st subscriptions.Status) {
+	ns, name := key.Namespace, key.Name
+	if !st.LastMessage.IsZero() {
+		lastMessageGauge.WithLabelValues(ns, name).Set(float64(st.LastMessage.UnixMilli()) / 1000)
+	}
+	if !st.LastSync.IsZero() {
+		lastSyncGauge.WithLabelValues(ns, name).Set(float64(st.LastSync.UnixMilli()) / 1000)
+	}
+	itemsGauge.WithLabelValues(ns, name).Set(float64(st.Items))
+	bytesGauge.WithLabelValues(ns, name).Set(float64(st.Bytes))
+}
+
+// forgetMetrics removes every series of a subscription that is gone.
+func forgetMetrics(key types.NamespacedName) {
+	labels := prometheus.Labels{labelNamespace: key.Namespace, labelName: key.Name}
+	for _, g := range []*prometheus.GaugeVec{conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge} {
+		g.DeletePartialMatch(labels)
+	}
+}
