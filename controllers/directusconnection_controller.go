@@ -79,6 +79,9 @@ func describe(obj client.Object) (connectionSource, *v1alpha1.DirectusConnection
 func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	obj := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			forgetConnection(r.Kind, req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	patchBase := client.MergeFrom(obj.DeepCopyObject().(client.Object))
@@ -97,6 +100,7 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	}
 	stats := r.Hub.ObjectStats(subscriptions.ConnectionObject{Kind: r.Kind, Key: req.NamespacedName})
 	setConnectionStatus(st, obj.GetGeneration(), stats, stalled, warning)
+	recordConnection(r.Kind, req.NamespacedName, st)
 	if equality.Semantic.DeepEqual(before, st) {
 		return reconcile.Result{}, nil
 	}

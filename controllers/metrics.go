@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"slices"
+
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -41,9 +43,25 @@ var (
 		"Items in the subscription's target as of its last write (0 for an events target).")
 	bytesGauge = objectGauge("directus_operator_subscription_bytes",
 		"Bytes of data (keys and values) in the subscription's target as of its last write; the limit is 1 MiB.")
+
+	// Per connection object: kind is DirectusConnection or
+	// ClusterDirectusConnection (namespace "").
+	connectionConditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "directus_operator_connection_condition",
+		Help: "The conditions of each DirectusConnection and ClusterDirectusConnection: 1 for the condition's current status, 0 for the others.",
+	}, []string{labelKind, labelNamespace, labelName, "type", "status"})
+	connectionSocketsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "directus_operator_connection_sockets",
+		Help: "Realtime sockets open or opening for each connection object.",
+	}, []string{labelKind, labelNamespace, labelName})
+	connectionSubscriptionsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "directus_operator_connection_subscriptions",
+		Help: "Subscriptions each connection object serves.",
+	}, []string{labelKind, labelNamespace, labelName})
 )
 
 const (
+	labelKind      = "kind"
 	labelNamespace = "namespace"
 	labelName      = "name"
 )
@@ -54,7 +72,8 @@ func objectGauge(name, help string) *prometheus.GaugeVec {
 }
 
 func init() {
-	metrics.Registry.MustRegister(conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge)
+	metrics.Registry.MustRegister(conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge,
+		connectionConditionGauge, connectionSocketsGauge, connectionSubscriptionsGauge)
 }
 
 var conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown}
@@ -63,25 +82,34 @@ var conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.Co
 // written. A condition the status no longer has (Reconciling, Stalled)
 // loses its series.
 func recordConditions(obj *v1alpha1.DirectusSubscription) {
-	ns, name := obj.Namespace, obj.Name
-	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
-		v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
+	recordConditionSeries(conditionGauge, []string{obj.Namespace, obj.Name}, obj.Status.Conditions,
+		v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
+		v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled)
+}
+
+// recordConditionSeries sets, for each condition type, 1 on the series of
+// its current status and 0 on the others, and removes the series of a type
+// the conditions do not have. labels are the object's label values, before
+// type and status.
+func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []metav1.Condition, types ...string) {
+	for _, typ := range types {
 		var current metav1.ConditionStatus
-		for _, c := range obj.Status.Conditions {
+		for _, c := range conds {
 			if c.Type == typ {
 				current = c.Status
 			}
 		}
 		for _, s := range conditionStatuses {
+			values := append(slices.Clone(labels), typ, string(s))
 			if current == "" {
-				conditionGauge.DeleteLabelValues(ns, name, typ, string(s))
+				g.DeleteLabelValues(values...)
 				continue
 			}
 			v := 0.0
 			if s == current {
 				v = 1
 			}
-			conditionGauge.WithLabelValues(ns, name, typ, string(s)).Set(v)
+			g.WithLabelValues(values...).Set(v)
 		}
 	}
 }
@@ -104,6 +132,25 @@ func recordTarget(key types.NamespacedName, st subscriptions.Status) {
 func forgetMetrics(key types.NamespacedName) {
 	labels := prometheus.Labels{labelNamespace: key.Namespace, labelName: key.Name}
 	for _, g := range []*prometheus.GaugeVec{conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge} {
+		g.DeletePartialMatch(labels)
+	}
+}
+
+// recordConnection exports a connection object's conditions and counts.
+func recordConnection(kind string, key types.NamespacedName, st *v1alpha1.DirectusConnectionStatus) {
+	labels := []string{kind, key.Namespace, key.Name}
+	recordConditionSeries(connectionConditionGauge, labels, st.Conditions,
+		v1alpha1.ConditionConnected, v1alpha1.ConditionAuthenticated, v1alpha1.ConditionReady,
+		v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled)
+	connectionSocketsGauge.WithLabelValues(labels...).Set(float64(st.Sockets))
+	connectionSubscriptionsGauge.WithLabelValues(labels...).Set(float64(st.Subscriptions))
+}
+
+// forgetConnection removes every series of a connection object that is
+// gone.
+func forgetConnection(kind string, key types.NamespacedName) {
+	labels := prometheus.Labels{labelKind: kind, labelNamespace: key.Namespace, labelName: key.Name}
+	for _, g := range []*prometheus.GaugeVec{connectionConditionGauge, connectionSocketsGauge, connectionSubscriptionsGauge} {
 		g.DeletePartialMatch(labels)
 	}
 }

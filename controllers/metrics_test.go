@@ -17,6 +17,7 @@ limitations under the License.
 package controllers_test
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -110,5 +111,36 @@ func TestAStalledSubscriptionShowsInTheConditionMetric(t *testing.T) {
 		v, _ := series(g, "directus_operator_subscription_condition",
 			map[string]string{"namespace": w.ns, "name": "nosecret", "type": v1alpha1.ConditionStalled, "status": "True"})
 		g.Expect(v).To(Equal(1.0))
+	}, timeout, 50*time.Millisecond).Should(Succeed())
+}
+
+func TestEachConnectionObjectHasItsConditionsSocketsAndSubscriptionsAsMetrics(t *testing.T) {
+	w := newWorld(t, fakedirectus.Options{})
+	conn := w.directusConnection("measured", 0)
+	w.subscriptionUsing(w.ns, "s", v1alpha1.KindDirectusConnection, "measured")
+	w.ready("s")
+	labels := map[string]string{"kind": v1alpha1.KindDirectusConnection, "namespace": w.ns, "name": "measured"}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{}
+		maps.Copy(out, labels)
+		maps.Copy(out, extra)
+		return out
+	}
+	w.g.Eventually(func(g Gomega) {
+		v, ok := series(g, "directus_operator_connection_condition", with(map[string]string{"type": "Ready", "status": "True"}))
+		g.Expect(ok).To(BeTrue())
+		g.Expect(v).To(Equal(1.0))
+		v, _ = series(g, "directus_operator_connection_sockets", labels)
+		g.Expect(v).To(Equal(1.0))
+		v, _ = series(g, "directus_operator_connection_subscriptions", labels)
+		g.Expect(v).To(Equal(1.0))
+	}, timeout, 50*time.Millisecond).Should(Succeed())
+
+	w.g.Expect(k8s.Delete(w.ctx, conn)).To(Succeed())
+	w.g.Eventually(func(g Gomega) {
+		for _, name := range []string{"directus_operator_connection_condition", "directus_operator_connection_sockets", "directus_operator_connection_subscriptions"} {
+			_, ok := series(g, name, labels)
+			g.Expect(ok).To(BeFalse(), "%s of a deleted connection", name)
+		}
 	}, timeout, 50*time.Millisecond).Should(Succeed())
 }
