@@ -91,8 +91,8 @@ func recordConditions(obj *v1alpha1.DirectusSubscription) {
 // its current status and 0 on the others, and removes the series of a type
 // the conditions do not have. labels are the object's label values, before
 // type and status.
-func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []metav1.Condition, types ...string) {
-	for _, typ := range types {
+func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []metav1.Condition, conditionTypes ...string) {
+	for _, typ := range conditionTypes {
 		var current metav1.ConditionStatus
 		for _, c := range conds {
 			if c.Type == typ {
