@@ -43,6 +43,10 @@ var operatorMetrics = map[string][]string{
 	"directus_operator_subscription_last_sync_timestamp_seconds":    {"namespace", "name"},
 	"directus_operator_subscription_items":                          {"namespace", "name"},
 	"directus_operator_subscription_bytes":                          {"namespace", "name"},
+	// Per connection object.
+	"directus_operator_connection_condition":     {"kind", "namespace", "name", "type", "status"},
+	"directus_operator_connection_sockets":       {"kind", "namespace", "name"},
+	"directus_operator_connection_subscriptions": {"kind", "namespace", "name"},
 }
 
 var metricName = regexp.MustCompile(`directus_operator_[a-z_]+`)
