@@ -30,6 +30,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
+	"github.com/directus-operator/directus-operator/test/testutil"
 )
 
 // statusDoc holds generated sections between "<!-- BEGIN GENERATED: name -->"
@@ -42,39 +43,12 @@ const statusDoc = "docs/status.md"
 //
 //	UPDATE_DOCS=1 go test ./controllers -run TestTheStatusDocIsUpToDate
 func TestTheStatusDocIsUpToDate(t *testing.T) {
-	g := NewWithT(t)
-	path := filepath.Join(envtestutil.RepoRoot(), statusDoc)
-	doc, err := os.ReadFile(path)
-	g.Expect(err).NotTo(HaveOccurred())
 	check, err := os.ReadFile(filepath.Join(envtestutil.RepoRoot(), argoHealthCheck))
-	g.Expect(err).NotTo(HaveOccurred())
-
-	want := string(doc)
-	for name, body := range map[string]string{
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	testutil.KeepDocCurrent(t, filepath.Join(envtestutil.RepoRoot(), statusDoc), map[string]string{
 		"reasons":   reasonTable(),
 		"argocd-cm": argoConfigMap(string(check)),
-	} {
-		want, err = replaceSection(want, name, body)
-		g.Expect(err).NotTo(HaveOccurred())
-	}
-	if want == string(doc) {
-		return
-	}
-	if os.Getenv("UPDATE_DOCS") != "" {
-		g.Expect(os.WriteFile(path, []byte(want), 0o644)).To(Succeed())
-		return
-	}
-	t.Fatalf("%s is out of date: run UPDATE_DOCS=1 go test ./controllers -run TestTheStatusDocIsUpToDate", statusDoc)
-}
-
-func replaceSection(doc, name, body string) (string, error) {
-	begin, end := "<!-- BEGIN GENERATED: "+name+" -->\n", "<!-- END GENERATED: "+name+" -->"
-	i := strings.Index(doc, begin)
-	j := strings.Index(doc, end)
-	if i < 0 || j < i {
-		return "", fmt.Errorf("%s has no section %q", statusDoc, name)
-	}
-	return doc[:i+len(begin)] + body + doc[j:], nil
+	}, "go test ./controllers -run TestTheStatusDocIsUpToDate")
 }
 
 // reasonTable lists every reason with the conditions and results of its
