@@ -47,6 +47,7 @@ type OperatorOptions struct {
 	MetricsSecure           bool
 	MetricsCertPath         string
 	ProbeAddr               string
+	PprofAddr               string
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	WatchNamespaces         string
@@ -70,6 +71,9 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsCertPath, "metrics-cert-path", "",
 		"folder holding tls.crt and tls.key for the metrics endpoint (e.g. a mounted TLS Secret); empty: a self-signed certificate made at start")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",
+		"address of Go's /debug/pprof profiles, for diagnosing memory and CPU; 0 (the default) turns them off. "+
+			"Unauthenticated: bind it to loopback (127.0.0.1:6060) and reach it with kubectl port-forward")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
@@ -230,6 +234,7 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 		Scheme:                  controllers.Scheme(),
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
+		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "directus-operator.realtime.directus-operator.io",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,

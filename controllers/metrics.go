@@ -33,7 +33,7 @@ import (
 var (
 	conditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "directus_operator_subscription_condition",
-		Help: "The conditions of each DirectusSubscription: 1 for the condition's current status (True, False or Unknown), 0 for the others.",
+		Help: "The conditions of each DirectusSubscription: one series per condition type, labelled with its current status (True, False or Unknown), at 1.",
 	}, []string{labelNamespace, labelName, "type", "status"})
 	lastMessageGauge = objectGauge("directus_operator_subscription_last_message_timestamp_seconds",
 		"When the last subscription message from Directus arrived, as a Unix time; absent before the first.")
@@ -48,7 +48,7 @@ var (
 	// ClusterDirectusConnection (namespace "").
 	connectionConditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "directus_operator_connection_condition",
-		Help: "The conditions of each DirectusConnection and ClusterDirectusConnection: 1 for the condition's current status, 0 for the others.",
+		Help: "The conditions of each DirectusConnection and ClusterDirectusConnection: one series per condition type, labelled with its current status, at 1.",
 	}, []string{labelKind, labelNamespace, labelName, "type", "status"})
 	connectionSocketsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "directus_operator_connection_sockets",
@@ -87,10 +87,14 @@ func recordConditions(obj *v1alpha1.DirectusSubscription) {
 		v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled)
 }
 
-// recordConditionSeries sets, for each condition type, 1 on the series of
-// its current status and 0 on the others, and removes the series of a type
-// the conditions do not have. labels are the object's label values, before
-// type and status.
+// recordConditionSeries keeps, for each condition type, one series: the
+// one of its current status, at 1; the series of the other statuses, and
+// of a type the conditions do not have, are removed. PromQL selects on the
+// status label (status="False") as it would with 0/1 series for every
+// status, at a third of the series: at a thousand subscriptions that is the
+// difference between 4,000 series and 12,000 in the operator's memory and
+// in every scrape. labels are the object's label values, before type and
+// status.
 func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []metav1.Condition, conditionTypes ...string) {
 	for _, typ := range conditionTypes {
 		var current metav1.ConditionStatus
@@ -101,15 +105,11 @@ func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []meta
 		}
 		for _, s := range conditionStatuses {
 			values := append(slices.Clone(labels), typ, string(s))
-			if current == "" {
-				g.DeleteLabelValues(values...)
-				continue
-			}
-			v := 0.0
 			if s == current {
-				v = 1
+				g.WithLabelValues(values...).Set(1)
+			} else {
+				g.DeleteLabelValues(values...)
 			}
-			g.WithLabelValues(values...).Set(v)
 		}
 	}
 }

@@ -182,12 +182,16 @@ type figures struct {
 	rssOK        bool
 	goroutines   float64
 	goroutinesOK bool
-	connections  map[string]float64 // directus_operator_connections (sockets) by state
-	apiRequests  map[string]float64 // rest_client_requests_total by method, since the process started
-	sockets      int
-	socketsOK    bool
-	dxRSS        int64
-	dxRSSOK      bool
+	// heapInuse is go_memstats_heap_inuse_bytes: less noisy than RSS,
+	// which also holds what the GC has not returned yet.
+	heapInuse   float64
+	heapInuseOK bool
+	connections map[string]float64 // directus_operator_connections (sockets) by state
+	apiRequests map[string]float64 // rest_client_requests_total by method, since the process started
+	sockets     int
+	socketsOK   bool
+	dxRSS       int64
+	dxRSSOK     bool
 }
 
 type results struct {

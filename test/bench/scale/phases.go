@@ -224,6 +224,7 @@ func measure(op *operatorProc, metricsAddr, bearer string, dx directus) figures 
 		f.rss, f.rssOK = nonErr(rssBytes(op.PID()))
 		if samples, ok := scrapeMetrics(metricsAddr, bearer); ok {
 			f.goroutines, f.goroutinesOK = samples["go_goroutines"]
+			f.heapInuse, f.heapInuseOK = samples["go_memstats_heap_inuse_bytes"]
 			f.connections = connectionsByState(samples)
 			f.apiRequests = sumByLabel(samples, "rest_client_requests_total", "method")
 		}

@@ -99,6 +99,7 @@ func (r *results) render() string {
 		return v
 	}
 	row("operator RSS", both(mib(final.rss), final.rssOK, mib(first.rss), first.rssOK), "≤ 100 MiB")
+	row("operator Go heap in use", both(mib(int64(final.heapInuse)), final.heapInuseOK, mib(int64(first.heapInuse)), first.heapInuseOK), "")
 	perSub := func(g float64) string { return fmt.Sprintf("%.0f, %.2f per subscription", g, g/float64(n)) }
 	row("goroutines", both(perSub(final.goroutines), final.goroutinesOK, fmt.Sprintf("%.0f", first.goroutines), first.goroutinesOK),
 		fmt.Sprintf("≤ 2 per subscription + constant (%d + c)", 2*n))
