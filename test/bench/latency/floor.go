@@ -294,15 +294,26 @@ func (r *results) renderFloor() string {
 		notes = append(notes, fmt.Sprintf("- API server at rest: %s of CPU in %s (etcd %s), subtracted pro rata for \"net of idle\". "+
 			"CPU comes from /proc/<pid>/stat (10 ms steps).", ms(r.idleAPI), ms(r.idle), ms(r.idleEtcd)))
 	}
+	var loaded []string
 	if second != nil {
 		notes = append(notes, fmt.Sprintf("- (1): %s.", strings.Join(phaseDetails(second), "; ")))
+		if second.busyOK && second.others > 0.10 {
+			loaded = append(loaded, fmt.Sprintf("(1) (%.0f%%)", 100*second.others))
+		}
 	}
 	for _, wr := range r.writes {
 		if wr.busyOK {
 			notes = append(notes, fmt.Sprintf("- (2) %d keys, %s: %d writes, last seen %s after the first started; "+
 				"API server %s and etcd %s of CPU; machine %.0f%% busy, %.0f%% by other processes.",
 				wr.keys, wr.method, wr.writes, ms(wr.dur), ms(wr.apiCPU), ms(wr.etcdCPU), 100*wr.busy, 100*wr.others))
+			if wr.others > 0.10 {
+				loaded = append(loaded, fmt.Sprintf("(2) %d keys %s (%.0f%%)", wr.keys, wr.method, 100*wr.others))
+			}
 		}
+	}
+	if len(loaded) > 0 {
+		notes = append(notes, fmt.Sprintf("- **Other processes on the machine used more than 10%% of its CPU during %s: "+
+			"those times are not representative.**", strings.Join(loaded, ", ")))
 	}
 	b.WriteString(strings.Join(append(notes, r.note...), "\n") + "\n")
 	return b.String()
