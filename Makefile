@@ -78,6 +78,11 @@ bench: envtest ## Latency and API-cost benchmark (not part of test): the operato
 	./hack/directus.sh install
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go run ./test/bench/latency
 
+.PHONY: bench-floor
+bench-floor: envtest ## Latency floor (not part of test): what this machine allows under issue #11's latency targets, whatever the mirror does: Directus's delay to a second subscriber, and the API server's write-to-watch delay; prints a table, writes bin/bench-floor.md. See docs/benchmarks.md.
+	./hack/directus.sh install
+	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" BENCH_SUBJECTS=floor go run ./test/bench/latency
+
 .PHONY: bench-scale
 bench-scale: envtest ## Scale benchmark (not part of test): BENCH_SUBSCRIPTIONS (1000) subscriptions against a real Directus (BENCH_DIRECTUS=fake: the in-repo fake); prints a table, writes bin/bench-scale.md. See docs/benchmarks.md.
 	@if [ "$${BENCH_DIRECTUS:-real}" = real ]; then ./hack/directus.sh install; fi

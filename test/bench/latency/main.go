@@ -49,7 +49,8 @@ limitations under the License.
 //	                       harness's own environment also passes through)
 //	BENCH_OPERATOR_ARGS    extra operator flags, space separated (a later flag wins)
 //	BENCH_SIDECAR_ARGS     extra sidecar flags, space separated
-//	BENCH_SUBJECTS         what to measure (default "operator naive sidecar")
+//	BENCH_SUBJECTS         what to measure (default "operator naive sidecar"),
+//	                       or "floor" alone: what the machine allows at all (see floor.go)
 //	BENCH_RATE             creates per second in phases a and c (default 20)
 //	BENCH_RATE_FOR         how long (default 10s)
 //	BENCH_BURST            items in the burst of phase b (default 2000)
@@ -61,7 +62,8 @@ limitations under the License.
 //	BENCH_IDLE             idle window measuring the API server's CPU at rest (default 10s)
 //	BENCH_READY_TIMEOUT    deadline for a mirror to be in sync after attach (default 2m)
 //	BENCH_PHASE_TIMEOUT    deadline for a phase, from its first create (default 5m)
-//	BENCH_OUT              where the table is written (default bin/bench.md)
+//	BENCH_OUT              where the table is written (default bin/bench.md;
+//	                       bin/bench-floor.md for the floor)
 package main
 
 import (
@@ -99,6 +101,12 @@ const (
 	subjectOperator = "operator"
 	subjectNaive    = "naive"
 	subjectSidecar  = "sidecar"
+	// subjectFloor is not a subject but a mode: it runs the second
+	// subscriber and then the control plane's write-to-watch loops.
+	subjectFloor = "floor"
+	// subjectSecond is a second raw subscriber, on its own socket,
+	// subscribed after the first: the floor's Directus part.
+	subjectSecond = "subscriber2"
 )
 
 func logf(format string, args ...any) { benchkit.Logf(format, args...) }
@@ -112,6 +120,7 @@ type config struct {
 	operatorArgs  []string
 	sidecarArgs   []string
 	subjects      []string
+	floor         bool // BENCH_SUBJECTS=floor
 	rate          int
 	rateFor       time.Duration
 	burst         int
@@ -166,9 +175,15 @@ func loadConfig(root string) (config, error) {
 	if len(c.subjects) == 0 {
 		c.subjects = []string{subjectOperator, subjectNaive, subjectSidecar}
 	}
+	if slices.Contains(c.subjects, subjectFloor) {
+		if len(c.subjects) != 1 {
+			return c, fmt.Errorf("BENCH_SUBJECTS: floor runs alone")
+		}
+		c.floor, c.subjects = true, []string{subjectSecond}
+	}
 	for _, s := range c.subjects {
-		if s != subjectOperator && s != subjectNaive && s != subjectSidecar {
-			return c, fmt.Errorf("BENCH_SUBJECTS: %q: want operator, naive or sidecar", s)
+		if s != subjectOperator && s != subjectNaive && s != subjectSidecar && !c.floor {
+			return c, fmt.Errorf("BENCH_SUBJECTS: %q: want operator, naive, sidecar, or floor alone", s)
 		}
 	}
 	if c.rate, err = envInt("BENCH_RATE", 20); err != nil {
@@ -202,6 +217,9 @@ func loadConfig(root string) (config, error) {
 	c.out = os.Getenv("BENCH_OUT")
 	if c.out == "" {
 		c.out = filepath.Join(root, "bin", "bench.md")
+		if c.floor {
+			c.out = filepath.Join(root, "bin", "bench-floor.md")
+		}
 	}
 	return c, nil
 }
@@ -248,17 +266,24 @@ type phaseResult struct {
 
 	stats   writeStats // through the proxy
 	statsOK bool
-	apiCPU  time.Duration
-	etcdCPU time.Duration
-	cpuOK   bool
+	usage
 
 	opWrites   float64 // the operator's own count of successful ConfigMap writes
 	opWritesOK bool
 	reconnects float64 // the operator's directus_operator_reconnects_total
 
+	retries int64 // creates Directus shed (503/429) and the harness retried
+}
+
+// usage is what the control plane and the machine spent between two
+// samples.
+type usage struct {
+	apiCPU  time.Duration
+	etcdCPU time.Duration
+	cpuOK   bool
+
 	busy, others float64 // share of the machine's CPU busy, and used by processes outside the benchmark
 	busyOK       bool
-	retries      int64 // creates Directus shed (503/429) and the harness retried
 }
 
 type results struct {
@@ -272,9 +297,12 @@ type results struct {
 	idleEtcd time.Duration
 	idleOK   bool
 
-	mu   sync.Mutex
-	byID map[string]*phaseResult // subject + "/" + phase
-	note []string
+	loadBefore, loadAfter string // /proc/loadavg at the start and at the end
+
+	mu     sync.Mutex
+	byID   map[string]*phaseResult // subject + "/" + phase
+	writes []*writeRun             // the floor's write-to-watch loops
+	note   []string
 }
 
 func (r *results) set(subject, phase string, pr *phaseResult) {
@@ -309,9 +337,16 @@ func run() int {
 			cleanup()
 		}
 	}()
-	res := &results{cfg: cfg, commit: benchkit.GitCommit(root), byID: map[string]*phaseResult{}}
+	res := &results{cfg: cfg, commit: benchkit.GitCommit(root), byID: map[string]*phaseResult{}, loadBefore: loadAvg()}
+	logf("/proc/loadavg: %s", res.loadBefore)
 	err = bench(ctx, root, cfg, res, &cleanups)
-	return benchkit.Finish(ctx, res.started, res.render, cfg.out, err)
+	res.loadAfter = loadAvg()
+	logf("/proc/loadavg: %s", res.loadAfter)
+	render := res.render
+	if cfg.floor {
+		render = res.renderFloor
+	}
+	return benchkit.Finish(ctx, res.started, render, cfg.out, err)
 }
 
 func bench(ctx context.Context, root string, cfg config, res *results, cleanups *[]func()) error {
@@ -378,6 +413,9 @@ func bench(ctx context.Context, root string, cfg config, res *results, cleanups 
 		if err := runSubject(ctx, h, s, res); err != nil {
 			return err
 		}
+	}
+	if cfg.floor {
+		return runWriteLoops(ctx, h, res)
 	}
 	return nil
 }

@@ -27,9 +27,10 @@ import (
 )
 
 // subjectPhases are the phases a subject runs: the sidecar's target is
-// phase a's only.
+// phase a's only, and so is the second subscriber's (Directus reads one row
+// per event whatever the collection holds).
 func subjectPhases(subject string) []phaseSpec {
-	if subject == subjectSidecar {
+	if subject == subjectSidecar || subject == subjectSecond {
 		return phases[:1]
 	}
 	return phases
@@ -99,12 +100,7 @@ type sample struct {
 }
 
 func takeSample(h *harness, s subject, coll string, target *tracker) sample {
-	var sm sample
-	if h.apiPID > 0 {
-		a, err1 := cpuTime(h.apiPID)
-		e, err2 := cpuTime(h.etcdPID)
-		sm.api, sm.etcd, sm.cpuOK = a, e, err1 == nil && err2 == nil
-	}
+	sm := h.sampleCPU()
 	if h.proxy != nil && s.configMap(coll) != "" {
 		h.proxy.settle(5 * time.Second)
 		sm.stats = h.proxy.stats(s.configMap(coll))
@@ -117,6 +113,18 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		}
 	}
 	sm.retries = h.dx.retries.Load()
+	return sm
+}
+
+// sampleCPU reads the CPU time of the API server, etcd, the machine and
+// this benchmark's processes.
+func (h *harness) sampleCPU() sample {
+	var sm sample
+	if h.apiPID > 0 {
+		a, err1 := cpuTime(h.apiPID)
+		e, err2 := cpuTime(h.etcdPID)
+		sm.api, sm.etcd, sm.cpuOK = a, e, err1 == nil && err2 == nil
+	}
 	if total, busy, err := machineTicks(); err == nil {
 		sm.machineTotal, sm.machineBusy, sm.machineOK = total, busy, true
 		// This benchmark's processes: the harness (with the naive mirror,
@@ -129,6 +137,21 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 		}
 	}
 	return sm
+}
+
+// usageBetween is what was spent from before to after.
+func usageBetween(before, after sample) usage {
+	var u usage
+	if before.cpuOK && after.cpuOK {
+		u.apiCPU, u.etcdCPU, u.cpuOK = after.api-before.api, after.etcd-before.etcd, true
+	}
+	if before.machineOK && after.machineOK && after.machineTotal > before.machineTotal {
+		total := float64(after.machineTotal - before.machineTotal)
+		busy := float64(after.machineBusy - before.machineBusy)
+		ours := float64((after.ours-before.ours)*clockTicks) / float64(time.Second)
+		u.busy, u.others, u.busyOK = busy/total, max(busy-ours, 0)/total, true
+	}
+	return u
 }
 
 // untilFailed ends with ctx or when the subject fails (the operator or the
@@ -204,18 +227,10 @@ func runPhase(ctx context.Context, h *harness, s subject, ph phaseSpec, coll str
 	if h.proxy != nil && s.configMap(coll) != "" {
 		pr.stats, pr.statsOK = after.stats.minus(before.stats), true
 	}
-	if before.cpuOK && after.cpuOK {
-		pr.apiCPU, pr.etcdCPU, pr.cpuOK = after.api-before.api, after.etcd-before.etcd, true
-	}
+	pr.usage = usageBetween(before, after)
 	if before.opWritesOK && after.opWritesOK {
 		pr.opWrites, pr.opWritesOK = after.opWrites-before.opWrites, true
 		pr.reconnects = after.reconnects - before.reconnects
-	}
-	if before.machineOK && after.machineOK && after.machineTotal > before.machineTotal {
-		total := float64(after.machineTotal - before.machineTotal)
-		busy := float64(after.machineBusy - before.machineBusy)
-		ours := float64((after.ours-before.ours)*clockTicks) / float64(time.Second)
-		pr.busy, pr.others, pr.busyOK = busy/total, max(busy-ours, 0)/total, true
 	}
 	logf("%s, phase %s: %d items; after the raw subscriber p50 %s, p99 %s; all %s after; %d writes; API server %s CPU",
 		s.name(), ph.id, pr.items, ms(pct(pr.diffs, 0.5)), ms(pct(pr.diffs, 0.99)), ms(pr.complete), pr.writes, ms(pr.apiCPU))

@@ -77,10 +77,16 @@ func perThousand(d time.Duration, events int) time.Duration {
 // netAPI is the API server's CPU in the phase minus what it uses at rest
 // over as long a time, floored at 0.
 func (r *results) netAPI(pr *phaseResult) (time.Duration, bool) {
-	if !r.idleOK || !pr.cpuOK || r.idle <= 0 {
+	return r.netOfIdle(pr.usage, pr.dur)
+}
+
+// netOfIdle is the API server's CPU in u, over dur, minus what it uses at
+// rest over as long a time, floored at 0.
+func (r *results) netOfIdle(u usage, dur time.Duration) (time.Duration, bool) {
+	if !r.idleOK || !u.cpuOK || r.idle <= 0 {
 		return 0, false
 	}
-	net := pr.apiCPU - time.Duration(float64(r.idleAPI)*float64(pr.dur)/float64(r.idle))
+	net := u.apiCPU - time.Duration(float64(r.idleAPI)*float64(dur)/float64(r.idle))
 	return max(net, 0), true
 }
 

@@ -238,6 +238,8 @@ func (h *harness) newSubject(name string, naiveCfg *rest.Config, scheme *k8srunt
 		return &naiveSubject{h: h, client: c, runs: map[string]*naiveRun{}}, nil
 	case subjectSidecar:
 		return &sidecarSubject{h: h, runs: map[string]*sidecarRun{}}, nil
+	case subjectSecond:
+		return &secondSubject{h: h, runs: map[string]*secondRun{}}, nil
 	}
 	return nil, fmt.Errorf("unknown subject %q", name)
 }

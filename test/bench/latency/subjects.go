@@ -60,6 +60,16 @@ type subject interface {
 	failed() error
 }
 
+// takeRun removes a subject's run for a collection from runs, under mu,
+// and returns it (nil when there is none).
+func takeRun[T any](mu *sync.Mutex, runs map[string]*T, coll string) *T {
+	mu.Lock()
+	defer mu.Unlock()
+	r := runs[coll]
+	delete(runs, coll)
+	return r
+}
+
 // configMapName is the ConfigMap (and DirectusSubscription) name of a
 // bench collection.
 func configMapName(collection string) string { return strings.ReplaceAll(collection, "_", "-") }
@@ -331,10 +341,7 @@ func keyValue(item json.RawMessage) (string, string, error) {
 }
 
 func (n *naiveSubject) detach(coll string) {
-	n.mu.Lock()
-	run := n.runs[coll]
-	delete(n.runs, coll)
-	n.mu.Unlock()
+	run := takeRun(&n.mu, n.runs, coll)
 	if run == nil {
 		return
 	}
@@ -416,10 +423,7 @@ func (s *sidecarSubject) attach(ctx context.Context, coll string) (*tracker, err
 }
 
 func (s *sidecarSubject) detach(coll string) {
-	s.mu.Lock()
-	r := s.runs[coll]
-	delete(s.runs, coll)
-	s.mu.Unlock()
+	r := takeRun(&s.mu, s.runs, coll)
 	if r == nil {
 		return
 	}
