@@ -101,7 +101,7 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 		s.metaCurrent(cm) && s.lastIs(r.Data) {
 		return resultSkipped, nil
 	}
-	if patch, ok := s.mergePatch(cm, r); ok {
+	if patch, ok := s.mergePatch(cm, r); ok && r.Size < MergePatchMaxBytes {
 		// Only the keys that changed travel: the client's cost follows the
 		// change, not the mirror.
 		if err := s.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
@@ -130,6 +130,16 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 	}
 	return resultSuccess, err
 }
+
+// MergePatchMaxBytes is the mirror size from which a write sends the whole
+// object (an Update) instead of a merge patch of the changed keys. The
+// patch keeps the client's cost with the change, but the API server then
+// decodes, patches and re-encodes the whole object: on a 2,000-key,
+// 200 KiB ConfigMap a one-key patch cost it 52–62 ms of CPU against 30–39 ms
+// for a full Update, and 6.6–7.6 ms against 5.3–5.5 ms on a small one
+// (make bench-floor, docs/benchmarks.md). Past this size the API server's
+// CPU, which every tenant shares, is the scarcer resource.
+const MergePatchMaxBytes = 64 << 10
 
 // mayWrite tells whether the store owns cm or may adopt it.
 func (s *ObjectStore) mayWrite(cm client.Object) bool {
