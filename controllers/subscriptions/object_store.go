@@ -59,6 +59,8 @@ type ObjectStore struct {
 
 	mu   sync.Mutex
 	last map[string]string
+	// lastVersion is the resourceVersion our last write produced.
+	lastVersion string
 }
 
 // Name implements Store.
@@ -107,11 +109,21 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 		if err := s.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
 			return "", err
 		}
-		s.remember(r.Data)
+		s.remember(r.Data, cm.GetResourceVersion())
 		return resultSuccess, nil
+	}
+	if v := s.writtenVersion(); v != "" && v != cm.GetResourceVersion() && ownedBy(cm, s.Owner.UID) {
+		// The cache has not seen our last write yet (the usual case), or
+		// someone wrote after it. Write on top of our last write: the
+		// whole data is replaced, and if someone did write since, the
+		// conflict below reads the current version. Without this, every
+		// write that follows the previous one closely would meet a
+		// conflict first.
+		cm.SetResourceVersion(v)
 	}
 	s.desired(cm, r)
 	err = s.Client.Update(ctx, cm)
+	written := cm
 	if apierrors.IsConflict(err) {
 		// The cache lags behind our previous write: read the current
 		// version directly instead of retrying against the same stale copy.
@@ -124,9 +136,10 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 		}
 		s.desired(fresh, r)
 		err = s.Client.Update(ctx, fresh)
+		written = fresh
 	}
 	if err == nil {
-		s.remember(r.Data)
+		s.remember(r.Data, written.GetResourceVersion())
 	}
 	return resultSuccess, err
 }
@@ -154,11 +167,19 @@ func (s *ObjectStore) lastIs(data map[string]string) bool {
 	return s.last == nil || maps.Equal(s.last, data)
 }
 
-// remember keeps what the store last wrote: the cache may not show it yet.
-func (s *ObjectStore) remember(data map[string]string) {
+// remember keeps what the store last wrote, and the version it made: the
+// cache may not show it yet.
+func (s *ObjectStore) remember(data map[string]string, version string) {
 	s.mu.Lock()
-	s.last = data
+	s.last, s.lastVersion = data, version
 	s.mu.Unlock()
+}
+
+// writtenVersion is the resourceVersion of the store's last write, or "".
+func (s *ObjectStore) writtenVersion() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastVersion
 }
 
 // mergePatch is a JSON merge patch that makes cm (as the cache shows it)
