@@ -27,11 +27,15 @@ import (
 )
 
 // subjectPhases are the phases a subject runs: the sidecar's target is
-// phase a's only, and so is the second subscriber's (Directus reads one row
-// per event whatever the collection holds).
+// phase a's only; the second subscriber runs a and the burst b (Directus
+// reads one row per event whatever the collection holds, so c would say
+// what a says).
 func subjectPhases(subject string) []phaseSpec {
-	if subject == subjectSidecar || subject == subjectSecond {
+	switch subject {
+	case subjectSidecar:
 		return phases[:1]
+	case subjectSecond:
+		return phases[:2]
 	}
 	return phases
 }
