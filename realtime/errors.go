@@ -20,7 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // Error codes Directus puts in the "code" field of a {"status":"error"} frame.
@@ -191,4 +195,65 @@ func (e *HandshakeError) Is(target error) bool {
 func IsCode(err error, code string) bool {
 	var se *ServerError
 	return errors.As(err, &se) && se.Code == code
+}
+
+// redact removes secrets from error texts (coder/websocket puts the URL, with
+// ?access_token=, into dial errors).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+func redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, v := range []string{s, url.QueryEscape(s)} {
+			if strings.Contains(msg, v) {
+				msg = strings.ReplaceAll(msg, v, "REDACTED")
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// closeCause explains the end of a connection: the error frame that preceded the close if
+// there was one (Directus closes with 1005 and puts the cause in that frame), our pong
+// timeout, or the read error.
+func closeCause(cn *conn, err error) (code websocket.StatusCode, reason string, cause error) {
+	code = websocket.CloseStatus(err)
+	if ce, ok := errors.AsType[websocket.CloseError](err); ok {
+		reason = ce.Reason
+	}
+	if code == -1 {
+		code = websocket.StatusAbnormalClosure
+	}
+	if cn.dead.Load() {
+		return websocket.StatusAbnormalClosure, "", ErrPongTimeout
+	}
+	if se := cn.lastErr.Load(); se != nil {
+		return code, reason, se
+	}
+	return code, reason, err
 }
