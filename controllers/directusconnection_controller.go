@@ -205,17 +205,10 @@ func connectionConditions(stats subscriptions.ObjectStats) (connected, authentic
 const connectionSecretIndexKey = ".spec.secrets"
 
 func connectionSecretIndex(obj client.Object) []string {
-	var src connectionSource
-	switch c := obj.(type) {
-	case *v1alpha1.DirectusConnection:
-		src = namespacedSource(c)
-	case *v1alpha1.ClusterDirectusConnection:
-		src = clusterSource(c)
-	default:
-		return nil
-	}
-	var keys []string
-	for _, k := range src.secrets() {
+	src, _, _ := describe(obj)
+	secrets := src.secrets()
+	keys := make([]string, 0, len(secrets))
+	for _, k := range secrets {
 		keys = append(keys, k.String())
 	}
 	return keys

@@ -321,16 +321,10 @@ const secretIndexKey = ".spec.secretNames"
 
 // secretNames lists the Secrets a subscription reads.
 func secretNames(obj client.Object) []string {
-	s := obj.(*v1alpha1.DirectusSubscription)
-	var names []string
-	if s.Spec.Auth.Token != nil {
-		names = append(names, s.Spec.Auth.Token.Name)
-	}
-	if s.Spec.Auth.Credentials != nil {
-		names = append(names, s.Spec.Auth.Credentials.SecretName)
-	}
-	if s.Spec.TLS != nil && s.Spec.TLS.CA != nil && s.Spec.TLS.CA.SecretKeyRef != nil {
-		names = append(names, s.Spec.TLS.CA.SecretKeyRef.Name)
+	keys := inlineSource(obj.(*v1alpha1.DirectusSubscription)).secrets()
+	names := make([]string, 0, len(keys))
+	for _, key := range keys {
+		names = append(names, key.Name)
 	}
 	return names
 }

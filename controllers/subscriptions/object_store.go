@@ -103,9 +103,9 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 		s.metaCurrent(cm) && s.lastIs(r.Data) {
 		return resultSkipped, nil
 	}
-	if patch, ok := s.mergePatch(cm, r); ok && r.Size < MergePatchMaxBytes {
-		// Only the keys that changed travel: the client's cost follows the
-		// change, not the mirror.
+	// Only the keys that changed travel, below MergePatchMaxBytes: the
+	// client's cost follows the change, not the mirror.
+	if patch, ok := s.smallPatch(cm, r); ok {
 		if err := s.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
 			return "", err
 		}
@@ -180,6 +180,15 @@ func (s *ObjectStore) writtenVersion() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastVersion
+}
+
+// smallPatch is mergePatch for a mirror under MergePatchMaxBytes; a larger
+// one is sent whole, and its patch is not even built.
+func (s *ObjectStore) smallPatch(cm client.Object, r mirror.Rendered) ([]byte, bool) {
+	if r.Size >= MergePatchMaxBytes {
+		return nil, false
+	}
+	return s.mergePatch(cm, r)
 }
 
 // mergePatch is a JSON merge patch that makes cm (as the cache shows it)
