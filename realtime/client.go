@@ -99,7 +99,7 @@ func (cn *conn) touch() { cn.lastRecv.Store(time.Now().UnixNano()) }
 
 type reply struct {
 	f   frame
-	err *ServerError
+	err error // a *ServerError, or a *ResponseTooLargeError for an oversized answer
 }
 
 // New validates opts, applies defaults and returns an idle client. It does no network I/O.

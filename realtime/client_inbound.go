@@ -55,8 +55,13 @@ func (c *Client) read(ctx context.Context, cn *conn) {
 	for {
 		b, err := c.readFrame(ctx, cn.ws)
 		if err != nil {
-			if _, ok := errors.AsType[*badFrameError](err); ok {
+			if bf, ok := errors.AsType[*badFrameError](err); ok {
 				cn.touch()
+				if bf.replyUID != "" && c.deliverReply(bf.replyUID, reply{err: &ResponseTooLargeError{Request: "items reply " + bf.replyUID, Limit: c.opts.ReadLimit}}) {
+					// Too large an answer to one of our requests: that
+					// request fails, and no subscription lost anything.
+					continue
+				}
 				c.log.V(4).Info("Skipped a bad frame", "error", err.Error())
 				c.emit(Event{Kind: EventError, State: StateConnected, Err: err, Epoch: cn.epoch})
 				continue
@@ -70,7 +75,13 @@ func (c *Client) read(ctx context.Context, cn *conn) {
 }
 
 // badFrameError is a frame that was skipped; the connection is fine.
-type badFrameError struct{ msg string }
+type badFrameError struct {
+	msg string
+	// replyUID is set when the frame was too large and looks like the
+	// answer to a request (an "items" frame, whose uid Directus writes
+	// last), so that only that request fails.
+	replyUID string
+}
 
 func (e *badFrameError) Error() string { return "directus: bad frame: " + e.msg }
 
@@ -87,15 +98,45 @@ func (c *Client) readFrame(ctx context.Context, ws *websocket.Conn) ([]byte, err
 		return nil, err
 	}
 	if int64(len(b)) > c.opts.ReadLimit {
-		if _, err := io.Copy(io.Discard, r); err != nil {
+		tail := tailWriter{buf: append([]byte(nil), b[len(b)-min(len(b), tailSize):]...)}
+		if _, err := io.Copy(&tail, r); err != nil {
 			return nil, err
 		}
-		return nil, &badFrameError{msg: fmt.Sprintf("larger than ReadLimit (%d bytes)", c.opts.ReadLimit)}
+		bf := &badFrameError{msg: fmt.Sprintf("larger than ReadLimit (%d bytes)", c.opts.ReadLimit)}
+		// Directus writes "type" first and "uid" last; a re-encoding
+		// proxy may have moved "type" to the end.
+		if itemsFrameRE.Match(b) || itemsTypeRE.Match(tail.buf) {
+			if m := tailUIDRE.FindSubmatch(tail.buf); m != nil {
+				bf.replyUID = string(m[1])
+			}
+		}
+		return nil, bf
 	}
 	if typ != websocket.MessageText {
 		return nil, &badFrameError{msg: "binary message"}
 	}
 	return b, nil
+}
+
+// tailSize is how much of the end of an oversized frame is kept, to find
+// its uid.
+const tailSize = 256
+
+var (
+	itemsFrameRE = regexp.MustCompile(`^\s*\{\s*"type"\s*:\s*"items"`)
+	itemsTypeRE  = regexp.MustCompile(`"type"\s*:\s*"items"`)
+	tailUIDRE    = regexp.MustCompile(`"uid"\s*:\s*"([^"\\]{1,128})"\s*\}\s*$`)
+)
+
+// tailWriter discards what it is given but the last tailSize bytes.
+type tailWriter struct{ buf []byte }
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - tailSize; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
 }
 
 // handle dispatches one frame.

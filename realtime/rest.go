@@ -100,7 +100,7 @@ func NewREST(o RESTOptions) (*REST, error) {
 		o.Timeout = 30 * time.Second
 	}
 	if o.PageSize <= 0 {
-		o.PageSize = 500
+		o.PageSize = defaultPageSize
 	}
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = DefaultMaxResponseBytes
@@ -231,28 +231,6 @@ func readBounded(body io.Reader, limit int64, request string) ([]byte, error) {
 	return b, nil
 }
 
-// pageBudget counts the bytes of the pages of one full read against MaxResponseBytes.
-type pageBudget struct {
-	left    int64
-	limit   int64
-	request string
-}
-
-func (r *REST) newPageBudget(collection string) *pageBudget {
-	return &pageBudget{left: r.o.MaxResponseBytes, limit: r.o.MaxResponseBytes, request: "GET /items/" + collection}
-}
-
-// spend takes page's items from the budget and fails once they exceed it.
-func (p *pageBudget) spend(page []json.RawMessage) error {
-	for _, it := range page {
-		p.left -= int64(len(it))
-	}
-	if p.left < 0 {
-		return &ResponseTooLargeError{Request: p.request, Limit: p.limit, Total: true}
-	}
-	return nil
-}
-
 // ServerVersion returns the Directus version from GET /server/info
 // (data.version; Directus 12 shows it to any authenticated user, older
 // versions to administrators only, or as data.directus.version). It is ""
@@ -304,82 +282,26 @@ func (r *REST) PrimaryKey(ctx context.Context, collection string) (string, error
 // SEARCH /items/<collection> with {"query":{...}} in the body (middleware/validate-batch.ts),
 // but GET works on every version and through every proxy.
 func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMessage) ([]json.RawMessage, error) {
-	if err := validQuery(query); err != nil {
-		return nil, err
+	return r.pager(collection).readAll(ctx, query)
+}
+
+// pager reads collection over GET /items/<collection>.
+func (r *REST) pager(collection string) pager {
+	return pager{
+		collection: collection, pageSize: r.o.PageSize, maxBytes: r.o.MaxResponseBytes,
+		request:    "GET /items/" + collection,
+		primaryKey: func(ctx context.Context) (string, error) { return r.PrimaryKey(ctx, collection) },
+		fetch: func(ctx context.Context, q map[string]json.RawMessage) ([]json.RawMessage, error) {
+			params, err := queryParams(q)
+			if err != nil {
+				return nil, err
+			}
+			var page []json.RawMessage
+			err = r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil)
+			return page, err
+		},
+		log: r.o.Logger,
 	}
-	q := map[string]json.RawMessage{}
-	if !isNull(query) {
-		if err := json.Unmarshal(query, &q); err != nil {
-			return nil, fmt.Errorf("directus: query: %w", err)
-		}
-	}
-	total := -1
-	if raw, ok := q["limit"]; ok {
-		n, err := jsonInt(raw)
-		if err != nil {
-			return nil, fmt.Errorf("directus: query limit: %w", err)
-		}
-		total = n
-		delete(q, "limit")
-	}
-	offset := 0
-	if raw, ok := q["offset"]; ok {
-		n, err := jsonInt(raw)
-		if err != nil {
-			return nil, fmt.Errorf("directus: query offset: %w", err)
-		}
-		offset = n
-		delete(q, "offset")
-	}
-	delete(q, "page")
-	delete(q, "meta")
-	if _, ok := q["sort"]; !ok {
-		// Directus applies no default order, so pages could overlap or
-		// skip rows; sort by the primary key. Users without access to
-		// directus_fields (most non-admin tokens) cannot look it up: they
-		// get Directus's natural order, and callers that know the key
-		// should put it in the query's sort.
-		pk, err := r.PrimaryKey(ctx, collection)
-		var se *ServerError
-		switch {
-		case err == nil:
-			q["sort"], _ = json.Marshal([]string{pk})
-		case errors.As(err, &se) && (se.StatusCode == http.StatusForbidden || se.Code == CodeForbidden):
-			r.o.Logger.V(4).Info("Primary key lookup forbidden, paging in natural order", "collection", collection)
-		default:
-			return nil, err
-		}
-	}
-	params, err := queryParams(q)
-	if err != nil {
-		return nil, err
-	}
-	var all []json.RawMessage
-	budget := r.newPageBudget(collection)
-	for total < 0 || len(all) < total {
-		size := r.o.PageSize
-		if total >= 0 {
-			size = min(size, total-len(all))
-		}
-		params.Set("limit", strconv.Itoa(size))
-		params.Set("offset", strconv.Itoa(offset))
-		var page []json.RawMessage
-		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
-			return nil, err
-		}
-		if err := budget.spend(page); err != nil {
-			return nil, err
-		}
-		// A server that answers more than the page's limit does not
-		// stretch the query's limit.
-		page = page[:min(len(page), size)]
-		all = append(all, page...)
-		offset += len(page)
-		if len(page) < size {
-			break
-		}
-	}
-	return all, nil
 }
 
 func jsonInt(raw json.RawMessage) (int, error) {
@@ -408,61 +330,7 @@ func jsonInt(raw json.RawMessage) (int, error) {
 // fields. The query's sort, limit, offset and page are ignored: the result is
 // a set, in key order.
 func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
-	if err := validQuery(query); err != nil {
-		return nil, err
-	}
-	if key == "" {
-		return nil, errors.New("directus: ReadAllByKey needs a key field")
-	}
-	q := map[string]json.RawMessage{}
-	if !isNull(query) {
-		if err := json.Unmarshal(query, &q); err != nil {
-			return nil, fmt.Errorf("directus: query: %w", err)
-		}
-	}
-	for _, k := range []string{"sort", "limit", "offset", "page", "meta"} {
-		delete(q, k)
-	}
-	base := q["filter"]
-	q["sort"], _ = json.Marshal([]string{key})
-	var all []json.RawMessage
-	var last json.RawMessage
-	budget := r.newPageBudget(collection)
-	for {
-		if last != nil {
-			after, _ := json.Marshal(map[string]any{key: map[string]json.RawMessage{"_gt": last}})
-			if isNull(base) {
-				q["filter"] = after
-			} else {
-				q["filter"], _ = json.Marshal(map[string][]json.RawMessage{"_and": {base, after}})
-			}
-		}
-		params, err := queryParams(q)
-		if err != nil {
-			return nil, err
-		}
-		params.Set("limit", strconv.Itoa(r.o.PageSize))
-		var page []json.RawMessage
-		if err := r.do(ctx, http.MethodGet, "/items/"+url.PathEscape(collection), params, nil, &page, nil); err != nil {
-			return nil, err
-		}
-		if err := budget.spend(page); err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if len(page) < r.o.PageSize {
-			return all, nil
-		}
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(page[len(page)-1], &row); err != nil {
-			return nil, fmt.Errorf("directus: item is not an object: %w", err)
-		}
-		next, ok := row[key]
-		if !ok || isNull(next) {
-			return nil, fmt.Errorf("directus: items lack the key field %q: include it in the query's fields", key)
-		}
-		last = next
-	}
+	return r.pager(collection).readAllByKey(ctx, query, key)
 }
 
 func queryParams(q map[string]json.RawMessage) (url.Values, error) {

@@ -18,55 +18,120 @@ package subscriptions
 
 import (
 	"context"
+	"sync"
 	"time"
+)
+
+// Priority orders the work waiting at a Gate.
+type Priority int
+
+const (
+	// PriorityLogin is a socket's login: it goes before every waiting
+	// read, since a socket that is not up holds back all the subscriptions
+	// on it (their subscribes, and the reads that follow).
+	PriorityLogin Priority = iota
+	// PriorityRead is a full read.
+	PriorityRead
+	priorities
 )
 
 // Gate bounds the work that runs at once against one Directus server:
 // logins and full reads. After an operator restart, a leader change or a
 // Directus restart, every subscription wants a full read at the same moment;
-// the gate turns that herd into a queue the server can serve.
+// the gate turns that herd into a queue the server can serve. Logins are
+// served before reads, each in the order they came.
 type Gate struct {
-	slots chan struct{}
-	// pauseUntil holds the time before which no work starts: the server
-	// said it is overloaded (HTTP 429 or 503).
-	pause chan time.Time
+	mu    sync.Mutex
+	slots int
+	held  int
+	// waiting holds, per priority, the waiters in arrival order; a waiter
+	// is handed its slot by closing its channel.
+	waiting [priorities][]chan struct{}
+	// pauseUntil is the time before which no work starts: the server said
+	// it is overloaded (HTTP 429 or 503).
+	pauseUntil time.Time
 }
 
 // NewGate returns a gate that lets n holders in at once (at least 1).
 func NewGate(n int) *Gate {
-	g := &Gate{slots: make(chan struct{}, max(n, 1)), pause: make(chan time.Time, 1)}
-	g.pause <- time.Time{}
-	return g
+	return &Gate{slots: max(n, 1)}
 }
 
 // Acquire waits for a slot (and for any pause the server asked for to end)
 // and returns its release.
-func (g *Gate) Acquire(ctx context.Context) (func(), error) {
-	select {
-	case g.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+func (g *Gate) Acquire(ctx context.Context, p Priority) (func(), error) {
+	g.mu.Lock()
+	if g.held < g.slots {
+		g.held++
+		g.mu.Unlock()
+	} else {
+		w := make(chan struct{})
+		g.waiting[p] = append(g.waiting[p], w)
+		g.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			if !g.leave(p, w) {
+				g.release() // the slot was handed over meanwhile
+			}
+			return nil, ctx.Err()
+		}
 	}
-	until := <-g.pause
-	g.pause <- until
+	g.mu.Lock()
+	until := g.pauseUntil
+	g.mu.Unlock()
 	if d := time.Until(until); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			<-g.slots
+			g.release()
 			return nil, ctx.Err()
 		}
 	}
-	return func() { <-g.slots }, nil
+	return sync.OnceFunc(g.release), nil
+}
+
+// AcquireLogin is Acquire at PriorityLogin, in the form realtime.Options.Gate
+// takes.
+func (g *Gate) AcquireLogin(ctx context.Context) (func(), error) {
+	return g.Acquire(ctx, PriorityLogin)
+}
+
+// leave removes w from the queue; false means it was already handed a slot.
+func (g *Gate) leave(p Priority, w chan struct{}) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, x := range g.waiting[p] {
+		if x == w {
+			g.waiting[p] = append(g.waiting[p][:i], g.waiting[p][i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// release hands the slot to the first waiter of the highest priority, or
+// frees it.
+func (g *Gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for p := range g.waiting {
+		if q := g.waiting[p]; len(q) > 0 {
+			g.waiting[p] = q[1:]
+			close(q[0])
+			return
+		}
+	}
+	g.held--
 }
 
 // Pause keeps new work out for d: the server said it is overloaded.
 func (g *Gate) Pause(d time.Duration) {
-	until := <-g.pause
-	if next := time.Now().Add(d); next.After(until) {
-		until = next
+	g.mu.Lock()
+	if next := time.Now().Add(d); next.After(g.pauseUntil) {
+		g.pauseUntil = next
 	}
-	g.pause <- until
+	g.mu.Unlock()
 }
