@@ -272,6 +272,42 @@ func (c *Client) attach(cn *conn) []*Subscription {
 	return subs
 }
 
+// sendSubscribe sends s's subscribe frame on cn.
+func (c *Client) sendSubscribe(ctx context.Context, cn *conn, s *Subscription) {
+	if err := c.send(ctx, cn, s.frame()); err != nil {
+		// The connection is going away; the subscription is re-sent after reconnecting.
+		c.log.V(4).Info("Could not send subscribe", "uid", s.uid, "error", err.Error())
+		s.releaseSlot(cn.epoch)
+	}
+}
+
+// sendGated sends the subscriptions of a new connection one slot of SubscribeGate at a
+// time, until ctx (the connection's) ends.
+func (c *Client) sendGated(ctx context.Context, cn *conn, subs []*Subscription) {
+	for _, s := range subs {
+		release, err := c.opts.SubscribeGate(ctx)
+		if err != nil {
+			return
+		}
+		if s.holdSlot(cn.epoch, release) {
+			c.sendSubscribe(ctx, cn, s)
+		}
+	}
+}
+
+// releaseSlots gives back every slot held for the connection with this epoch.
+func (c *Client) releaseSlots(epoch uint64) {
+	c.mu.Lock()
+	subs := make([]*Subscription, 0, len(c.subs))
+	for _, s := range c.subs {
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.releaseSlot(epoch)
+	}
+}
+
 // detach forgets cn as the current connection.
 func (c *Client) detach(cn *conn) {
 	c.mu.Lock()
@@ -409,11 +445,18 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 	cn.touch()
 	go c.read(connCtx, cn)
 
-	for _, s := range subs {
-		if err := c.send(c.ctx, cn, s.frame()); err != nil {
-			c.log.V(4).Info("Could not send subscribe", "uid", s.uid, "error", err.Error())
+	if c.opts.SubscribeGate == nil {
+		for _, s := range subs {
+			c.sendSubscribe(c.ctx, cn, s)
 		}
+	} else {
+		var gated sync.WaitGroup
+		defer gated.Wait()
+		gated.Go(func() { c.sendGated(connCtx, cn, subs) })
 	}
+	// Slots held for this connection's subscribes come back when it ends:
+	// their inits will never arrive.
+	defer c.releaseSlots(cn.epoch)
 
 	var reauthWG sync.WaitGroup
 	defer reauthWG.Wait()

@@ -178,7 +178,8 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Subscribe registers a subscription and, when connected, sends it; otherwise it is sent on
 // connect. It does not wait for the init message, which arrives on the subscription's C like
-// everything else (a subscribe the server rejects delivers a KindError).
+// everything else (a subscribe the server rejects delivers a KindError). With a
+// SubscribeGate, it first waits for the gate while connected; ctx bounds that wait.
 func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscription, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -199,6 +200,29 @@ func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscripti
 		c.mu.Unlock()
 		return nil, fmt.Errorf("directus: a subscription with uid %q exists", o.UID)
 	}
+	gated := c.opts.SubscribeGate != nil && c.cur != nil
+	c.mu.Unlock()
+	var slot func()
+	if gated {
+		// Wait for a slot before taking the uid, so that a subscribe that
+		// gives up waiting leaves nothing behind.
+		release, err := c.opts.SubscribeGate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		slot = release
+	}
+	c.mu.Lock()
+	if _, dup := c.subs[o.UID]; dup || c.closing {
+		c.mu.Unlock()
+		if slot != nil {
+			slot()
+		}
+		if dup {
+			return nil, fmt.Errorf("directus: a subscription with uid %q exists", o.UID)
+		}
+		return nil, ErrClosed
+	}
 	s := newSubscription(c, o, c.opts.SubscriptionBuffer, c.opts.SubscriptionBufferBytes)
 	c.subs[o.UID] = s
 	cn := c.cur
@@ -207,6 +231,13 @@ func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscripti
 	}
 	c.mu.Unlock()
 	if cn == nil {
+		// Sent on connect (through the gate, if any).
+		if slot != nil {
+			slot()
+		}
+		return s, nil
+	}
+	if slot != nil && !s.holdSlot(cn.epoch, slot) {
 		return s, nil
 	}
 	if err := c.send(ctx, cn, s.frame()); err != nil {
@@ -216,6 +247,7 @@ func (c *Client) Subscribe(ctx context.Context, o SubscribeOptions) (*Subscripti
 		}
 		// The connection is going away; the subscription is re-sent after reconnecting.
 		c.log.V(4).Info("Could not send subscribe", "uid", s.uid, "error", err.Error())
+		s.releaseSlot(cn.epoch)
 	}
 	return s, nil
 }

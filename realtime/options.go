@@ -130,6 +130,14 @@ type Options struct {
 	// how many log in at once, so a restart does not become a thundering herd. An error
 	// fails the dial. Optional.
 	Gate func(ctx context.Context) (release func(), err error)
+	// SubscribeGate, when set, holds back subscribe frames: each one is sent once it holds
+	// what SubscribeGate returns, and gives it back when its init (or refusal) arrives or the
+	// connection ends. Directus reads a subscription's init, and checks its permissions, when
+	// the subscribe arrives; a caller that runs many subscriptions against one server uses
+	// it to bound that work, so that a reconnect does not queue every subscribe ahead of
+	// everything else the server is asked. Subscribe then blocks until the frame may go.
+	// Optional.
+	SubscribeGate func(ctx context.Context) (release func(), err error)
 	// SubscriptionBuffer bounds each subscription's queue of undelivered messages. On
 	// overflow the queue is cleared and a single KindGap message is queued. Defaults to 4096.
 	SubscriptionBuffer int

@@ -20,8 +20,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -97,4 +100,78 @@ func TestAnAnswerTooLargeForTheSocketFailsOnlyItsReadAndLosesNoChange(t *testing
 	g.Expect(ev.count(func(e Event) bool { return e.Kind == EventError && errors.Is(e.Err, ErrBadFrame) })).To(BeZero(),
 		"the oversized answer was ours: no subscription is told it may have lost a change")
 	g.Expect(sub.Drain()).NotTo(ContainElement(HaveField("Kind", KindGap)))
+}
+
+// countingGate lets n holders in at once and remembers the most it saw.
+type countingGate struct {
+	slots        chan struct{}
+	mu           sync.Mutex
+	held, most   int
+	acquisitions int
+}
+
+func newCountingGate(n int) *countingGate { return &countingGate{slots: make(chan struct{}, n)} }
+
+func (g *countingGate) acquire(ctx context.Context) (func(), error) {
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	g.mu.Lock()
+	g.held++
+	g.acquisitions++
+	g.most = max(g.most, g.held)
+	g.mu.Unlock()
+	return sync.OnceFunc(func() {
+		g.mu.Lock()
+		g.held--
+		g.mu.Unlock()
+		<-g.slots
+	}), nil
+}
+
+func (g *countingGate) state() (held, most, acquisitions int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.held, g.most, g.acquisitions
+}
+
+func TestASubscribeGateSendsSubscribesOneSlotAtATimeAndGetsEverySlotBack(t *testing.T) {
+	g := NewWithT(t)
+	s := fake(t, fakedirectus.Options{})
+	// One gate for logins and subscribes, as an operator shares it among
+	// the sockets to one server.
+	gate := newCountingGate(2)
+	c, _ := client(t, s, func(o *Options) { o.Gate, o.SubscribeGate = gate.acquire, gate.acquire })
+	var subs []*Subscription
+	for i := range 6 {
+		subs = append(subs, subscribe(t, c, SubscribeOptions{Collection: "messages", UID: fmt.Sprint("before-", i)}))
+	}
+	connect(t, c)
+	subs = append(subs, subscribe(t, c, SubscribeOptions{Collection: "messages", UID: "after"}))
+	for _, sub := range subs {
+		g.Expect(nextOf(t, sub, KindInit).Kind).To(Equal(KindInit), sub.UID())
+	}
+	g.Eventually(func() int { held, _, _ := gate.state(); return held }).Should(BeZero(), "every init gave its slot back")
+	_, most, n := gate.state()
+	g.Expect(most).To(Equal(2), "never more subscribes waiting for their init than the gate allows")
+	g.Expect(n).To(Equal(8), "a login and 7 subscribes")
+
+	// A subscribe whose init never comes holds its slot until the connection
+	// ends; the reconnect's login needs it back, and then every subscription
+	// is sent again through the gate.
+	s.Stall(time.Hour)
+	subs = append(subs, subscribe(t, c, SubscribeOptions{Collection: "messages", UID: "unanswered"}))
+	subs = append(subs, subscribe(t, c, SubscribeOptions{Collection: "messages", UID: "unanswered too"}))
+	g.Consistently(func() int { held, _, _ := gate.state(); return held }, 200*time.Millisecond).Should(Equal(2), "both slots held")
+	s.Stall(0)
+	s.DropConnections()
+	for _, sub := range subs {
+		g.Expect(nextOf(t, sub, KindInit).Kind).To(Equal(KindInit), sub.UID())
+	}
+	g.Eventually(func() int { held, _, _ := gate.state(); return held }).Should(BeZero(),
+		"the ended connection gave back the slot of the unanswered subscribe (its own timeout is 30 s)")
+	_, most, _ = gate.state()
+	g.Expect(most).To(Equal(2))
 }

@@ -90,6 +90,10 @@ type Subscription struct {
 	sentEpoch uint64 // epoch of the connection the subscribe frame was last sent on
 	initEpoch uint64 // epoch of the last init received
 	sentAt    time.Time
+	// slot is what Options.SubscribeGate gave the subscribe frame last sent (on the
+	// connection with slotEpoch), held until the init arrives.
+	slot      func()
+	slotEpoch uint64
 	notify    chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -240,6 +244,7 @@ func (s *Subscription) shutdown() {
 	s.closed = true
 	s.queue = nil
 	s.mu.Unlock()
+	s.releaseSlot(0)
 	close(s.stop)
 	s.delivery.Do(func() {
 		// C was never used: there is no goroutine to close it.
@@ -267,6 +272,46 @@ func (s *Subscription) markInit(epoch uint64) {
 	s.mu.Lock()
 	s.initEpoch = epoch
 	s.mu.Unlock()
+	s.releaseSlot(epoch)
+}
+
+// subscribeSlotTimeout is the longest a subscribe holds its SubscribeGate slot.
+const subscribeSlotTimeout = 30 * time.Second
+
+// holdSlot keeps release until the init on the connection with this epoch arrives (or
+// that connection ends). It reports false, having released it, when the subscription is
+// closed, not to be sent on that connection, or already has its init there.
+func (s *Subscription) holdSlot(epoch uint64, release func()) bool {
+	s.mu.Lock()
+	if s.closed || s.sentEpoch != epoch || s.initEpoch == epoch {
+		s.mu.Unlock()
+		release()
+		return false
+	}
+	// A server that never answers must not keep the slot: it is only a
+	// bound on the work asked at once.
+	once := sync.OnceFunc(release)
+	t := time.AfterFunc(subscribeSlotTimeout, once)
+	prev := s.slot
+	s.slot, s.slotEpoch = func() { t.Stop(); once() }, epoch
+	s.mu.Unlock()
+	if prev != nil {
+		prev()
+	}
+	return true
+}
+
+// releaseSlot gives back the slot held for the connection with this epoch (0: any).
+func (s *Subscription) releaseSlot(epoch uint64) {
+	s.mu.Lock()
+	release := s.slot
+	if release == nil || (epoch != 0 && s.slotEpoch != epoch) {
+		s.mu.Unlock()
+		return
+	}
+	s.slot = nil
+	s.mu.Unlock()
+	release()
 }
 
 // subscribeFrame is the wire form of a subscribe message.

@@ -126,6 +126,7 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 	opts.RetryOnFailedConnect = true
 	if o.Gate != nil {
 		opts.Gate = o.Gate.AcquireLogin
+		opts.SubscribeGate = o.Gate.AcquireSubscribe
 	}
 	client, err := realtime.New(opts)
 	if err != nil {

@@ -30,16 +30,23 @@ const (
 	// read, since a socket that is not up holds back all the subscriptions
 	// on it (their subscribes, and the reads that follow).
 	PriorityLogin Priority = iota
-	// PriorityRead is a full read.
+	// PriorityRead is a full read. It goes before the subscribes still
+	// waiting: a subscription that has its init is one read away from
+	// Synced, and serving it first makes subscriptions become Synced one
+	// after the other, their statuses written as they come, instead of all
+	// at the end of a restart.
 	PriorityRead
+	// PrioritySubscribe is a subscribe frame, held until its init: Directus
+	// checks its permissions and reads its init when it arrives.
+	PrioritySubscribe
 	priorities
 )
 
 // Gate bounds the work that runs at once against one Directus server:
-// logins and full reads. After an operator restart, a leader change or a
+// logins, subscribes and full reads. After an operator restart, a leader change or a
 // Directus restart, every subscription wants a full read at the same moment;
 // the gate turns that herd into a queue the server can serve. Logins are
-// served before reads, each in the order they came.
+// served first, then reads, then subscribes, each in the order they came.
 type Gate struct {
 	mu    sync.Mutex
 	slots int
@@ -97,6 +104,12 @@ func (g *Gate) Acquire(ctx context.Context, p Priority) (func(), error) {
 // takes.
 func (g *Gate) AcquireLogin(ctx context.Context) (func(), error) {
 	return g.Acquire(ctx, PriorityLogin)
+}
+
+// AcquireSubscribe is Acquire at PrioritySubscribe, in the form
+// realtime.Options.SubscribeGate takes.
+func (g *Gate) AcquireSubscribe(ctx context.Context) (func(), error) {
+	return g.Acquire(ctx, PrioritySubscribe)
 }
 
 // leave removes w from the queue; false means it was already handed a slot.
