@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/realtime"
@@ -73,6 +74,7 @@ type Connection struct {
 	everConnected bool
 	watchers      map[connWatcher]struct{}
 	primaryKeys   map[string]string
+	pkLookups     singleflight.Group
 	started       bool
 	done          chan struct{}
 	// login is true for email and password: such a connection makes
@@ -233,6 +235,24 @@ func (c *Connection) primaryKey(ctx context.Context, collection string) (string,
 	if ok {
 		return pk, nil
 	}
+	// Every runner on a new connection asks at once: one request answers
+	// them all (a thousand lookups were seconds of Directus's time after a
+	// restart).
+	ch := c.pkLookups.DoChan(collection, func() (any, error) {
+		return c.lookupPrimaryKey(context.WithoutCancel(ctx), collection)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return "", r.Err
+		}
+		return r.Val.(string), nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (c *Connection) lookupPrimaryKey(ctx context.Context, collection string) (string, error) {
 	pk, err := c.rest.PrimaryKey(ctx, collection)
 	switch {
 	case err == nil:

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -239,4 +240,43 @@ func TestMakePlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
 	g := NewWithT(t)
 	_, err := makePlan(json.RawMessage(`["title"]`), "id", planInput{keyField: "id", storesItems: true})
 	g.Expect(err).To(MatchError(ContainSubstring("query is not a JSON object")))
+}
+
+func TestEveryRunnerOfANewConnectionAsksForThePrimaryKeyWithOneRequest(t *testing.T) {
+	g := NewWithT(t)
+	var lookups atomic.Int32
+	answer := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lookups.Add(1)
+		<-answer // every runner asks while the first answer is on its way
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":[{"field":"slug","schema":{"is_primary_key":true}}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	release := sync.OnceFunc(func() { close(answer) })
+	t.Cleanup(release) // before srv.Close, which waits for the handlers
+	c := newTestConnection(t, srv.URL)
+
+	const runners = 200
+	got := make(chan string, runners)
+	for range runners {
+		go func() {
+			pk, err := c.primaryKey(context.Background(), "messages")
+			if err != nil {
+				pk = err.Error()
+			}
+			got <- pk
+		}()
+	}
+	g.Eventually(lookups.Load).Should(BeNumerically(">=", 1))
+	g.Consistently(lookups.Load, "100ms").Should(BeEquivalentTo(1), "the others wait for the first answer")
+	release()
+	for range runners {
+		g.Expect(<-got).To(Equal("slug"))
+	}
+	g.Expect(lookups.Load()).To(BeEquivalentTo(1), "one request for all of them")
+	pk, err := c.primaryKey(context.Background(), "messages")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pk).To(Equal("slug"))
+	g.Expect(lookups.Load()).To(BeEquivalentTo(1), "and none once it is known")
 }
