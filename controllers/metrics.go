@@ -18,10 +18,14 @@ package controllers
 
 import (
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -30,20 +34,27 @@ import (
 
 // Per-subscription metrics, in the style of External Secrets': one series
 // per object, removed when the object goes. docs/metrics.md documents them.
-var (
-	conditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "directus_operator_subscription_condition",
-		Help: "The conditions of each DirectusSubscription: one series per condition type, labelled with its current status (True, False or Unknown), at 1.",
-	}, []string{labelNamespace, labelName, "type", "status"})
-	lastMessageGauge = objectGauge("directus_operator_subscription_last_message_timestamp_seconds",
-		"When the last subscription message from Directus arrived, as a Unix time; absent before the first.")
-	lastSyncGauge = objectGauge("directus_operator_subscription_last_sync_timestamp_seconds",
-		"When the target last became current (a complete read plus every change since, written), as a Unix time; absent before the first.")
-	itemsGauge = objectGauge("directus_operator_subscription_items",
-		"Items in the subscription's target as of its last write (0 for an events target).")
-	bytesGauge = objectGauge("directus_operator_subscription_bytes",
-		"Bytes of data (keys and values) in the subscription's target as of its last write; the limit is 1 MiB.")
+// They are made when scraped from a small record per subscription
+// (subscriptionSeries), not kept as series: at a thousand subscriptions,
+// eight series each held as client_golang metrics took several MiB of the
+// operator's heap.
+var subscriptionMetrics = newSubscriptionCollector()
 
+var (
+	conditionDesc = prometheus.NewDesc("directus_operator_subscription_condition",
+		"The conditions of each DirectusSubscription: one series per condition type, labelled with its current status (True, False or Unknown), at 1.",
+		[]string{labelNamespace, labelName, "type", "status"}, nil)
+	lastMessageDesc = objectDesc("directus_operator_subscription_last_message_timestamp_seconds",
+		"When the last subscription message from Directus arrived, as a Unix time; absent before the first.")
+	lastSyncDesc = objectDesc("directus_operator_subscription_last_sync_timestamp_seconds",
+		"When the target last became current (a complete read plus every change since, written), as a Unix time; absent before the first.")
+	itemsDesc = objectDesc("directus_operator_subscription_items",
+		"Items in the subscription's target as of its last write (0 for an events target).")
+	bytesDesc = objectDesc("directus_operator_subscription_bytes",
+		"Bytes of data (keys and values) in the subscription's target as of its last write; the limit is 1 MiB.")
+)
+
+var (
 	// Per connection object: kind is DirectusConnection or
 	// ClusterDirectusConnection (namespace "").
 	connectionConditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -66,14 +77,92 @@ const (
 	labelName      = "name"
 )
 
-// objectGauge is a gauge with one series per subscription.
-func objectGauge(name, help string) *prometheus.GaugeVec {
-	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{labelNamespace, labelName})
+// objectDesc describes a gauge with one series per subscription.
+func objectDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, []string{labelNamespace, labelName}, nil)
 }
 
 func init() {
-	metrics.Registry.MustRegister(conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge,
+	metrics.Registry.MustRegister(subscriptionMetrics,
 		connectionConditionGauge, connectionSocketsGauge, connectionSubscriptionsGauge)
+}
+
+// subscriptionConditionTypes are the condition types the condition metric
+// shows, in this order.
+var subscriptionConditionTypes = []string{
+	v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
+	v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled,
+}
+
+// subscriptionSeries is what the metrics of one subscription show.
+type subscriptionSeries struct {
+	// conditions holds the status of each of subscriptionConditionTypes,
+	// "" when the object does not have it.
+	conditions            [6]metav1.ConditionStatus
+	lastMessage, lastSync time.Time
+	items, bytes          int64
+	hasTarget             bool
+}
+
+// subscriptionCollector makes the per-subscription series at each scrape.
+type subscriptionCollector struct {
+	mu   sync.Mutex
+	subs map[types.NamespacedName]*subscriptionSeries
+}
+
+func newSubscriptionCollector() *subscriptionCollector {
+	return &subscriptionCollector{subs: map[types.NamespacedName]*subscriptionSeries{}}
+}
+
+// Describe implements prometheus.Collector.
+func (c *subscriptionCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{conditionDesc, lastMessageDesc, lastSyncDesc, itemsDesc, bytesDesc} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, s := range c.subs {
+		ns, name := key.Namespace, key.Name
+		for i, st := range s.conditions {
+			if st != "" {
+				ch <- prometheus.MustNewConstMetric(conditionDesc, prometheus.GaugeValue, 1, ns, name, subscriptionConditionTypes[i], string(st))
+			}
+		}
+		if !s.lastMessage.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastMessageDesc, prometheus.GaugeValue, unixSeconds(s.lastMessage), ns, name)
+		}
+		if !s.lastSync.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastSyncDesc, prometheus.GaugeValue, unixSeconds(s.lastSync), ns, name)
+		}
+		if s.hasTarget {
+			ch <- prometheus.MustNewConstMetric(itemsDesc, prometheus.GaugeValue, float64(s.items), ns, name)
+			ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.GaugeValue, float64(s.bytes), ns, name)
+		}
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+// update changes the record of key, making it if needed.
+func (c *subscriptionCollector) update(key types.NamespacedName, fn func(s *subscriptionSeries)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.subs[key]
+	if !ok {
+		s = &subscriptionSeries{}
+		c.subs[key] = s
+	}
+	fn(s)
+}
+
+func (c *subscriptionCollector) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	delete(c.subs, key)
+	c.mu.Unlock()
 }
 
 var conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown}
@@ -82,9 +171,14 @@ var conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.Co
 // written. A condition the status no longer has (Reconciling, Stalled)
 // loses its series.
 func recordConditions(obj *v1alpha1.DirectusSubscription) {
-	recordConditionSeries(conditionGauge, []string{obj.Namespace, obj.Name}, obj.Status.Conditions,
-		v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
-		v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled)
+	subscriptionMetrics.update(client.ObjectKeyFromObject(obj), func(s *subscriptionSeries) {
+		for i, typ := range subscriptionConditionTypes {
+			s.conditions[i] = ""
+			if c := meta.FindStatusCondition(obj.Status.Conditions, typ); c != nil {
+				s.conditions[i] = c.Status
+			}
+		}
+	})
 }
 
 // recordConditionSeries keeps, for each condition type, one series: the
@@ -117,24 +211,19 @@ func recordConditionSeries(g *prometheus.GaugeVec, labels []string, conds []meta
 // recordTarget exports what the Hub reports of the subscription's
 // messages and target.
 func recordTarget(key types.NamespacedName, st subscriptions.Status) {
-	ns, name := key.Namespace, key.Name
-	if !st.LastMessage.IsZero() {
-		lastMessageGauge.WithLabelValues(ns, name).Set(float64(st.LastMessage.UnixMilli()) / 1000)
-	}
-	if !st.LastSync.IsZero() {
-		lastSyncGauge.WithLabelValues(ns, name).Set(float64(st.LastSync.UnixMilli()) / 1000)
-	}
-	itemsGauge.WithLabelValues(ns, name).Set(float64(st.Items))
-	bytesGauge.WithLabelValues(ns, name).Set(float64(st.Bytes))
+	subscriptionMetrics.update(key, func(s *subscriptionSeries) {
+		if !st.LastMessage.IsZero() {
+			s.lastMessage = st.LastMessage
+		}
+		if !st.LastSync.IsZero() {
+			s.lastSync = st.LastSync
+		}
+		s.items, s.bytes, s.hasTarget = st.Items, st.Bytes, true
+	})
 }
 
 // forgetMetrics removes every series of a subscription that is gone.
-func forgetMetrics(key types.NamespacedName) {
-	labels := prometheus.Labels{labelNamespace: key.Namespace, labelName: key.Name}
-	for _, g := range []*prometheus.GaugeVec{conditionGauge, lastMessageGauge, lastSyncGauge, itemsGauge, bytesGauge} {
-		g.DeletePartialMatch(labels)
-	}
-}
+func forgetMetrics(key types.NamespacedName) { subscriptionMetrics.forget(key) }
 
 // recordConnection exports a connection object's conditions and counts.
 func recordConnection(kind string, key types.NamespacedName, st *v1alpha1.DirectusConnectionStatus) {
