@@ -104,7 +104,7 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 		"render the whole mirror through this Go text/template file (docs/templates.md) into one file or key, in place of --layout")
 	fs.StringVar(&sf.TemplateKey, "template-key", "",
 		"file or key of the rendered template; defaults to --template-file's base name without a .tmpl suffix")
-	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads over REST; 0 turns them off")
+	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads; 0 turns them off")
 	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz, /readyz and /healthz/directus")
 	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
 		"least time between two writes; 0 (the default) writes as soon as the previous write is done, merging the changes that arrived during it")

@@ -84,9 +84,10 @@ type ConnectionSpec struct {
 	// +kubebuilder:validation:Maximum=10000
 	MaxSubscriptionsPerSocket int32 `json:"maxSubscriptionsPerSocket,omitempty"`
 
-	// MaxConcurrentReads bounds the logins and full REST reads this
+	// MaxConcurrentReads bounds the logins, subscribes and full reads this
 	// connection runs at once, so that a reconnect of many subscriptions does
-	// not flood Directus. Defaults to the operator's
+	// not flood Directus: logins go first, then reads, then subscribes.
+	// Defaults to the operator's
 	// --max-concurrent-reads-per-server (4).
 	// +optional
 	// +kubebuilder:validation:Minimum=1

@@ -93,7 +93,7 @@ var Reasons = []ReasonInfo{
 	{ReasonSubscribeFailed, ClassTransient, []string{ConditionSubscribed},
 		"Directus refused the subscription with an error that has no better name; the message has Directus's code."},
 	{ReasonSnapshotFailed, ClassTransient, []string{ConditionSynced},
-		"The full read over REST failed (network, server error); retried with backoff up to 30s."},
+		"The full read failed (network, server error); retried with backoff up to 30s."},
 	{ReasonWriteFailed, ClassTransient, []string{ConditionSynced},
 		"Writing the ConfigMap or an Event failed (API server error); retried."},
 	{ReasonBadFrame, ClassTransient, []string{ConditionSynced},

@@ -88,18 +88,18 @@ func classifySubError(se *realtime.ServerError) (reason, message string) {
 	}
 }
 
-// classifySnapshotError names why a full read over REST failed.
+// classifySnapshotError names why a full read failed.
 func classifySnapshotError(err error) (reason, message string) {
 	if errors.Is(err, realtime.ErrResponseTooLarge) {
-		return v1alpha1.ReasonResponseTooLarge, fmt.Sprintf("reading the collection over REST failed: %v; narrow spec.query (fields, filter, limit)", err)
+		return v1alpha1.ReasonResponseTooLarge, fmt.Sprintf("reading the collection failed: %v; narrow spec.query (fields, filter, limit)", err)
 	}
 	if se, ok := errors.AsType[*realtime.ServerError](err); ok {
 		switch se.Code {
 		case realtime.CodeForbidden, "INVALID_CREDENTIALS", "TOKEN_EXPIRED", "INVALID_TOKEN":
-			return v1alpha1.ReasonForbidden, fmt.Sprintf("reading the collection over REST failed: %s", se.Message)
+			return v1alpha1.ReasonForbidden, fmt.Sprintf("reading the collection failed: %s", se.Message)
 		case realtime.CodeInvalidQuery, realtime.CodeInvalidPayload:
-			return v1alpha1.ReasonInvalidQuery, fmt.Sprintf("reading the collection over REST failed: %s", se.Message)
+			return v1alpha1.ReasonInvalidQuery, fmt.Sprintf("reading the collection failed: %s", se.Message)
 		}
 	}
-	return v1alpha1.ReasonSnapshotFailed, fmt.Sprintf("reading the collection over REST failed: %v", err)
+	return v1alpha1.ReasonSnapshotFailed, fmt.Sprintf("reading the collection failed: %v", err)
 }

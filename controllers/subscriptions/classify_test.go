@@ -184,7 +184,7 @@ func TestClassifySnapshotErrorSaysTheRESTReadFailed(t *testing.T) {
 			g := NewWithT(t)
 			reason, msg := classifySnapshotError(tc.err)
 			g.Expect(reason).To(Equal(tc.reason))
-			g.Expect(msg).To(HavePrefix("reading the collection over REST failed: "))
+			g.Expect(msg).To(HavePrefix("reading the collection failed: "))
 			g.Expect(msg).To(ContainSubstring(tc.msgContain))
 		})
 	}

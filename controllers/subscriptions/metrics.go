@@ -53,7 +53,7 @@ var (
 	}, []string{labelTarget})
 	exitChecksTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "directus_operator_exit_checks_total",
-		Help: "REST reads that check whether updated items of a filtered mirror still match its filter (Directus sends nothing when an item leaves it).",
+		Help: "Reads that check whether updated items of a filtered mirror still match its filter (Directus sends nothing when an item leaves it).",
 	})
 	resyncsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_resyncs_total",

@@ -51,7 +51,7 @@ func (s *MirrorSink) touched(items []json.RawMessage) {
 const maxExitCheck = 500
 
 // checkExits asks Directus which of the updated items still match the
-// query and drops the others: one REST read per burst of updates to
+// query and drops the others: one read per burst of updates to
 // mirrored items. Messages received meanwhile are applied after it, in
 // order, so an item that left and came back ends up back.
 func (s *MirrorSink) checkExits(ctx context.Context) {
@@ -70,7 +70,7 @@ func (s *MirrorSink) checkExits(ctx context.Context) {
 	q, err := s.plan.exitCheckQuery(raws)
 	var rows []json.RawMessage
 	if err == nil {
-		rows, err = s.env.readAll(ctx, q, "")
+		rows, err = s.env.readAll(ctx, q, s.plan.keyField)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

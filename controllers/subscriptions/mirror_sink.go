@@ -279,7 +279,7 @@ func (s *MirrorSink) idle(ctx context.Context) {
 	}
 }
 
-// read replaces the mirror with a full read over REST.
+// read replaces the mirror with a full read.
 func (s *MirrorSink) read(ctx context.Context) {
 	reason, asked := s.pending, s.resyncAsked
 	resyncsTotal.WithLabelValues(reason).Inc()

@@ -50,7 +50,7 @@ type sinkEnv struct {
 	log        logr.Logger
 	// changed reports that the sink's status changed.
 	changed func()
-	// readAll reads the query's full result over REST, through the gate.
+	// readAll reads the query's full result (over the socket, or REST), through the gate.
 	readAll func(ctx context.Context, query json.RawMessage, key string) ([]json.RawMessage, error)
 	// losses counts the bad frames seen so far: a full read that overlaps
 	// one is not current.
