@@ -24,6 +24,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/directus-operator/directus-operator/test/bench/internal/benchkit"
 )
 
 // subjectPhases are the phases a subject runs: the sidecar's target is
@@ -125,8 +127,8 @@ func takeSample(h *harness, s subject, coll string, target *tracker) sample {
 func (h *harness) sampleCPU() sample {
 	var sm sample
 	if h.apiPID > 0 {
-		a, err1 := cpuTime(h.apiPID)
-		e, err2 := cpuTime(h.etcdPID)
+		a, err1 := benchkit.CPUTime(h.apiPID)
+		e, err2 := benchkit.CPUTime(h.etcdPID)
 		sm.api, sm.etcd, sm.cpuOK = a, e, err1 == nil && err2 == nil
 	}
 	if total, busy, err := machineTicks(); err == nil {
@@ -135,9 +137,9 @@ func (h *harness) sampleCPU() sample {
 		// the proxy and the watches), and its children: the control plane,
 		// the operator, the sidecar; and Directus (started by setsid, so
 		// not a child).
-		sm.ours = treeCPU(os.Getpid())
+		sm.ours = benchkit.TreeCPU(os.Getpid())
 		if h.dx.PID() > 0 {
-			sm.ours += treeCPU(h.dx.PID())
+			sm.ours += benchkit.TreeCPU(h.dx.PID())
 		}
 	}
 	return sm
@@ -152,7 +154,7 @@ func usageBetween(before, after sample) usage {
 	if before.machineOK && after.machineOK && after.machineTotal > before.machineTotal {
 		total := float64(after.machineTotal - before.machineTotal)
 		busy := float64(after.machineBusy - before.machineBusy)
-		ours := float64((after.ours-before.ours)*clockTicks) / float64(time.Second)
+		ours := float64((after.ours-before.ours)*benchkit.ClockTicks) / float64(time.Second)
 		u.busy, u.others, u.busyOK = busy/total, max(busy-ours, 0)/total, true
 	}
 	return u

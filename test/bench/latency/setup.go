@@ -277,7 +277,7 @@ func cpuOrZero(pid int) time.Duration {
 	if pid <= 0 {
 		return 0
 	}
-	d, err := cpuTime(pid)
+	d, err := benchkit.CPUTime(pid)
 	if err != nil {
 		return 0
 	}

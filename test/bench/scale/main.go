@@ -202,6 +202,8 @@ type results struct {
 	// (its last value in the flags, else the default).
 	subsPerSocket int
 
+	// reads are the full reads measured before the operator starts.
+	reads                []readFigure
 	created              time.Duration
 	applyStarted         bool
 	applyReady           time.Duration

@@ -44,6 +44,14 @@ func (r *results) render() string {
 		}
 		return fmt.Sprintf("not reached in %s", seconds(d))
 	}
+	for _, f := range r.reads {
+		cpu := "Directus CPU n/a (in-process fake)"
+		if f.cpuOK {
+			cpu = "Directus CPU " + seconds(f.cpu)
+		}
+		row(fmt.Sprintf("%d full reads of %d items %s, %d at a time, before the operator runs", f.reads, itemsPerUser, f.way, readsAtOnce),
+			fmt.Sprintf("%s (%s)", seconds(f.took), cpu), "")
+	}
 	row(fmt.Sprintf("all created (%d workers)", r.cfg.workers), orNA(r.created > 0, seconds(r.created)), "")
 	row("all Ready after apply", reached(r.applyReached, r.applyReady), "")
 	row("status correct after apply", fmt.Sprintf("%d / %d", r.applyCounts.correct, n), fmt.Sprintf("%d / %d", n, n))

@@ -66,6 +66,9 @@ func (h *harness) setUp(ctx context.Context, root string) error {
 	if err := h.startDirectus(ctx, root); err != nil {
 		return err
 	}
+	if err := h.measureReads(ctx); err != nil {
+		return err
+	}
 	return h.startClient(ctx, restCfg)
 }
 

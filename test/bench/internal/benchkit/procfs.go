@@ -17,10 +17,12 @@ limitations under the License.
 package benchkit
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Tree is pid followed by all its descendants, breadth first, from the
@@ -66,4 +68,52 @@ func ParentPID(pid string) (ppid int, ok bool) {
 	}
 	ppid, _ = strconv.Atoi(f[1])
 	return ppid, true
+}
+
+// ClockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat:
+// 100 on every Linux architecture Go supports (the kernel fixes it for
+// user space whatever its internal HZ).
+const ClockTicks = 100
+
+// CPUTime is the CPU time (user + system, every thread, including threads
+// that have exited) process pid has used, from /proc/<pid>/stat. Its
+// resolution is 10 ms.
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid ... utime(14) stime(15); comm may hold spaces
+	// and parentheses, so count from the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no ')'", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state): utime is field 14, f[11]; stime f[12].
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime %q %q", pid, f[11], f[12])
+	}
+	return time.Duration(utime+stime) * time.Second / ClockTicks, nil
+}
+
+// TreeCPU is the CPU time of pid and all its descendants.
+func TreeCPU(pid int) time.Duration {
+	tree, err := Tree(pid)
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, p := range tree {
+		if d, err := CPUTime(p); err == nil {
+			total += d
+		}
+	}
+	return total
 }
