@@ -275,8 +275,9 @@ func (c *Connection) lookupPrimaryKey(ctx context.Context, collection string) (s
 // The pages travel over the socket when it is up: Directus answers an
 // "items" read there with the socket's identity, the one its events are
 // read with, and without authenticating an HTTP request, which makes it
-// cost the server well under half of a GET (docs/benchmarks.md). A thousand
-// subscriptions reading after a restart is mostly that cost. Without a
+// cost the server about a third less than a GET (make bench-scale measures
+// both; docs/benchmarks.md). A thousand subscriptions reading after a
+// restart spend much of Directus's time on it. Without a
 // socket, or for a query that names no order (REST looks the primary key up
 // to page by it), the read goes over REST.
 func (c *Connection) readAll(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {

@@ -270,7 +270,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := h.log.WithValues("DirectusSubscription", cfg.Name.String())
+	log := withValues(h.log, "DirectusSubscription", cfg.Name.String())
 	var sink Sink
 	if t, kind := cfg.Mirror(); t != nil {
 		sink = NewMirrorSink(MirrorOptions{

@@ -60,7 +60,7 @@ func keysOf(g Gomega, rows []json.RawMessage) []any {
 }
 
 // Full reads travel over the socket (an "items" read) because Directus
-// serves them there for less than half of what a GET costs it. They must
+// serves them there for about a third less than a GET. They must
 // return exactly what REST returns, page for page.
 func TestAReadOverTheSocketReturnsWhatRESTReturns(t *testing.T) {
 	g := NewWithT(t)
