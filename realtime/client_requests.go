@@ -75,6 +75,14 @@ func (c *Client) nextUID(prefix string) string {
 
 // request sends v (whose uid is id) and waits for the frame answering it.
 func (c *Client) request(ctx context.Context, id string, v any) (frame, error) {
+	return c.requestWithin(ctx, id, v, 0)
+}
+
+// requestWithin is request that also gives up after timeout (0: never). A
+// timer bounds the wait rather than a context derived from ctx: a context
+// derived from a long-lived one leaves a map of children in it, which a
+// thousand subscriptions reading now and then would each keep.
+func (c *Client) requestWithin(ctx context.Context, id string, v any, timeout time.Duration) (frame, error) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -96,7 +104,15 @@ func (c *Client) request(ctx context.Context, id string, v any) (frame, error) {
 	if err := c.send(ctx, cn, v); err != nil {
 		return frame{}, err
 	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
+	case <-expired:
+		return frame{}, fmt.Errorf("directus: no reply within %s: %w", timeout, context.DeadlineExceeded)
 	case r := <-ch:
 		if r.err != nil {
 			return r.f, r.err
@@ -140,6 +156,11 @@ type itemsFrame struct {
 // server error is returned as *ServerError. It needs a connection (ErrNotConnected otherwise).
 // Give ctx a deadline: a request dropped by the server's rate limiter gets no reply.
 func (c *Client) Items(ctx context.Context, r ItemsRequest) (json.RawMessage, error) {
+	return c.items(ctx, r, 0)
+}
+
+// items is Items that gives up after timeout (0: never).
+func (c *Client) items(ctx context.Context, r ItemsRequest, timeout time.Duration) (json.RawMessage, error) {
 	if r.Collection == "" {
 		return nil, errors.New("directus: ItemsRequest.Collection is required")
 	}
@@ -156,7 +177,7 @@ func (c *Client) Items(ctx context.Context, r ItemsRequest) (json.RawMessage, er
 		q = nil
 	}
 	id := c.nextUID("_rq")
-	f, err := c.request(ctx, id, itemsFrame{Type: "items", Collection: r.Collection, Action: r.Action, ID: r.ID, IDs: r.IDs, Data: r.Data, Query: q, UID: id})
+	f, err := c.requestWithin(ctx, id, itemsFrame{Type: "items", Collection: r.Collection, Action: r.Action, ID: r.ID, IDs: r.IDs, Data: r.Data, Query: q, UID: id}, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -233,9 +233,7 @@ func (c *Client) pager(collection string) pager {
 			if err != nil {
 				return nil, err
 			}
-			ctx, cancel := context.WithTimeout(ctx, readPageTimeout)
-			defer cancel()
-			data, err := c.Items(ctx, ItemsRequest{Collection: collection, Action: "read", Query: query})
+			data, err := c.items(ctx, ItemsRequest{Collection: collection, Action: "read", Query: query}, readPageTimeout)
 			if err != nil {
 				return nil, err
 			}

@@ -180,6 +180,11 @@ func loadConfig(root string) (config, error) {
 type figures struct {
 	rss          int64
 	rssOK        bool
+	// rssAnon and rssFile split rss: the process's own memory (Go heap,
+	// stacks, runtime) and the pages of the binary mapped from the page
+	// cache, which the kernel can drop and map again.
+	rssAnon, rssFile int64
+	rssSplitOK       bool
 	goroutines   float64
 	goroutinesOK bool
 	// heapInuse is go_memstats_heap_inuse_bytes: less noisy than RSS,

@@ -222,6 +222,9 @@ func measure(op *operatorProc, metricsAddr, bearer string, dx directus) figures 
 	var f figures
 	if !op.Exited() {
 		f.rss, f.rssOK = nonErr(rssBytes(op.PID()))
+		anon, err1 := statusBytes(op.PID(), "RssAnon")
+		file, err2 := statusBytes(op.PID(), "RssFile")
+		f.rssAnon, f.rssFile, f.rssSplitOK = anon, file, err1 == nil && err2 == nil
 		if samples, ok := scrapeMetrics(metricsAddr, bearer); ok {
 			f.goroutines, f.goroutinesOK = samples["go_goroutines"]
 			f.heapInuse, f.heapInuseOK = samples["go_memstats_heap_inuse_bytes"]

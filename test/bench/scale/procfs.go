@@ -27,7 +27,11 @@ import (
 )
 
 // rssBytes is VmRSS of one process, from /proc/<pid>/status.
-func rssBytes(pid int) (int64, error) {
+func rssBytes(pid int) (int64, error) { return statusBytes(pid, "VmRSS") }
+
+// statusBytes is a field of /proc/<pid>/status given in kB (VmRSS, RssAnon,
+// RssFile), in bytes.
+func statusBytes(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -36,10 +40,10 @@ func rssBytes(pid int) (int64, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "VmRSS:") {
+		if !strings.HasPrefix(line, field+":") {
 			continue
 		}
-		fields := strings.Fields(strings.TrimPrefix(line, "VmRSS:"))
+		fields := strings.Fields(strings.TrimPrefix(line, field+":"))
 		if len(fields) < 1 {
 			break
 		}
@@ -49,7 +53,7 @@ func rssBytes(pid int) (int64, error) {
 		}
 		return kb * 1024, nil
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // treeRSSBytes sums VmRSS over pid and all its descendants (Directus is a

@@ -107,6 +107,9 @@ func (r *results) render() string {
 		return v
 	}
 	row("operator RSS", both(mib(final.rss), final.rssOK, mib(first.rss), first.rssOK), "≤ 100 MiB")
+	split := func(f figures) string { return fmt.Sprintf("%s / %s", mib(f.rssAnon), mib(f.rssFile)) }
+	row("operator RSS: anonymous (heap, stacks, runtime) / file-backed (the binary's pages)",
+		both(split(final), final.rssSplitOK, split(first), first.rssSplitOK), "")
 	row("operator Go heap in use", both(mib(int64(final.heapInuse)), final.heapInuseOK, mib(int64(first.heapInuse)), first.heapInuseOK), "")
 	perSub := func(g float64) string { return fmt.Sprintf("%.0f, %.2f per subscription", g, g/float64(n)) }
 	row("goroutines", both(perSub(final.goroutines), final.goroutinesOK, fmt.Sprintf("%.0f", first.goroutines), first.goroutinesOK),
