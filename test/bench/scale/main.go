@@ -178,15 +178,15 @@ func loadConfig(root string) (config, error) {
 
 // figures are the "settled" process figures; a zero ok means n/a.
 type figures struct {
-	rss          int64
-	rssOK        bool
+	rss   int64
+	rssOK bool
 	// rssAnon and rssFile split rss: the process's own memory (Go heap,
 	// stacks, runtime) and the pages of the binary mapped from the page
 	// cache, which the kernel can drop and map again.
 	rssAnon, rssFile int64
 	rssSplitOK       bool
-	goroutines   float64
-	goroutinesOK bool
+	goroutines       float64
+	goroutinesOK     bool
 	// heapInuse is go_memstats_heap_inuse_bytes: less noisy than RSS,
 	// which also holds what the GC has not returned yet.
 	heapInuse   float64
