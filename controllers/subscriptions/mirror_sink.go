@@ -393,6 +393,7 @@ func (s *MirrorSink) write(ctx context.Context) {
 		return
 	}
 	var result string
+	began := time.Now()
 	for attempt := 0; ; attempt++ {
 		result, err = store.Apply(ctx, r)
 		if err == nil || !apierrors.IsConflict(err) || attempt >= 5 {
@@ -412,6 +413,14 @@ func (s *MirrorSink) write(ctx context.Context) {
 	}
 	targetWrites.WithLabelValues(s.metricTarget(), result).Inc()
 	now := time.Now()
+	if log := s.env.log.V(1); log.Enabled() {
+		var oldest time.Duration
+		if len(s.changes) > 0 {
+			oldest = now.Sub(s.changes[0].at)
+		}
+		log.Info("Wrote the mirror", "result", result, "items", r.Items, "bytes", r.Size,
+			"took", now.Sub(began).String(), "oldestChange", oldest.String())
+	}
 	s.lastWrite, s.writeRetry = now, 0
 	s.writeAt = time.Time{}
 	if s.o.MinWriteInterval > 0 {
