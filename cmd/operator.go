@@ -33,7 +33,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/controllers"
@@ -246,9 +245,10 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 }
 
 // metricsOptions serve /metrics as kubebuilder scaffolds it: over https,
-// with controller-runtime's filter that authenticates the caller's bearer
-// token with a TokenReview and authorises "get /metrics" with a
-// SubjectAccessReview (both cached for a minute or more), so the endpoint
+// behind a filter that authenticates the caller's bearer token with a
+// TokenReview and authorises "get /metrics" with a SubjectAccessReview (both
+// cached; metricsAuth, which does what controller-runtime's filter does
+// without linking k8s.io/apiserver), so the endpoint
 // tells nothing to whoever merely reaches the port. --metrics-secure=false
 // is the explicit way back to plain http.
 func metricsOptions(o OperatorOptions) metricsserver.Options {
@@ -258,7 +258,7 @@ func metricsOptions(o OperatorOptions) metricsserver.Options {
 	return metricsserver.Options{
 		BindAddress:    o.MetricsAddr,
 		SecureServing:  true,
-		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		FilterProvider: metricsAuth,
 		CertDir:        o.MetricsCertPath,
 		CertName:       metricsCertName,
 		KeyName:        metricsKeyName,

@@ -175,3 +175,16 @@ func TestASubscribeGateSendsSubscribesOneSlotAtATimeAndGetsEverySlotBack(t *test
 	_, most, _ = gate.state()
 	g.Expect(most).To(Equal(2))
 }
+
+func TestARequestThatGetsNoReplyGivesUpAfterItsTimeout(t *testing.T) {
+	g := NewWithT(t)
+	s := fake(t, fakedirectus.Options{})
+	c, _ := client(t, s, nil)
+	connect(t, c)
+	s.Stall(time.Hour) // like Directus's rate limiter: the request is dropped without a reply
+	defer s.Stall(0)
+	start := time.Now()
+	_, err := c.items(context.Background(), ItemsRequest{Collection: "messages", Action: "read"}, 200*time.Millisecond)
+	g.Expect(err).To(MatchError(context.DeadlineExceeded))
+	g.Expect(time.Since(start)).To(BeNumerically("<", 5*time.Second))
+}
