@@ -92,7 +92,8 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxSubsPerConnection, "max-subscriptions-per-connection", 100,
 		"subscriptions one Directus socket carries; subscriptions with the same Directus identity share sockets, and more open another")
 	fs.IntVar(&o.MaxReadsPerServer, "max-concurrent-reads-per-server", 4,
-		"logins, subscribes and full reads that run at once against one Directus server (bounds the herd after a restart; logins go first, then reads, then subscribes)")
+		"logins, subscribes and full reads that run at once against one Directus server "+
+			"(bounds the herd after a restart; logins go first, then reads, then subscribes)")
 	fs.StringVar(&o.InlineConnections, "inline-connections", string(controllers.InlineAllow),
 		"Allow: a DirectusSubscription may set its own url and auth; Deny: every subscription must name a DirectusConnection "+
 			"or ClusterDirectusConnection in spec.connectionRef, so only their authors decide which servers the operator dials")

@@ -177,7 +177,8 @@ func (c *Client) items(ctx context.Context, r ItemsRequest, timeout time.Duratio
 		q = nil
 	}
 	id := c.nextUID("_rq")
-	f, err := c.requestWithin(ctx, id, itemsFrame{Type: "items", Collection: r.Collection, Action: r.Action, ID: r.ID, IDs: r.IDs, Data: r.Data, Query: q, UID: id}, timeout)
+	fr := itemsFrame{Type: "items", Collection: r.Collection, Action: r.Action, ID: r.ID, IDs: r.IDs, Data: r.Data, Query: q, UID: id}
+	f, err := c.requestWithin(ctx, id, fr, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func TestAGateLetsLoginsInBeforeTheReadsThatWaitedLonger(t *testing.T) {
 	g.Eventually(gate.queued).Should(Equal(3))
 
 	hold()
-	var got []string
+	got := make([]string, 0, 3)
 	for range 3 {
 		var name string
 		g.Eventually(order, 5*time.Second).Should(Receive(&name))
