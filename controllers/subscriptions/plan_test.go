@@ -28,7 +28,9 @@ import (
 	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 )
 
 func TestSnapshotQuerySortsByTheKeyFieldOnlyWhenTheQueryNamesNoOrder(t *testing.T) {
@@ -279,4 +281,38 @@ func TestEveryRunnerOfANewConnectionAsksForThePrimaryKeyWithOneRequest(t *testin
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(pk).To(Equal("slug"))
 	g.Expect(lookups.Load()).To(BeEquivalentTo(1), "and none once it is known")
+}
+
+func TestAFullReadGoesOverTheSocketWhenItIsUpAndOverRESTWhenItIsNot(t *testing.T) {
+	g := NewWithT(t)
+	dx := fakedirectus.New(fakedirectus.Options{})
+	t.Cleanup(dx.Close)
+	dx.AddCollection("messages", "id", "text", "user")
+	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
+	dx.SetSilently("messages", map[string]any{"text": "a", "user": "u"}, map[string]any{"text": "b", "user": "u"})
+	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: dx.URL(), Auth: realtime.Auth{AccessToken: "bot-token"}}, Log: logr.Discard()})
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(c.Close)
+	socketReads := func() int {
+		n := 0
+		for _, f := range dx.Frames() {
+			if f.FromClient && f.Type() == "items" {
+				n++
+			}
+		}
+		return n
+	}
+	query := json.RawMessage(`{"filter":{"user":{"_eq":"u"}}}`)
+
+	rows, err := c.readAll(context.Background(), "messages", query, "id")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rows).To(HaveLen(2), "no socket yet: over REST")
+	g.Expect(socketReads()).To(BeZero())
+
+	c.Start(context.Background())
+	g.Eventually(func() v1alpha1.ConnectionState { return c.Status().State }, "5s").Should(Equal(v1alpha1.ConnectionStateConnected))
+	rows, err = c.readAll(context.Background(), "messages", query, "id")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rows).To(HaveLen(2))
+	g.Expect(socketReads()).To(Equal(1), "one page, over the socket")
 }
