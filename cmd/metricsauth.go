@@ -21,13 +21,13 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/cache"
 	authenticationclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/rest"
@@ -66,8 +66,8 @@ func metricsAuth(cfg *rest.Config, hc *http.Client) (metricsserver.Filter, error
 			}
 			return r.Status.Allowed, nil
 		},
-		users:   newTTLCache[*authenticationv1.UserInfo](),
-		allowed: newTTLCache[bool](),
+		users:   cache.NewLRUExpireCache(metricsCacheSize),
+		allowed: cache.NewLRUExpireCache(metricsCacheSize),
 	}
 	return g.filter, nil
 }
@@ -75,18 +75,21 @@ func metricsAuth(cfg *rest.Config, hc *http.Client) (metricsserver.Filter, error
 // How long answers are kept: an allowed caller is not reviewed at every
 // scrape, a refused one can retry soon after an RBAC fix.
 const (
-	metricsAllowTTL = time.Minute
-	metricsDenyTTL  = 10 * time.Second
+	metricsAllowTTL  = time.Minute
+	metricsDenyTTL   = 10 * time.Second
+	metricsCacheSize = 1024
 )
 
 // metricsGate is the state behind metricsAuth.
 type metricsGate struct {
 	review func(ctx context.Context, token string) (*authenticationv1.TokenReviewStatus, error)
 	access func(ctx context.Context, spec authorizationv1.SubjectAccessReviewSpec) (bool, error)
-	// users holds the user of each token (nil: not authenticated), by the
-	// token's digest; allowed holds each user and path's answer.
-	users   *ttlCache[*authenticationv1.UserInfo]
-	allowed *ttlCache[bool]
+	// users holds the user of each token (a nil *UserInfo: not
+	// authenticated), by the token's digest; allowed holds each user and
+	// path's answer. Both are bounded, least recently used out first, so
+	// that callers sending many tokens cannot grow them.
+	users   *cache.LRUExpireCache
+	allowed *cache.LRUExpireCache
 }
 
 func (g *metricsGate) filter(log logr.Logger, next http.Handler) (http.Handler, error) {
@@ -132,8 +135,8 @@ func bearerToken(r *http.Request) (string, bool) {
 func (g *metricsGate) user(ctx context.Context, token string) (*authenticationv1.UserInfo, error) {
 	sum := sha256.Sum256([]byte(token))
 	key := string(sum[:]) // never keep the token itself
-	if u, ok := g.users.get(key); ok {
-		return u, nil
+	if u, ok := g.users.Get(key); ok {
+		return u.(*authenticationv1.UserInfo), nil
 	}
 	st, err := g.review(ctx, token)
 	if err != nil {
@@ -146,14 +149,14 @@ func (g *metricsGate) user(ctx context.Context, token string) (*authenticationv1
 	if st.Authenticated {
 		u, ttl = &st.User, metricsAllowTTL
 	}
-	g.users.put(key, u, ttl)
+	g.users.Add(key, u, ttl)
 	return u, nil
 }
 
 func (g *metricsGate) authorized(ctx context.Context, u *authenticationv1.UserInfo, verb, path string) (bool, error) {
 	key := u.UID + "\x00" + u.Username + "\x00" + verb + "\x00" + path
-	if ok, hit := g.allowed.get(key); hit {
-		return ok, nil
+	if ok, hit := g.allowed.Get(key); hit {
+		return ok.(bool), nil
 	}
 	extra := make(map[string]authorizationv1.ExtraValue, len(u.Extra))
 	for k, v := range u.Extra {
@@ -170,43 +173,6 @@ func (g *metricsGate) authorized(ctx context.Context, u *authenticationv1.UserIn
 	if ok {
 		ttl = metricsAllowTTL
 	}
-	g.allowed.put(key, ok, ttl)
+	g.allowed.Add(key, ok, ttl)
 	return ok, nil
-}
-
-// ttlCache is a small map whose entries expire; it is emptied when it
-// reaches ttlCacheMax entries, so that callers sending many tokens cannot
-// grow it without bound.
-type ttlCache[V any] struct {
-	mu sync.Mutex
-	m  map[string]ttlEntry[V]
-}
-
-type ttlEntry[V any] struct {
-	v       V
-	expires time.Time
-}
-
-const ttlCacheMax = 1024
-
-func newTTLCache[V any]() *ttlCache[V] { return &ttlCache[V]{m: map[string]ttlEntry[V]{}} }
-
-func (c *ttlCache[V]) get(k string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok || time.Now().After(e.expires) {
-		var zero V
-		return zero, false
-	}
-	return e.v, true
-}
-
-func (c *ttlCache[V]) put(k string, v V, ttl time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= ttlCacheMax {
-		clear(c.m)
-	}
-	c.m[k] = ttlEntry[V]{v: v, expires: time.Now().Add(ttl)}
 }

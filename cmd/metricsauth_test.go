@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 	. "github.com/onsi/gomega"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/util/cache"
 )
 
 // A fake API server's answers: the token "reader" belongs to a user who may
@@ -45,8 +47,8 @@ func fakeMetricsGate(reviews, accesses *atomic.Int32) *metricsGate {
 			accesses.Add(1)
 			return spec.User == "reader" && spec.NonResourceAttributes.Verb == "get" && spec.NonResourceAttributes.Path == "/metrics", nil
 		},
-		users:   newTTLCache[*authenticationv1.UserInfo](),
-		allowed: newTTLCache[bool](),
+		users:   cache.NewLRUExpireCache(metricsCacheSize),
+		allowed: cache.NewLRUExpireCache(metricsCacheSize),
 	}
 }
 
@@ -78,11 +80,14 @@ func TestTheMetricsGateLetsInOnlyWhoMayGetMetricsAndAsksTheAPIServerOncePerCalle
 	g.Expect(accesses.Load()).To(BeEquivalentTo(2), "one SubjectAccessReview per user and path")
 }
 
-func TestTheMetricsGateCacheStaysBounded(t *testing.T) {
+func TestTheMetricsGateForgetsTheOldestCallersPastItsBound(t *testing.T) {
 	g := NewWithT(t)
-	c := newTTLCache[bool]()
-	for i := range 3 * ttlCacheMax {
-		c.put(string(rune(i)), true, metricsAllowTTL)
+	var reviews, accesses atomic.Int32
+	gate := fakeMetricsGate(&reviews, &accesses)
+	for i := range 3 * metricsCacheSize {
+		_, err := gate.user(context.Background(), fmt.Sprint("unknown-", i))
+		g.Expect(err).NotTo(HaveOccurred())
 	}
-	g.Expect(len(c.m)).To(BeNumerically("<=", ttlCacheMax))
+	g.Expect(gate.users.Keys()).To(HaveLen(metricsCacheSize), "many tokens cannot grow the cache")
+	g.Expect(reviews.Load()).To(BeEquivalentTo(3 * metricsCacheSize))
 }

@@ -275,45 +275,6 @@ func (s *Subscription) markInit(epoch uint64) {
 	s.releaseSlot(epoch)
 }
 
-// subscribeSlotTimeout is the longest a subscribe holds its SubscribeGate slot.
-const subscribeSlotTimeout = 30 * time.Second
-
-// holdSlot keeps release until the init on the connection with this epoch arrives (or
-// that connection ends). It reports false, having released it, when the subscription is
-// closed, not to be sent on that connection, or already has its init there.
-func (s *Subscription) holdSlot(epoch uint64, release func()) bool {
-	s.mu.Lock()
-	if s.closed || s.sentEpoch != epoch || s.initEpoch == epoch {
-		s.mu.Unlock()
-		release()
-		return false
-	}
-	// A server that never answers must not keep the slot: it is only a
-	// bound on the work asked at once.
-	once := sync.OnceFunc(release)
-	t := time.AfterFunc(subscribeSlotTimeout, once)
-	prev := s.slot
-	s.slot, s.slotEpoch = func() { t.Stop(); once() }, epoch
-	s.mu.Unlock()
-	if prev != nil {
-		prev()
-	}
-	return true
-}
-
-// releaseSlot gives back the slot held for the connection with this epoch (0: any).
-func (s *Subscription) releaseSlot(epoch uint64) {
-	s.mu.Lock()
-	release := s.slot
-	if release == nil || (epoch != 0 && s.slotEpoch != epoch) {
-		s.mu.Unlock()
-		return
-	}
-	s.slot = nil
-	s.mu.Unlock()
-	release()
-}
-
 // subscribeFrame is the wire form of a subscribe message.
 type subscribeFrame struct {
 	Type       string          `json:"type"`
