@@ -82,10 +82,20 @@ func (s *Status) transition() transitionKey {
 	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Settling, s.Resynced}
 }
 
+// counters is the rest of what the status shows: numbers, times and
+// messages (which carry numbers, "holds the 12 items received"), brought to
+// it by the periodic update. The times must be in it: a write lands a
+// round trip after the runner counted its change, and an update that ran in
+// between carried the count but not the write.
 type counters struct {
-	received, folded, items, reconnects int64
+	received, folded, items, reconnects  int64
+	lastSync, lastMessage                time.Time
+	connMessage, subMessage, syncMessage string
 }
 
 func (s *Status) counters() counters {
-	return counters{s.EventsReceived, s.EventsFolded, s.Items, s.Reconnects}
+	return counters{
+		s.EventsReceived, s.EventsFolded, s.Items, s.Reconnects, s.LastSync, s.LastMessage,
+		s.ConnMessage, s.SubMessage, s.SyncMessage,
+	}
 }

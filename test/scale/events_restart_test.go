@@ -31,7 +31,6 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
-	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
 // TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown: Directus
@@ -43,8 +42,7 @@ func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	ns := "events-restart"
 	dx := newWorld(t, ns)
 	opts := controllers.Options{Hub: subscriptions.Options{StatusInterval: 200 * time.Millisecond}}
-	_, stop, err := envtestutil.StartOperatorHub(cfg, opts)
-	g.Expect(err).NotTo(HaveOccurred())
+	_, stop := startOperator(t, opts)
 
 	g.Expect(k8s.Create(ctx, &v1alpha1.DirectusSubscription{
 		ObjectMeta: metav1.ObjectMeta{Name: "audit", Namespace: ns},
@@ -87,18 +85,17 @@ func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	since := lastSync().UTC().Format(time.RFC3339)
 
 	// Down: a change nobody records.
-	g.Expect(stop()).To(Succeed())
+	stop()
 	dx.Create("messages", map[string]any{"text": "while down", "user": "u"})
 
-	_, stop2, err := envtestutil.StartOperatorHub(cfg, opts)
-	g.Expect(err).NotTo(HaveOccurred())
+	startOperator(t, opts)
 	t.Cleanup(func() {
 		// The other tests of the package share the control plane: leave
-		// no subscription behind for their operators.
+		// no subscription behind for their operators (this runs before
+		// the operator stops, which removes the finalizer).
 		obj := &v1alpha1.DirectusSubscription{ObjectMeta: metav1.ObjectMeta{Name: "audit", Namespace: ns}}
 		g.Expect(client.IgnoreNotFound(k8s.Delete(ctx, obj))).To(Succeed())
 		g.Eventually(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) }, time.Minute).ShouldNot(Succeed())
-		_ = stop2()
 	})
 	g.Eventually(func() []string { return events(subscriptions.ReasonChangesLost) }, time.Minute, 200*time.Millisecond).
 		Should(ContainElement(And(ContainSubstring("since "+since), ContainSubstring("may not have been recorded"))))

@@ -30,7 +30,6 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
 // TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets restarts the
@@ -65,15 +64,12 @@ func TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets(t *testing.T) {
 		},
 	})).To(Succeed())
 
-	stop, err := envtestutil.StartOperator(cfg, controllers.Options{})
-	g.Expect(err).NotTo(HaveOccurred())
+	_, stop := startOperator(t, controllers.Options{})
 	waitAllReady(t, k8s, ns, 2, time.Time{})
 	g.Expect(dx.Connections()).To(Equal(2), "one socket per identity: the inline one and the connection's")
-	g.Expect(stop()).To(Succeed())
+	stop()
 
-	stop, err = envtestutil.StartOperator(cfg, controllers.Options{InlineConnections: controllers.InlineDeny})
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = stop() })
+	startOperator(t, controllers.Options{InlineConnections: controllers.InlineDeny})
 	// The tests of this package share the control plane: leave no
 	// subscription for the next test's operator to run.
 	t.Cleanup(func() {

@@ -103,26 +103,16 @@ func TestEveryStatusIsTrueAfterAManagerRestartAtScale(t *testing.T) {
 		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
 
 	opts := controllers.Options{MaxConcurrentReconciles: 8, Hub: subscriptions.Options{StatusInterval: time.Second}}
-	_, stop, err := envtestutil.StartOperatorHub(cfg, opts)
-	g.Expect(err).NotTo(HaveOccurred())
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = stop()
-		}
-	})
+	_, stop := startOperator(t, opts)
 
 	createAll(t, k8s, ns, n, dx.URL())
 	start := time.Now()
 	waitAllReady(t, k8s, ns, n, time.Time{})
 	t.Logf("%d subscriptions Ready in %s", n, time.Since(start).Round(time.Millisecond))
 
-	g.Expect(stop()).To(Succeed())
-	stopped = true
+	stop()
 	restarted := time.Now().Truncate(time.Second)
-	hub, stop2, err := envtestutil.StartOperatorHub(cfg, opts)
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = stop2() })
+	hub, _ := startOperator(t, opts)
 
 	waitAllReady(t, k8s, ns, n, restarted)
 	t.Logf("%d subscriptions Ready again %s after the restart", n, time.Since(restarted).Round(time.Millisecond))

@@ -18,13 +18,17 @@ package scale
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
+	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
 // newWorld starts a fake Directus with collection messages and a bot that
@@ -42,4 +46,24 @@ func newWorld(t *testing.T, ns string) *fakedirectus.Server {
 	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
 		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
 	return dx
+}
+
+// startOperator starts an operator on the shared control plane. The
+// returned stop may be called mid-test (a restart); whatever happens, the
+// operator is stopped when the test ends, so that a failed test cannot
+// leave it running the next tests' subscriptions.
+func startOperator(t *testing.T, opts controllers.Options) (hub *subscriptions.Hub, stop func()) {
+	t.Helper()
+	hub, stopFn, err := envtestutil.StartOperatorHub(cfg, opts)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			if err := stopFn(); err != nil {
+				t.Errorf("stopping the operator: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return hub, stop
 }
