@@ -154,6 +154,36 @@ func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
 	w.g.Expect(st.Generation).To(Equal(int64(2)))
 }
 
+// A changed subscription takes its new place before it leaves the old one,
+// so that it never stops delivering: with every socket full, that place is
+// on one more socket. The place it leaves is taken by the next subscription
+// that comes, not by yet another socket.
+func TestAChangeOnFullSocketsOpensOneMoreAndTheNextSubscriptionFillsItsHole(t *testing.T) {
+	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 2})
+	cfgs := make([]Config, 0, 3)
+	for i := range 3 {
+		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
+		cfgs = append(cfgs, w.config(i, "token-a"))
+	}
+	for _, cfg := range cfgs[:2] {
+		w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+	}
+	w.ready(cfgs[:2]...)
+	w.g.Expect(w.hub.Sockets()).To(Equal(1))
+
+	changed := cfgs[1]
+	changed.Hash, changed.Generation = "hash-1-changed", 2
+	w.g.Expect(w.hub.Ensure(changed)).To(Succeed())
+	w.ready(cfgs[0], changed)
+	w.g.Eventually(func() bool { return w.hub.Replacing(changed.Name) }, 10*time.Second).Should(BeFalse())
+	w.g.Expect(w.hub.Sockets()).To(Equal(2), "the change opened one more; the old place is free again")
+
+	w.g.Expect(w.hub.Ensure(cfgs[2])).To(Succeed())
+	w.ready(cfgs[0], changed, cfgs[2])
+	w.g.Expect(w.hub.Sockets()).To(Equal(2), "the new subscription took the freed place: ceil(3 / 2)")
+	w.g.Eventually(w.dx.Connections, 10*time.Second).Should(Equal(2))
+}
+
 func TestTheLastSubscriptionToLeaveClosesTheSocket(t *testing.T) {
 	w := newHubWorld(t, Options{})
 	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u0"})
