@@ -39,8 +39,7 @@ import (
 func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := "events-restart"
-	dx := newWorld(t, ns)
+	dx, ns := newWorld(t, "events-restart")
 	opts := controllers.Options{Hub: subscriptions.Options{StatusInterval: 200 * time.Millisecond}}
 	_, stop := startOperator(t, opts)
 
@@ -89,14 +88,6 @@ func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	dx.Create("messages", map[string]any{"text": "while down", "user": "u"})
 
 	startOperator(t, opts)
-	t.Cleanup(func() {
-		// The other tests of the package share the control plane: leave
-		// no subscription behind for their operators (this runs before
-		// the operator stops, which removes the finalizer).
-		obj := &v1alpha1.DirectusSubscription{ObjectMeta: metav1.ObjectMeta{Name: "audit", Namespace: ns}}
-		g.Expect(client.IgnoreNotFound(k8s.Delete(ctx, obj))).To(Succeed())
-		g.Eventually(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) }, time.Minute).ShouldNot(Succeed())
-	})
 	g.Eventually(func() []string { return events(subscriptions.ReasonChangesLost) }, time.Minute, 200*time.Millisecond).
 		Should(ContainElement(And(ContainSubstring("since "+since), ContainSubstring("may not have been recorded"))))
 	t.Log(strings.Join(events(subscriptions.ReasonChangesLost), "\n"))

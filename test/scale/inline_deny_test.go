@@ -26,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
@@ -40,8 +39,7 @@ import (
 func TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := "governance"
-	dx := newWorld(t, ns)
+	dx, ns := newWorld(t, "governance")
 	dx.Create("messages", map[string]any{"text": "a"})
 	token := v1alpha1.DirectusAuth{Token: &v1alpha1.SecretKeySelector{Name: "directus", Key: "token"}}
 	g.Expect(k8s.Create(ctx, &v1alpha1.DirectusConnection{
@@ -70,17 +68,6 @@ func TestDenyingInlineConnectionsStopsThemAndKeepsTheirTargets(t *testing.T) {
 	stop()
 
 	startOperator(t, controllers.Options{InlineConnections: controllers.InlineDeny})
-	// The tests of this package share the control plane: leave no
-	// subscription for the next test's operator to run.
-	t.Cleanup(func() {
-		g.Expect(k8s.DeleteAllOf(ctx, &v1alpha1.DirectusSubscription{}, client.InNamespace(ns))).To(Succeed())
-		g.Eventually(func() []v1alpha1.DirectusSubscription {
-			list := &v1alpha1.DirectusSubscriptionList{}
-			g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			return list.Items
-		}, time.Minute, 50*time.Millisecond).Should(BeEmpty())
-	})
-
 	g.Eventually(func(g Gomega) {
 		obj := &v1alpha1.DirectusSubscription{}
 		g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "inline"}, obj)).To(Succeed())

@@ -43,7 +43,6 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
-	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -88,19 +87,11 @@ func TestEveryStatusIsTrueAfterAManagerRestartAtScale(t *testing.T) {
 	n := subscriptionCount()
 	ctx := context.Background()
 
-	dx := fakedirectus.New(fakedirectus.Options{})
-	t.Cleanup(dx.Close)
-	dx.AddCollection("messages", "id", "text", "user")
-	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
+	dx, ns := newWorld(t, "scale")
 	for i := range n {
 		user := fmt.Sprintf("u%d", i)
 		dx.Create("messages", map[string]any{"text": "a", "user": user}, map[string]any{"text": "b", "user": user})
 	}
-
-	ns := "scale"
-	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "directus", Namespace: ns},
-		StringData: map[string]string{"token": "bot-token"}})).To(Succeed())
 
 	opts := controllers.Options{MaxConcurrentReconciles: 8, Hub: subscriptions.Options{StatusInterval: time.Second}}
 	_, stop := startOperator(t, opts)
