@@ -36,6 +36,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -141,7 +142,7 @@ func TestSidecarReplicasOnOneConfigMapHaveOneWriterAndHandOver(t *testing.T) {
 	admin, err := client.New(cfg, client.Options{})
 	g.Expect(err).NotTo(HaveOccurred())
 	ctx := context.Background()
-	const ns = "apps"
+	ns := "apps-" + utilrand.String(5) // -count runs again on the same control plane
 	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	asSidecar := installSampleRBAC(t, admin, cfg, ns)
 
