@@ -154,7 +154,9 @@ func (g *metricsGate) user(ctx context.Context, token string) (*authenticationv1
 }
 
 func (g *metricsGate) authorized(ctx context.Context, u *authenticationv1.UserInfo, verb, path string) (bool, error) {
-	key := u.UID + "\x00" + u.Username + "\x00" + verb + "\x00" + path
+	// Everything the review is asked about is in the key: the same user
+	// with other groups may get another answer.
+	key := strings.Join(append([]string{u.UID, u.Username, verb, path}, u.Groups...), "\x00")
 	if ok, hit := g.allowed.Get(key); hit {
 		return ok.(bool), nil
 	}

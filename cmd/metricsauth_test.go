@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -90,4 +91,28 @@ func TestTheMetricsGateForgetsTheOldestCallersPastItsBound(t *testing.T) {
 	}
 	g.Expect(gate.users.Keys()).To(HaveLen(metricsCacheSize), "many tokens cannot grow the cache")
 	g.Expect(reviews.Load()).To(BeEquivalentTo(3 * metricsCacheSize))
+}
+
+// RBAC may grant /metrics to a group: the same user name seen with other
+// groups (another token, a group added since) is asked about again, not
+// answered from the cache.
+func TestTheMetricsGateAsksAgainForTheSameUserWithOtherGroups(t *testing.T) {
+	g := NewWithT(t)
+	var reviews, accesses atomic.Int32
+	gate := fakeMetricsGate(&reviews, &accesses)
+	gate.access = func(_ context.Context, spec authorizationv1.SubjectAccessReviewSpec) (bool, error) {
+		accesses.Add(1)
+		return slices.Contains(spec.Groups, "metrics-readers"), nil
+	}
+	ctx := context.Background()
+	member := &authenticationv1.UserInfo{Username: "ci", UID: "ci-uid", Groups: []string{"metrics-readers"}}
+	outsider := &authenticationv1.UserInfo{Username: "ci", UID: "ci-uid"}
+
+	ok, err := gate.authorized(ctx, member, "get", "/metrics")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue())
+	ok, err = gate.authorized(ctx, outsider, "get", "/metrics")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeFalse(), "not let in on the cached answer of the group's member")
+	g.Expect(accesses.Load()).To(BeEquivalentTo(2))
 }
