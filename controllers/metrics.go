@@ -89,7 +89,7 @@ func init() {
 
 // subscriptionConditionTypes are the condition types the condition metric
 // shows, in this order.
-var subscriptionConditionTypes = []string{
+var subscriptionConditionTypes = [...]string{
 	v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced,
 	v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled,
 }
@@ -98,7 +98,7 @@ var subscriptionConditionTypes = []string{
 type subscriptionSeries struct {
 	// conditions holds the status of each of subscriptionConditionTypes,
 	// "" when the object does not have it.
-	conditions            [6]metav1.ConditionStatus
+	conditions            [len(subscriptionConditionTypes)]metav1.ConditionStatus
 	lastMessage, lastSync time.Time
 	items, bytes          int64
 	hasTarget             bool

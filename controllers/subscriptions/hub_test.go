@@ -86,6 +86,25 @@ func (w *hubWorld) config(i int, token string) Config {
 	}
 }
 
+// subscriptions gives users u0 to u<n-1> an item each and returns the
+// configs of their subscriptions under token-a (see config), not yet run.
+func (w *hubWorld) subscriptions(n int) []Config {
+	cfgs := make([]Config, 0, n)
+	for i := range n {
+		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
+		cfgs = append(cfgs, w.config(i, "token-a"))
+	}
+	return cfgs
+}
+
+// run makes the Hub run cfgs.
+func (w *hubWorld) run(cfgs ...Config) {
+	w.t.Helper()
+	for _, cfg := range cfgs {
+		w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
+	}
+}
+
 // ready waits until every named subscription is connected, subscribed and
 // synced, with the items of its user in its ConfigMap.
 func (w *hubWorld) ready(cfgs ...Config) {
@@ -106,12 +125,8 @@ func (w *hubWorld) ready(cfgs ...Config) {
 
 func TestSubscriptionsOfOneIdentityShareSocketsUpToTheCap(t *testing.T) {
 	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
-	cfgs := make([]Config, 0, 25)
-	for i := range 25 {
-		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
-		cfgs = append(cfgs, w.config(i, "token-a"))
-		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
-	}
+	cfgs := w.subscriptions(25)
+	w.run(cfgs...)
 	w.ready(cfgs...)
 	w.g.Expect(w.hub.Sockets()).To(Equal(3), "ceil(25 / 10)")
 	w.g.Expect(w.dx.Connections()).To(Equal(3), "Directus sees the same sockets")
@@ -126,12 +141,8 @@ func TestSubscriptionsOfOneIdentityShareSocketsUpToTheCap(t *testing.T) {
 
 func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
 	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 10})
-	cfgs := make([]Config, 0, 5)
-	for i := range 5 {
-		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
-		cfgs = append(cfgs, w.config(i, "token-a"))
-		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
-	}
+	cfgs := w.subscriptions(5)
+	w.run(cfgs...)
 	w.ready(cfgs...)
 
 	// Remove one, change another's query, add a new one.
@@ -160,14 +171,8 @@ func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
 // that comes, not by yet another socket.
 func TestAChangeOnFullSocketsOpensOneMoreAndTheNextSubscriptionFillsItsHole(t *testing.T) {
 	w := newHubWorld(t, Options{MaxSubscriptionsPerConnection: 2})
-	cfgs := make([]Config, 0, 3)
-	for i := range 3 {
-		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
-		cfgs = append(cfgs, w.config(i, "token-a"))
-	}
-	for _, cfg := range cfgs[:2] {
-		w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
-	}
+	cfgs := w.subscriptions(3)
+	w.run(cfgs[:2]...)
 	w.ready(cfgs[:2]...)
 	w.g.Expect(w.hub.Sockets()).To(Equal(1))
 
@@ -197,12 +202,8 @@ func TestTheLastSubscriptionToLeaveClosesTheSocket(t *testing.T) {
 
 func TestASocketDropIsReportedToEverySubscriptionOnItAndRecovers(t *testing.T) {
 	w := newHubWorld(t, Options{StatusInterval: 50 * time.Millisecond})
-	cfgs := make([]Config, 0, 3)
-	for i := range 3 {
-		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
-		cfgs = append(cfgs, w.config(i, "token-a"))
-		w.g.Expect(w.hub.Ensure(cfgs[i])).To(Succeed())
-	}
+	cfgs := w.subscriptions(3)
+	w.run(cfgs...)
 	w.ready(cfgs...)
 	w.dx.DropConnections()
 	w.g.Eventually(func(g Gomega) {

@@ -142,6 +142,16 @@ func TestACacheThatLagsBehindTheLastWriteCannotLeaveAStaleKeyOrValue(t *testing.
 	g.Expect(l.data(t)).To(Equal(map[string]string{"1.json": `{"id":1}`}))
 }
 
+// largeItems returns items just past MergePatchMaxBytes once rendered: a
+// mirror the store writes whole.
+func largeItems(t *testing.T) map[string]string {
+	items := map[string]string{}
+	for i := 0; mirror.DataSize(renderItems(t, items).Data) < MergePatchMaxBytes; i++ {
+		items[fmt.Sprint(i)] = fmt.Sprintf(`{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 200))
+	}
+	return items
+}
+
 // A large mirror is written whole: the API server spends less CPU on an
 // Update than on patching a large object (make bench-floor), and its CPU
 // is what every tenant shares.
@@ -149,10 +159,7 @@ func TestALargeMirrorIsWrittenWholeNotPatched(t *testing.T) {
 	g := NewWithT(t)
 	l := newLaggingStore(t)
 	ctx := context.Background()
-	items := map[string]string{}
-	for i := 0; mirror.DataSize(renderItems(t, items).Data) < MergePatchMaxBytes; i++ {
-		items[fmt.Sprint(i)] = fmt.Sprintf(`{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 200))
-	}
+	items := largeItems(t)
 	_, err := l.store.Apply(ctx, renderItems(t, items))
 	g.Expect(err).NotTo(HaveOccurred())
 	items["new"] = `{"id":"new"}`
@@ -172,10 +179,7 @@ func TestALaggingCacheCostsNoConflictAndAForeignWriteIsNotLost(t *testing.T) {
 	g := NewWithT(t)
 	l := newLaggingStore(t)
 	ctx := context.Background()
-	items := map[string]string{}
-	for i := 0; mirror.DataSize(renderItems(t, items).Data) < MergePatchMaxBytes; i++ {
-		items[fmt.Sprint(i)] = fmt.Sprintf(`{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 200))
-	}
+	items := largeItems(t)
 	_, err := l.store.Apply(ctx, renderItems(t, items))
 	g.Expect(err).NotTo(HaveOccurred())
 	cm := &corev1.ConfigMap{}

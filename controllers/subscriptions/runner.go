@@ -84,9 +84,9 @@ type Runner struct {
 	lastError   timedText
 	received    int64
 	lastMessage time.Time
-	notifiedKey transitionKey
-	notifiedCnt counters
-	reconnects  int64
+	// notified is the status as of the last Notify.
+	notified   Status
+	reconnects int64
 	// baseReconnects is the connection's count when this runner joined it.
 	baseReconnects int64
 	started        time.Time
@@ -440,11 +440,10 @@ func (r *Runner) Status() Status {
 // changed since the last one.
 func (r *Runner) changed() {
 	st := r.Status()
-	key := st.transition()
 	r.mu.Lock()
-	notify := key != r.notifiedKey
+	notify := st.transition() != r.notified.transition()
 	if notify {
-		r.notifiedKey, r.notifiedCnt = key, st.counters()
+		r.notified = st
 	}
 	r.mu.Unlock()
 	if notify {
@@ -452,13 +451,17 @@ func (r *Runner) changed() {
 	}
 }
 
-// Tick asks for a status update when counters moved since the last one.
+// Tick asks for a status update when anything moved since the last one:
+// counters, times, messages. It compares the whole Status rather than a
+// list of the fields the status shows, so that no field can be left out of
+// the periodic update (lastSyncTime was, once: a write lands a round trip
+// after the change it carries was counted). A field the status does not
+// show costs at most a reconcile that finds nothing to write.
 func (r *Runner) Tick() {
 	st := r.Status()
-	cnt := st.counters()
 	r.mu.Lock()
-	notify := cnt != r.notifiedCnt || st.transition() != r.notifiedKey
-	r.notifiedCnt, r.notifiedKey = cnt, st.transition()
+	notify := st != r.notified
+	r.notified = st
 	r.mu.Unlock()
 	if notify {
 		r.o.Notify()

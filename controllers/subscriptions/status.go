@@ -66,7 +66,8 @@ type Status struct {
 }
 
 // transitionKey is the part of Status whose change deserves a reconcile at
-// once; counters and times are folded into the periodic update.
+// once; the rest (counters, times, messages) waits for the periodic update
+// (Runner.Tick).
 type transitionKey struct {
 	conn                  v1alpha1.ConnectionState
 	connReason, subReason string
@@ -80,22 +81,4 @@ type transitionKey struct {
 
 func (s *Status) transition() transitionKey {
 	return transitionKey{s.ConnState, s.ConnReason, s.SubReason, s.Subscribed, s.Synced, s.SyncReason, s.LastError, s.Settling, s.Resynced}
-}
-
-// counters is the rest of what the status shows: numbers, times and
-// messages (which carry numbers, "holds the 12 items received"), brought to
-// it by the periodic update. The times must be in it: a write lands a
-// round trip after the runner counted its change, and an update that ran in
-// between carried the count but not the write.
-type counters struct {
-	received, folded, items, reconnects  int64
-	lastSync, lastMessage                time.Time
-	connMessage, subMessage, syncMessage string
-}
-
-func (s *Status) counters() counters {
-	return counters{
-		s.EventsReceived, s.EventsFolded, s.Items, s.Reconnects, s.LastSync, s.LastMessage,
-		s.ConnMessage, s.SubMessage, s.SyncMessage,
-	}
 }
