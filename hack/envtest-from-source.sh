@@ -19,7 +19,8 @@
 #   CONTROLLER_TOOLS_VERSION  (default v0.23.0)
 #   HELM_VERSION       (default v3.22.0)
 #   GOLANGCI_LINT_VERSION     (default v2.15.0)
-#   TOOLS              subset to build (default "kube-apiserver etcd kubectl controller-gen helm");
+#   TOOLS              subset to build (default "kube-apiserver etcd kubectl controller-gen helm";
+#                      kube-controller-manager kube-scheduler kube-proxy kubelet for make cluster);
 #                      golangci-lint is built only when named (make lint does), so
 #                      `make envtest` and CI's first step don't pay for it
 set -euo pipefail
@@ -84,7 +85,11 @@ package envtestbuild
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
   log "resolving the k8s.io/kubernetes@v$K8S_VERSION module graph ($(grep -c '=>' "$dir/go.mod") staging replaces)"
@@ -148,6 +153,10 @@ build_tool() {
 wants etcd && build_etcd
 wants kube-apiserver && build_k8s kube-apiserver
 wants kubectl && build_k8s kubectl
+# The rest of a node, for `make cluster` (hack/cluster.sh): built only when named.
+for part in kube-controller-manager kube-scheduler kube-proxy kubelet; do
+  if wants "$part"; then build_k8s "$part"; fi
+done
 wants controller-gen && build_tool controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_TOOLS_VERSION"
 if wants helm; then
   # Without these flags helm assumes Kubernetes v1.20 for .Capabilities and lint.
