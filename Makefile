@@ -73,6 +73,27 @@ test-e2e: envtest ## Run the end-to-end suite against a real Directus (installed
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" KUBECTL="$(KUBECTL)" HELM="$(HELM)" \
 	  go test -tags e2e -count=1 -timeout 40m -v ./test/e2e/... 2>&1 | tee /tmp/directus-operator-e2e.log | grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|e2e[: ]|    [a-z_]+\.go:)' || exit 1
 
+# A real single-node cluster on this machine (hack/cluster.sh, docs/cluster.md):
+# the envtest version's etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet and kube-proxy built from module sources; containerd,
+# runc and the CNI plugins from Debian. Needs root.
+CLUSTER_DIR ?= $(HOME)/.local/state/directus-operator/cluster
+export CLUSTER_DIR
+
+.PHONY: cluster
+cluster: ## Start a real single-node cluster (pods, Services) with the operator image built from this checkout; prints its kubeconfig. Needs root.
+	./hack/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Stop what make cluster started and undo its network setup.
+	./hack/cluster.sh down
+
+.PHONY: test-cluster
+test-cluster: ## Run the suite that installs the operator as users do (helm, kustomize, a sidecar pod) on the cluster of make cluster, against a real Directus.
+	./hack/directus.sh install
+	HELM="$(HELM)" KUBECTL="$(KUBECTL)" \
+	  go test -tags cluster -count=1 -timeout 45m -v ./test/cluster/... 2>&1 | tee /tmp/directus-operator-cluster.log | grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|cluster[: ]|    [a-z_]+\.go:)' || exit 1
+
 .PHONY: bench
 bench: envtest ## Latency and API-cost benchmark (not part of test): the operator vs a naive mirror, both timed against a raw WebSocket subscriber on a real Directus; prints a table, writes bin/bench.md. See docs/benchmarks.md.
 	./hack/directus.sh install

@@ -13,7 +13,7 @@
 # the admin may read, a policy "Public Posts" granting read/create/update/delete
 # on messages, and a non-admin user bot@example.com with a static token.
 #
-# Knobs: DIRECTUS_PORT (8055), DIRECTUS_STATE (state dir, default
+# Knobs: DIRECTUS_PORT (8055), DIRECTUS_HOST (127.0.0.1), DIRECTUS_STATE (state dir, default
 # /tmp/directus-operator-lab-$DIRECTUS_PORT), and any Directus variable such
 # as WEBSOCKETS_ENABLED, WEBSOCKETS_REST_AUTH, ACCESS_TOKEN_TTL,
 # WEBSOCKETS_HEARTBEAT_PERIOD, which start passes through.
@@ -26,8 +26,11 @@ DIRECTUS_APP_VERSION=${DIRECTUS_APP_VERSION:-18.0.0}
 NODE_VERSION=${NODE_VERSION:-22.23.3}
 CACHE=${DIRECTUS_CACHE:-$HOME/.cache/directus-operator/directus/$DIRECTUS_VERSION-node$NODE_VERSION}
 PORT=${DIRECTUS_PORT:-8055}
+# DIRECTUS_HOST: the one address it listens on. Loopback, or the cluster's
+# bridge address (hack/cluster.sh) so that pods reach it.
+HOST=${DIRECTUS_HOST:-127.0.0.1}
 STATE=${DIRECTUS_STATE:-/tmp/directus-operator-lab-$PORT}
-URL="http://127.0.0.1:$PORT"
+URL="http://$HOST:$PORT"
 ADMIN_EMAIL=${DIRECTUS_ADMIN_EMAIL:-admin@example.com}
 ADMIN_PASSWORD=${DIRECTUS_ADMIN_PASSWORD:-admin-password-$PORT}
 BOT_EMAIL=bot@example.com
@@ -87,7 +90,7 @@ JSON
 
 directus_env() {
   cat <<ENV
-HOST=127.0.0.1
+HOST=$HOST
 PORT=$PORT
 PUBLIC_URL=$URL
 KEY=directus-operator-lab-key

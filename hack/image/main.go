@@ -62,8 +62,8 @@ const (
 	mediaTypeConfig   = "application/vnd.oci.image.config.v1+json"
 	mediaTypeLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
 
-	// entrypoint is where the binary lives in the image.
-	entrypoint = "/directus-operator"
+	// defaultEntrypoint is where the binary lives in the image.
+	defaultEntrypoint = "/directus-operator"
 	// nonroot is the uid and gid the image runs as (distroless's nonroot).
 	nonroot = 65532
 )
@@ -77,12 +77,16 @@ type options struct {
 	revision string
 	arch     string
 	caBundle string
-	created  time.Time
+	// entrypoint is the binary's path in the image. hack/cluster.sh packs
+	// its pause binary and the cluster tests' helper apps with the same tool.
+	entrypoint string
+	created    time.Time
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.binary, "binary", "dist/directus-operator", "static linux binary to package as "+entrypoint)
+	flag.StringVar(&o.binary, "binary", "dist/directus-operator", "static linux binary to package as -entrypoint")
+	flag.StringVar(&o.entrypoint, "entrypoint", defaultEntrypoint, "absolute path of the binary in the image, run as its ENTRYPOINT")
 	flag.StringVar(&o.out, "out", "dist/image.tar", "OCI layout tarball to write")
 	flag.StringVar(&o.ref, "tag", "ghcr.io/directus-operator/directus-operator:dev", "image reference recorded in index.json and manifest.json")
 	flag.StringVar(&o.version, "version", "", "org.opencontainers.image.version label. Defaults to the tag of -tag")
@@ -227,7 +231,7 @@ func build(o options) (string, error) {
 		fmt.Fprintf(os.Stderr, "image: %s not found; the image has no CA certificates\n", o.caBundle)
 	}
 
-	layerTar, err := rootfsTar(bin, ca, o.created)
+	layerTar, err := rootfsTar(o.entrypoint, bin, ca, o.created)
 	if err != nil {
 		return "", err
 	}
@@ -245,7 +249,7 @@ func build(o options) (string, error) {
 		OS:           "linux",
 		Config: runtimeConfig{
 			User:       fmt.Sprintf("%d:%d", nonroot, nonroot),
-			Entrypoint: []string{entrypoint},
+			Entrypoint: []string{o.entrypoint},
 			Env: []string{
 				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
@@ -350,7 +354,7 @@ func labels(o options) map[string]string {
 }
 
 // rootfsTar returns the uncompressed layer: the root filesystem of the image.
-func rootfsTar(bin, ca []byte, mtime time.Time) ([]byte, error) {
+func rootfsTar(entrypoint string, bin, ca []byte, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := newTarWriter(&buf, mtime)
 	tw.file(strings.TrimPrefix(entrypoint, "/"), 0o755, bin)

@@ -38,6 +38,7 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/realtime"
+	"github.com/directus-operator/directus-operator/test/directustest"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -47,33 +48,10 @@ func collection(g Gomega, query string) map[string]any { return collectionAs(g, 
 
 // collectionAs is collection read with another identity's REST client.
 func collectionAs(g Gomega, as *realtime.REST, query string) map[string]any {
-	var q json.RawMessage
-	if query != "" {
-		q = json.RawMessage(query)
-	}
-	rows, err := as.ReadAll(context.Background(), "messages", q)
-	g.Expect(err).NotTo(HaveOccurred())
-	out := map[string]any{}
-	for _, r := range rows {
-		k, err := mirror.ItemKey(r, "id")
-		g.Expect(err).NotTo(HaveOccurred())
-		dk, _ := mirror.KeyToDataKey(k)
-		var v any
-		g.Expect(json.Unmarshal(r, &v)).To(Succeed())
-		out[dk] = v
-	}
-	return out
+	return directustest.Collection(g, as, query)
 }
 
-func decoded(g Gomega, data map[string]string) map[string]any {
-	out := map[string]any{}
-	for k, v := range data {
-		var x any
-		g.Expect(json.Unmarshal([]byte(v), &x)).To(Succeed(), "key %s", k)
-		out[k] = x
-	}
-	return out
-}
+func decoded(g Gomega, data map[string]string) map[string]any { return directustest.Decoded(g, data) }
 
 // mirrorsCollection waits until the ConfigMap equals the collection.
 func mirrorsCollection(t *testing.T, namespace, name string) {

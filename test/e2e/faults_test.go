@@ -21,8 +21,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,68 +31,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/test/directustest"
 )
 
-// changes creates, updates and deletes the rows of one user, one change
-// at a time, until stopped; failures (Directus down) are retried by the
-// next change. done counts the changes Directus accepted. It writes as the
-// admin, so that a fault on the bot's token does not stop it.
-type changes struct {
-	user   string
-	done   atomic.Int64
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
+// startChanges streams changes to the messages of user as the admin; see
+// directustest.Changes.
 func startChanges(t *testing.T, user string) *changes {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &changes{user: user, cancel: cancel}
-	c.wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond) // 10 changes/s: the workload
-		defer tick.Stop()
-		var keys []any
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			var err error
-			switch {
-			case i%5 == 4 && len(keys) > 0:
-				err = admin.Do(ctx, "DELETE", fmt.Sprintf("/items/messages/%v", keys[0]), nil, nil)
-				if err == nil {
-					keys = keys[1:]
-				}
-			case i%3 == 2 && len(keys) > 0:
-				err = admin.Do(ctx, "PATCH", fmt.Sprintf("/items/messages/%v", keys[len(keys)-1]), map[string]any{"text": fmt.Sprintf("edit %d", i)}, nil)
-			default:
-				var out map[string]any
-				err = admin.Do(ctx, "POST", "/items/messages", map[string]any{"text": fmt.Sprintf("change %d", i), "user": user}, &out)
-				if err == nil {
-					keys = append(keys, out["id"])
-				}
-			}
-			if err == nil {
-				c.done.Add(1)
-			}
-		}
-	})
-	return c
+	return &changes{directustest.StartChanges(admin, user)}
 }
+
+// changes is directustest.Changes with the suite's timeout.
+type changes struct{ *directustest.Changes }
 
 // await waits until n more changes were accepted.
-func (c *changes) await(t *testing.T, n int64) {
-	t.Helper()
-	target := c.done.Load() + n
-	NewWithT(t).Eventually(c.done.Load, 2*timeout, poll).Should(BeNumerically(">=", target))
-}
+func (c *changes) await(t *testing.T, n int64) { t.Helper(); c.Await(t, n, 2*timeout) }
 
-func (c *changes) stop() {
-	c.cancel()
-	c.wg.Wait()
-}
+func (c *changes) stop() { c.Stop() }
 
 // setBotToken changes the bot user's static token, as an administrator
 // revoking or restoring it would.
@@ -219,27 +172,13 @@ func TestFaultsLoseNothing(t *testing.T) {
 
 			var lost, phantom, stale int
 			configMapData(t, namespace, "mirror", func(g Gomega, d map[string]string) {
-				want, have := collection(g, filtered), decoded(g, d)
-				lost, phantom, stale = 0, 0, 0
-				for k, v := range want {
-					switch hv, ok := have[k]; {
-					case !ok:
-						lost++
-					case fmt.Sprint(hv) != fmt.Sprint(v):
-						stale++
-					}
-				}
-				for k := range have {
-					if _, ok := want[k]; !ok {
-						phantom++
-					}
-				}
+				lost, phantom, stale = directustest.Diff(collection(g, filtered), decoded(g, d))
 				g.Expect([]int{lost, phantom, stale}).To(Equal([]int{0, 0, 0}), "lost, phantom, stale")
 			})
 			converged := time.Since(healed)
 			ready(t, namespace, "mirror")
 			t.Logf("e2e fault %q: %d changes, converged %s after the fault ended; lost %d, phantom %d, stale %d",
-				fl.name, stream.done.Load(), converged.Round(time.Millisecond), lost, phantom, stale)
+				fl.name, stream.Done(), converged.Round(time.Millisecond), lost, phantom, stale)
 		})
 	}
 }
