@@ -17,13 +17,13 @@ limitations under the License.
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
 
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -78,7 +78,7 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)
-			fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+			fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 			var o OperatorOptions
 			o.bind(fs)
 			g.Expect(fs.Parse(tc.args)).To(Succeed())
@@ -95,7 +95,7 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	g := NewWithT(t)
 	parse := func(args ...string) OperatorOptions {
-		fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 		var o OperatorOptions
 		o.bind(fs)
 		g.Expect(fs.Parse(args)).To(Succeed())
@@ -119,7 +119,7 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	}
 	g.Expect(metricsOptions(parse("--metrics-cert-path=" + dir)).CertDir).To(Equal(dir))
 
-	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 	var o OperatorOptions
 	o.bind(fs)
 	g.Expect(fs.Parse([]string{"--metrics-cert-path=" + dir, "--metrics-secure=false"})).To(Succeed())
@@ -131,7 +131,7 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 
 func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {
 	g := NewWithT(t)
-	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 	var o OperatorOptions
 	o.bind(fs)
 	g.Expect(fs.Parse(nil)).To(Succeed())
