@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -75,8 +76,8 @@ func (o *OperatorOptions) bind(fs *pflag.FlagSet) {
 		"address of Go's /debug/pprof profiles, for diagnosing memory and CPU; 0 (the default) turns them off. "+
 			"Unauthenticated: bind it to loopback (127.0.0.1:6060) and reach it with kubectl port-forward")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
-		"namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
+		"namespace of the leader election Lease; empty: $POD_NAMESPACE, then the namespace the pod runs in")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
@@ -248,7 +249,7 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "directus-operator.realtime.directus-operator.io",
-		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaderElectionNamespace: cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE")),
 		// Connections close cleanly before another replica takes over.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controllers.CacheOptions(namespaces),
