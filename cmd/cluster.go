@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -147,10 +148,20 @@ func readyReason(obj *v1alpha1.DirectusSubscription) string {
 }
 
 // waitFor returns the subscription once done says so, watching it from
-// the API server. It returns errTimeout (exit 3) when ctx's timeout, made
-// by withTimeout, passes first, and an error when the subscription is not
-// found or goes away.
+// the API server. It returns errTimeout (exit 3), with the Ready condition
+// last seen, when ctx's timeout, made by withTimeout, passes first, and an
+// error when the subscription is not found or goes away.
 func waitFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName, done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
+	var last *v1alpha1.DirectusSubscription
+	seen := func(obj *v1alpha1.DirectusSubscription) bool { last = obj; return done(obj) }
+	obj, err := watchFor(ctx, cl, key, seen)
+	if errors.Is(err, errTimeout) && last != nil {
+		return nil, fmt.Errorf("%w; Ready is %s", err, readySummary(last))
+	}
+	return obj, err
+}
+
+func watchFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName, done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", key.Name)
 	for {
 		list := &v1alpha1.DirectusSubscriptionList{}

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -192,7 +193,7 @@ func newSuspendCommand(c *cli, suspend bool) *cobra.Command {
 			if obj, err = waitFor(ctx, cl, key, done); err != nil {
 				return fmt.Errorf("%s %s: %w", verb, key, err)
 			}
-			_, _ = fmt.Fprintf(c.stdout, "DirectusSubscription %s %sd: Ready %s\n", key, verb, readySummary(obj))
+			_, _ = fmt.Fprintf(c.stdout, "DirectusSubscription %s %s: Ready %s\n", key, strings.TrimSuffix(verb, "e")+"ed", readySummary(obj))
 			return nil
 		})
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "how long to wait for the operator to take the change up")
