@@ -24,6 +24,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	"github.com/spf13/pflag"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -137,4 +139,22 @@ func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {
 	g.Expect(fs.Parse(nil)).To(Succeed())
 	g.Expect(o.KubeAPIQPS).To(BeEquivalentTo(envtestutil.DefaultKubeAPIQPS))
 	g.Expect(o.KubeAPIBurst).To(Equal(envtestutil.DefaultKubeAPIBurst))
+}
+
+func TestTheManagerManifestPassesOnlyFlagsTheOperatorHas(t *testing.T) {
+	g := NewWithT(t)
+	var dep appsv1.Deployment
+	for _, doc := range sampleDocs(t, filepath.Join("..", "manager", "manager.yaml")) {
+		if strings.Contains(string(doc), "kind: Deployment") {
+			g.Expect(yaml.Unmarshal(doc, &dep)).To(Succeed())
+		}
+	}
+	args := dep.Spec.Template.Spec.Containers[0].Args
+	g.Expect(args).NotTo(BeEmpty())
+	g.Expect(args[0]).To(Equal("operator"))
+	cmd, rest, err := newRootCommand("directus-operator", &cli{}).Find(args)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cmd.Name()).To(Equal("operator"))
+	g.Expect(cmd.ParseFlags(rest)).To(Succeed())
+	g.Expect(cmd.Flags().Args()).To(BeEmpty())
 }
