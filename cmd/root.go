@@ -114,7 +114,7 @@ against the cluster's DirectusSubscriptions (get, status, resync, suspend, resum
 use your kubeconfig and namespace like kubectl. Installed as kubectl-directus on $PATH, it is the
 kubectl plugin "kubectl directus".
 
-Exit codes: 0 done, 1 failed, 2 bad usage (nothing was done), 3 wait or resync timed out.`,
+Exit codes: 0 done, 1 failed, 2 bad usage (nothing was done), 3 wait, resync, suspend or resume timed out.`,
 		Version:       versionString(),
 		Args:          unknownCommand,
 		SilenceErrors: true,
