@@ -119,6 +119,13 @@ build: fmt vet ## Build the directus-operator binary (operator, sidecar and CLI)
 run: manifests generate fmt vet ## Run the operator against the cluster in ~/.kube/config.
 	go run ./cmd operator
 
+PLUGIN_DIR ?= $(HOME)/.local/bin
+
+.PHONY: install-plugin
+install-plugin: build ## Install the binary as the kubectl plugin "kubectl directus": a symlink kubectl-directus in PLUGIN_DIR (~/.local/bin), which must be on $PATH.
+	@mkdir -p "$(PLUGIN_DIR)"
+	ln -sf "$(abspath bin/directus-operator)" "$(PLUGIN_DIR)/kubectl-directus"
+
 .PHONY: demo
 demo: ## The main job on a fresh machine: local control plane, real Directus, operator, a sample subscription, items flowing into a ConfigMap.
 	./hack/demo.sh

@@ -21,13 +21,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/directus-operator/directus-operator/realtime"
 )
@@ -47,14 +47,6 @@ const envPrefix = "DIRECTUS_"
 func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
-
-// usageError is a bad flag, environment variable or credential: the
-// command exits with 2 before connecting.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // connFlags are the connection flags shared by sidecar, tail and send. Their
 // names mirror the DirectusSubscription spec (url, websocketPath, auth.mode,
@@ -76,10 +68,15 @@ type connFlags struct {
 	TokenFile             string
 	EmailFile             string
 	PasswordFile          string
+
+	// longLived is set by bindLongLived: the heartbeat and reconnect flags
+	// exist (tail, sidecar), not on send's one request.
+	longLived bool
 }
 
-// bind registers the flags; withEvent adds --event (send has none).
-func (f *connFlags) bind(fs *flag.FlagSet, withEvent bool) {
+// bind registers the flags every connection command has; withEvent adds
+// --event (send has none).
+func (f *connFlags) bind(fs *pflag.FlagSet, withEvent bool) {
 	fs.StringVar(&f.URL, "url", "", "base URL of Directus, e.g. https://directus.example.com (required)")
 	fs.StringVar(&f.WebSocketPath, "websocket-path", "/websocket", "realtime endpoint below the URL (WEBSOCKETS_REST_PATH)")
 	fs.StringVar(&f.AuthMode, "auth-mode", "handshake", "the server's WEBSOCKETS_REST_AUTH: handshake, strict, or public (no credentials)")
@@ -91,34 +88,32 @@ func (f *connFlags) bind(fs *flag.FlagSet, withEvent bool) {
 	fs.StringVar(&f.TLSCAFile, "tls-ca-file", "", "PEM file of the CAs that sign the server's certificate")
 	fs.StringVar(&f.TLSServerName, "tls-server-name", "", "name to verify the server's certificate against")
 	fs.BoolVar(&f.InsecureSkipTLSVerify, "insecure-skip-tls-verify", false, "do not verify the server's certificate (DANGEROUS: credentials can be intercepted)")
-	fs.DurationVar(&f.HeartbeatInterval, "heartbeat-interval", 15*time.Second, "send a ping after this long without a message")
-	fs.DurationVar(&f.HeartbeatTimeout, "heartbeat-timeout", 10*time.Second, "drop the connection when nothing arrives this long after a ping")
-	fs.DurationVar(&f.ReconnectInitialDelay, "reconnect-initial-delay", 500*time.Millisecond, "first reconnect delay; doubles up to --reconnect-max-delay")
-	fs.DurationVar(&f.ReconnectMaxDelay, "reconnect-max-delay", time.Minute, "longest reconnect delay")
 	fs.StringVar(&f.TokenFile, "token-file", "", "file holding the access token (instead of "+envToken+"), e.g. a mounted Secret")
 	fs.StringVar(&f.EmailFile, "email-file", "", "file holding the email (instead of "+envEmail+")")
 	fs.StringVar(&f.PasswordFile, "password-file", "", "file holding the password (instead of "+envPassword+")")
 }
 
-// parseFlags parses args, then fills every flag not given on the command
-// line from its DIRECTUS_<NAME> environment variable: flags win over the
-// environment. It returns flag.ErrHelp for -h.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{} // the flag package has reported it
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+// bindLongLived registers the heartbeat and reconnect flags of the
+// commands that hold a connection open.
+func (f *connFlags) bindLongLived(fs *pflag.FlagSet) {
+	f.longLived = true
+	fs.DurationVar(&f.HeartbeatInterval, "heartbeat-interval", 15*time.Second, "send a ping after this long without a message")
+	fs.DurationVar(&f.HeartbeatTimeout, "heartbeat-timeout", 10*time.Second, "drop the connection when nothing arrives this long after a ping")
+	fs.DurationVar(&f.ReconnectInitialDelay, "reconnect-initial-delay", 500*time.Millisecond, "first reconnect delay; doubles up to --reconnect-max-delay")
+	fs.DurationVar(&f.ReconnectMaxDelay, "reconnect-max-delay", time.Minute, "longest reconnect delay")
+}
+
+// withEnvNames appends each flag's environment variable to its help.
+func withEnvNames(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+}
+
+// fromEnvironment fills every flag not given on the command line from its
+// DIRECTUS_<NAME> environment variable: flags win over the environment.
+func fromEnvironment(fs *pflag.FlagSet, getenv func(string) string) error {
 	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil || f.Name == "help" {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {
@@ -159,7 +154,7 @@ func (f *connFlags) options(getenv func(string) string, stderr io.Writer) (realt
 		"heartbeat-interval": f.HeartbeatInterval, "heartbeat-timeout": f.HeartbeatTimeout,
 		"reconnect-initial-delay": f.ReconnectInitialDelay, "reconnect-max-delay": f.ReconnectMaxDelay,
 	} {
-		if d <= 0 {
+		if f.longLived && d <= 0 {
 			return realtime.Options{}, usagef("--%s must be positive, got %s", name, d)
 		}
 	}
@@ -291,20 +286,4 @@ func (f *connFlags) tlsConfig(stderr io.Writer) (*tls.Config, error) {
 func (f *connFlags) subscribeOptions() realtime.SubscribeOptions {
 	q, _ := f.query() // checked by options
 	return realtime.SubscribeOptions{Collection: f.Collection, Event: f.Event, Query: q}
-}
-
-// exitCode maps an error of flag parsing or of options to an exit code and
-// reports it on stderr.
-func exitCode(fs *flag.FlagSet, err error, stderr io.Writer) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if ue, ok := errors.AsType[*usageError](err); ok {
-		if ue.msg != "" {
-			_, _ = fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		}
-		return 2
-	}
-	_, _ = fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-	return 1
 }

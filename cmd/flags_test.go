@@ -19,7 +19,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"maps"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
 
 	"github.com/directus-operator/directus-operator/realtime"
 )
@@ -53,13 +53,26 @@ func writeNamedFile(t *testing.T, name, content string) string {
 	return p
 }
 
+// parseFlags parses args as a command does: flags, no positional
+// arguments, then the environment for the flags not given.
+func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	if err := noArgs(nil, fs.Args()); err != nil {
+		return err
+	}
+	return fromEnvironment(fs, getenv)
+}
+
 // parseConn parses args and env the way every command does and returns the
 // realtime options, or the error.
 func parseConn(args []string, e env) (connFlags, realtime.Options, string, error) {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cf connFlags
 	cf.bind(fs, true)
+	cf.bindLongLived(fs)
 	if err := parseFlags(fs, args, e.get); err != nil {
 		return cf, realtime.Options{}, "", err
 	}

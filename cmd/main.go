@@ -15,61 +15,25 @@ limitations under the License.
 */
 
 // Command directus-operator is one binary with the operator, the sidecar and
-// the CLI:
-//
-//	directus-operator operator   run the controller manager
-//	directus-operator sidecar    run one subscription from flags/env in a pod
-//	directus-operator tail       print a subscription's messages as JSON lines
-//	directus-operator send       perform an items action (create, read, update, delete)
-//	directus-operator version    print the version
+// the CLI; `directus-operator --help` lists the commands, docs/cli.md
+// describes them. Installed as kubectl-directus it is a kubectl plugin.
 package main
 
 import (
-	"fmt"
 	"os"
+	"path/filepath"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-type command struct {
-	name, summary string
-	run           func(args []string) int
-}
-
-func commands() []command {
-	return []command{
-		{"operator", "run the controller manager (DirectusSubscription → ConfigMap/Events)", runOperator},
-		{"sidecar", "run one subscription from flags/env, into a ConfigMap or a directory", runSidecar},
-		{"tail", "print a subscription's messages as JSON lines", runTail},
-		{"send", "perform an items action (create, read, update, delete) and print the reply", runSend},
-		{"version", "print the version", func([]string) int { fmt.Println(version); return 0 }},
-	}
-}
-
-func usage() {
-	fmt.Fprintf(os.Stderr, "Usage: directus-operator <command> [flags]\n\nCommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(os.Stderr, "\nRun 'directus-operator <command> -h' for a command's flags.\n")
-}
+// version and commit are set at build time with
+// -ldflags "-X main.version=v0.1.0 -X main.commit=0123abcd".
+var (
+	version = "dev"
+	commit  = "none"
+)
 
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(2)
-	}
-	for _, c := range commands() {
-		if c.name == os.Args[1] {
-			os.Exit(c.run(os.Args[2:]))
-		}
-	}
-	if os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
-		os.Exit(0)
-	}
-	fmt.Fprintf(os.Stderr, "unknown command %q\n\n", os.Args[1])
-	usage()
-	os.Exit(2)
+	ctx, stop := signalContext()
+	code := execute(ctx, filepath.Base(os.Args[0]), os.Args[1:], &cli{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr})
+	stop()
+	os.Exit(code)
 }

@@ -17,9 +17,9 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -62,7 +64,7 @@ type OperatorOptions struct {
 	InlineConnections       string
 }
 
-func (o *OperatorOptions) bind(fs *flag.FlagSet) {
+func (o *OperatorOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "address of the Prometheus metrics endpoint; 0 turns it off")
 	fs.BoolVar(&o.MetricsSecure, "metrics-secure", true,
 		"serve metrics over https, only to a caller whose bearer token the API server authenticates (TokenReview) "+
@@ -74,8 +76,8 @@ func (o *OperatorOptions) bind(fs *flag.FlagSet) {
 		"address of Go's /debug/pprof profiles, for diagnosing memory and CPU; 0 (the default) turns them off. "+
 			"Unauthenticated: bind it to loopback (127.0.0.1:6060) and reach it with kubectl port-forward")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
-		"namespace of the leader election Lease (defaults to $POD_NAMESPACE)")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
+		"namespace of the leader election Lease; empty: $POD_NAMESPACE, then the namespace the pod runs in")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
@@ -156,30 +158,40 @@ const (
 	metricsKeyName  = "tls.key"
 )
 
-func runOperator(args []string) int {
-	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+func newOperatorCommand(*cli) *cobra.Command {
 	var o OperatorOptions
-	o.bind(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cmd := &cobra.Command{
+		Use:   "operator [flags]",
+		Short: "Run the controller manager (DirectusSubscription → ConfigMap, Secret or Events)",
+		Long: "Runs the controllers of DirectusSubscription, DirectusConnection and ClusterDirectusConnection.\n" +
+			"It talks to the cluster of $KUBECONFIG, or the one it runs in. docs/flags.md lists the flags.",
+		GroupID: groupRun,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runOperator(cmd.Context(), o) },
 	}
+	o.bind(cmd.Flags())
+	return cmd
+}
+
+func runOperator(ctx context.Context, o OperatorOptions) error {
 	if err := o.validate(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return usagef("%v", err)
 	}
 	logger, err := newLogger(o.LogLevel, o.LogFormat)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return usagef("%v", err)
 	}
 	ctrl.SetLogger(logger)
-	cfg := ctrl.GetConfigOrDie()
-	cfg.QPS, cfg.Burst = float32(o.KubeAPIQPS), o.KubeAPIBurst
-	if err := operate(ctrl.SetupSignalHandler(), cfg, o); err != nil {
-		logger.Error(err, "Operator stopped")
-		return 1
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("kubernetes config: %w", err)
 	}
-	return 0
+	cfg.QPS, cfg.Burst = float32(o.KubeAPIQPS), o.KubeAPIBurst
+	if err := operate(ctx, cfg, o); err != nil {
+		logger.Error(err, "Operator stopped")
+		return err
+	}
+	return nil
 }
 
 // maxLogVerbosity caps --log-level: from 6 on, client-go logs HTTP
@@ -237,7 +249,7 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "directus-operator.realtime.directus-operator.io",
-		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaderElectionNamespace: cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE")),
 		// Connections close cleanly before another replica takes over.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controllers.CacheOptions(namespaces),
@@ -294,7 +306,7 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting directus-operator", "version", version, "watchNamespaces", o.WatchNamespaces,
+	ctrl.Log.Info("Starting directus-operator", "version", version, "commit", commit, "watchNamespaces", o.WatchNamespaces,
 		"metricsBindAddress", o.MetricsAddr, "metricsSecure", o.MetricsSecure, "inlineConnections", o.InlineConnections)
 	return mgr.Start(ctx)
 }

@@ -17,13 +17,15 @@ limitations under the License.
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -78,7 +80,7 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)
-			fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+			fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 			var o OperatorOptions
 			o.bind(fs)
 			g.Expect(fs.Parse(tc.args)).To(Succeed())
@@ -95,7 +97,7 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	g := NewWithT(t)
 	parse := func(args ...string) OperatorOptions {
-		fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 		var o OperatorOptions
 		o.bind(fs)
 		g.Expect(fs.Parse(args)).To(Succeed())
@@ -119,7 +121,7 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	}
 	g.Expect(metricsOptions(parse("--metrics-cert-path=" + dir)).CertDir).To(Equal(dir))
 
-	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 	var o OperatorOptions
 	o.bind(fs)
 	g.Expect(fs.Parse([]string{"--metrics-cert-path=" + dir, "--metrics-secure=false"})).To(Succeed())
@@ -131,10 +133,28 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 
 func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {
 	g := NewWithT(t)
-	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 	var o OperatorOptions
 	o.bind(fs)
 	g.Expect(fs.Parse(nil)).To(Succeed())
 	g.Expect(o.KubeAPIQPS).To(BeEquivalentTo(envtestutil.DefaultKubeAPIQPS))
 	g.Expect(o.KubeAPIBurst).To(Equal(envtestutil.DefaultKubeAPIBurst))
+}
+
+func TestTheManagerManifestPassesOnlyFlagsTheOperatorHas(t *testing.T) {
+	g := NewWithT(t)
+	var dep appsv1.Deployment
+	for _, doc := range sampleDocs(t, filepath.Join("..", "manager", "manager.yaml")) {
+		if strings.Contains(string(doc), "kind: Deployment") {
+			g.Expect(yaml.Unmarshal(doc, &dep)).To(Succeed())
+		}
+	}
+	args := dep.Spec.Template.Spec.Containers[0].Args
+	g.Expect(args).NotTo(BeEmpty())
+	g.Expect(args[0]).To(Equal("operator"))
+	cmd, rest, err := newRootCommand("directus-operator", &cli{}).Find(args)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cmd.Name()).To(Equal("operator"))
+	g.Expect(cmd.ParseFlags(rest)).To(Succeed())
+	g.Expect(cmd.Flags().Args()).To(BeEmpty())
 }

@@ -20,29 +20,58 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
-func runSend(args []string) int {
-	ctx, stop := signalContext()
-	defer stop()
-	return runSendTo(ctx, args, os.Getenv, os.Stdout, os.Stderr)
-}
-
 // sendFlags are send's own flags.
 type sendFlags struct {
-	Action  string
-	Data    string
-	ID      string
-	IDs     string
-	Timeout time.Duration
+	Action    string
+	Data      string
+	ID        string
+	IDs       string
+	Timeout   time.Duration
+	LogLevel  string
+	LogFormat string
+}
+
+func newSendCommand(c *cli) *cobra.Command {
+	var (
+		cf connFlags
+		sf sendFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "send --url URL --collection NAME --action create|read|update|delete [flags]",
+		Short: "Perform an items action (create, read, update, delete) and print the reply",
+		Long: "Performs one items action over the realtime socket and prints the reply's data as one line of JSON.\n" +
+			"Credentials: " + credentialsHelp + ".\nEvery flag can be given as its DIRECTUS_<NAME> environment variable.",
+		Example: `  directus-operator send --collection messages --action create --data '{"text":"Hello World!","user":"Ben"}'`,
+		GroupID: groupDirectus,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return sendItems(cmd.Context(), c, &cf, &sf) },
+	}
+	fs := cmd.Flags()
+	cf.bind(fs, false)
+	fs.StringVar(&sf.Action, "action", "", "create, read, update or delete (required)")
+	fs.StringVar(&sf.Data, "data", "", "item(s) to create, or the changes of an update, as JSON")
+	fs.StringVar(&sf.ID, "id", "", "key of the item to read, update or delete")
+	fs.StringVar(&sf.IDs, "ids", "", `keys of the items, as a JSON array or comma-separated: '[1,2]' or 1,2`)
+	fs.DurationVar(&sf.Timeout, "timeout", 30*time.Second, "how long to wait for the connection and the reply")
+	fs.StringVar(&sf.LogLevel, "log-level", "error", "log level of stderr: debug, info, error, or a number")
+	fs.StringVar(&sf.LogFormat, "log-format", "text", "log format of stderr: json or text")
+	environmentFlags(cmd, c)
+	return cmd
+}
+
+// runSendTo is send with its environment, output and lifetime passed in.
+func runSendTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return execute(ctx, "directus-operator", append([]string{"send"}, args...), &cli{getenv: getenv, stdout: stdout, stderr: stderr})
 }
 
 // request builds the items request the flags describe.
@@ -123,62 +152,39 @@ func keyList(s string) ([]any, error) {
 	return ids, nil
 }
 
-// runSendTo is send with its environment, output and lifetime passed in: it
-// connects, performs one items action and prints the reply's data as one
-// line of JSON on stdout. It exits 2 on bad flags and 1 when Directus
-// refuses or does not answer within --timeout.
-func runSendTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator send --url URL --collection NAME --action create|read|update|delete [flags]\n\n"+
-			"Performs an items action over the realtime socket and prints the reply.\n"+
-			"Example: directus-operator send --collection messages --action create --data '{\"text\":\"Hello World!\",\"user\":\"Ben\"}'\n"+
-			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
-		fs.PrintDefaults()
-	}
-	var cf connFlags
-	cf.bind(fs, false)
-	var sf sendFlags
-	fs.StringVar(&sf.Action, "action", "", "create, read, update or delete (required)")
-	fs.StringVar(&sf.Data, "data", "", "item(s) to create, or the changes of an update, as JSON")
-	fs.StringVar(&sf.ID, "id", "", "key of the item to read, update or delete")
-	fs.StringVar(&sf.IDs, "ids", "", `keys of the items, as a JSON array or comma-separated: '[1,2]' or 1,2`)
-	fs.DurationVar(&sf.Timeout, "timeout", 30*time.Second, "how long to wait for the connection and the reply")
-	logLevel := fs.String("log-level", "error", "log level of stderr: debug, info, error, or a number")
-	logFormat := fs.String("log-format", "text", "log format of stderr: json or text")
-	if err := parseFlags(fs, args, getenv); err != nil {
-		return exitCode(fs, err, stderr)
-	}
-	opts, err := cf.options(getenv, stderr)
+// sendItems connects, performs one items action and prints the reply's data as
+// one line of JSON on stdout. It fails when Directus refuses or does not
+// answer within --timeout.
+func sendItems(ctx context.Context, c *cli, cf *connFlags, sf *sendFlags) error {
+	opts, err := cf.options(c.getenv, c.stderr)
 	if err != nil {
-		return exitCode(fs, err, stderr)
+		return err
 	}
 	q, _ := cf.query()
 	req, err := sf.request(cf.Collection, q)
 	if err != nil {
-		return exitCode(fs, err, stderr)
+		return err
 	}
-	log, err := newLogger(*logLevel, *logFormat)
+	log, err := newLogger(sf.LogLevel, sf.LogFormat)
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
 	opts.Logger = log.WithName("realtime")
 	opts.Reconnect.Disabled = true // one request: a lost connection is an error
 
 	ctx, cancel := context.WithTimeout(ctx, sf.Timeout)
 	defer cancel()
-	c, err := realtime.New(opts)
+	rc, err := realtime.New(opts)
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
-	defer func() { _ = c.Close() }()
-	if err := c.Connect(ctx); err != nil {
-		return exitCode(fs, fmt.Errorf("connect: %w", err), stderr)
+	defer func() { _ = rc.Close() }()
+	if err := rc.Connect(ctx); err != nil {
+		return fmt.Errorf("connect: %w", err)
 	}
-	data, err := c.Items(ctx, req)
+	data, err := rc.Items(ctx, req)
 	if err != nil {
-		return exitCode(fs, fmt.Errorf("%s %s: %w", sf.Action, cf.Collection, err), stderr)
+		return fmt.Errorf("%s %s: %w", sf.Action, cf.Collection, err)
 	}
 	var line bytes.Buffer
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -189,8 +195,8 @@ func runSendTo(ctx context.Context, args []string, getenv func(string) string, s
 		line.Write(data)
 	}
 	line.WriteByte('\n')
-	if _, err := stdout.Write(line.Bytes()); err != nil {
-		return exitCode(fs, fmt.Errorf("write: %w", err), stderr)
+	if _, err := c.stdout.Write(line.Bytes()); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
-	return 0
+	return nil
 }

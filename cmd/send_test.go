@@ -74,6 +74,9 @@ func TestSendReportsRefusalsAndBadFlags(t *testing.T) {
 		{"delete without keys", e, []string{"--action", "delete"}, 2, "--action delete needs --id, --ids or --query"},
 		{"data not JSON", e, []string{"--action", "create", "--data", "text=hi"}, 2, "--data must be a JSON object or array"},
 		{"id and ids", e, []string{"--action", "read", "--id", "1", "--ids", "2"}, 2, "exclusive"},
+		{"a heartbeat, which one request does not use", e, []string{"--action", "read", "--heartbeat-interval", "1s"}, 2, "unknown flag: --heartbeat-interval"},
+		{"a reconnect delay, which one request does not use", e, []string{"--action", "read", "--reconnect-max-delay", "1s"}, 2, "unknown flag: --reconnect-max-delay"},
+		{"a single-dash long flag", e, []string{"-action", "read"}, 2, "unknown shorthand flag"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

@@ -21,8 +21,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -34,6 +32,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,10 +58,32 @@ const (
 	envPodUID       = "POD_UID"
 )
 
-func runSidecar(args []string) int {
-	ctx, stop := signalContext()
-	defer stop()
-	return sidecar(ctx, args, os.Getenv, os.Stderr, sidecarHooks{})
+func newSidecarCommand(c *cli) *cobra.Command {
+	var (
+		cf connFlags
+		sf sidecarFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "sidecar --url URL --collection NAME (--target-dir DIR | --target-configmap NAME) [flags]",
+		Short: "Run one subscription from flags and environment, into a directory or a ConfigMap",
+		Long: "Mirrors one subscription into a directory or a ConfigMap, from inside the application's pod.\n" +
+			"Credentials: " + credentialsHelp + ".\nEvery flag can be given as its DIRECTUS_<NAME> environment variable.",
+		GroupID: groupRun,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return sidecar(cmd.Context(), c, &cf, &sf) },
+	}
+	fs := cmd.Flags()
+	cf.bind(fs, true)
+	cf.bindLongLived(fs)
+	sf.bind(fs)
+	environmentFlags(cmd, c)
+	return cmd
+}
+
+// runSidecar is the sidecar with its environment, output, lifetime and
+// hooks passed in.
+func runSidecar(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks sidecarHooks) int {
+	return execute(ctx, "directus-operator", append([]string{"sidecar"}, args...), &cli{getenv: getenv, stdout: io.Discard, stderr: stderr, sidecar: hooks})
 }
 
 // sidecarHooks let tests learn the probe address and replace the
@@ -94,7 +116,7 @@ type sidecarFlags struct {
 	TokenFileInterval time.Duration
 }
 
-func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
+func (sf *sidecarFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&sf.TargetDir, "target-dir", "", "write the mirror as files into this directory (e.g. an emptyDir shared with the app)")
 	fs.StringVar(&sf.TargetConfigMap, "target-configmap", "", "write the mirror into this ConfigMap of $POD_NAMESPACE, owned by the pod")
 	fs.StringVar(&sf.KeyField, "key-field", "", "field that names items; defaults to the collection's primary key")
@@ -104,7 +126,7 @@ func (sf *sidecarFlags) bind(fs *flag.FlagSet) {
 		"render the whole mirror through this Go text/template file (docs/templates.md) into one file or key, in place of --layout")
 	fs.StringVar(&sf.TemplateKey, "template-key", "",
 		"file or key of the rendered template; defaults to --template-file's base name without a .tmpl suffix")
-	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads; 0 turns them off")
+	fs.DurationVar(&sf.ResyncInterval, "resync-interval", 10*time.Minute, "period of full re-reads: 0s turns them off, else at least 30s (as spec.resyncInterval)")
 	fs.StringVar(&sf.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz, /readyz and /healthz/directus")
 	fs.DurationVar(&sf.MinWriteInterval, "mirror-min-write-interval", 0,
 		"least time between two writes; 0 (the default) writes as soon as the previous write is done, merging the changes that arrived during it")
@@ -170,8 +192,8 @@ func sidecarConfig(cf *connFlags, sf *sidecarFlags, getenv func(string) string, 
 	if err != nil {
 		return sidecarSetup{}, nil, err
 	}
-	if sf.ResyncInterval < 0 {
-		return sidecarSetup{}, nil, usagef("--resync-interval must not be negative")
+	if err := v1alpha1.ValidateResyncInterval(sf.ResyncInterval); err != nil {
+		return sidecarSetup{}, nil, usagef("--resync-interval: %v", err)
 	}
 	if sf.MinWriteInterval < 0 {
 		return sidecarSetup{}, nil, usagef("--mirror-min-write-interval must not be negative")
@@ -276,35 +298,22 @@ func kubeClients(cfg *rest.Config) (client.Client, coordinationv1client.LeasesGe
 
 var globalLoggers sync.Once
 
-func sidecar(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks sidecarHooks) int {
-	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator sidecar --url URL --collection NAME (--target-dir DIR | --target-configmap NAME) [flags]\n\n"+
-			"Mirrors one subscription into a directory or a ConfigMap, from inside the application's pod.\n"+
-			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
-		fs.PrintDefaults()
-	}
-	var cf connFlags
-	cf.bind(fs, true)
-	var sf sidecarFlags
-	sf.bind(fs)
-	if err := parseFlags(fs, args, getenv); err != nil {
-		return exitCode(fs, err, stderr)
-	}
+// sidecar mirrors the subscription until ctx ends.
+func sidecar(ctx context.Context, c *cli, cf *connFlags, sf *sidecarFlags) error {
+	hooks := c.sidecar
 	log, err := newLogger(sf.LogLevel, sf.LogFormat)
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
-	setup, pod, err := sidecarConfig(&cf, &sf, getenv, stderr)
+	setup, pod, err := sidecarConfig(cf, sf, c.getenv, c.stderr)
 	if err != nil {
-		return exitCode(fs, err, stderr)
+		return err
 	}
 	// Bad options fail here, before anything listens, not at the first
 	// leadership.
 	probe, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{Realtime: setup.Realtime, Log: log})
 	if err != nil {
-		return exitCode(fs, usagef("%v", err), stderr)
+		return usagef("%v", err)
 	}
 	probe.Close()
 
@@ -334,11 +343,11 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		cfg, err := getConfig()
 		if err != nil {
-			return exitCode(fs, usagef("kubernetes config: %v", err), stderr)
+			return usagef("kubernetes config: %v", err)
 		}
 		kc, leases, err := kubeClients(cfg)
 		if err != nil {
-			return exitCode(fs, usagef("kubernetes client: %v", err), stderr)
+			return usagef("kubernetes client: %v", err)
 		}
 		key := types.NamespacedName{Namespace: pod.Namespace, Name: sf.TargetConfigMap}
 		st = newSidecarState("ConfigMap/"+sf.TargetConfigMap, configMapHeld(kc, key), setup.Realtime.Auth.AccessToken)
@@ -352,7 +361,7 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 
 	ln, err := net.Listen("tcp", sf.ProbeAddr)
 	if err != nil {
-		return exitCode(fs, usagef("--health-probe-bind-address: %v", err), stderr)
+		return usagef("--health-probe-bind-address: %v", err)
 	}
 	srv := &http.Server{Handler: probeHandler(st), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
@@ -360,7 +369,7 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 	if hooks.listening != nil {
 		hooks.listening(ln.Addr())
 	}
-	log.Info("Starting sidecar", "version", version, "collection", setup.Collection, "event", setup.Event,
+	log.Info("Starting sidecar", "version", version, "commit", commit, "collection", setup.Collection, "event", setup.Event,
 		"target", st.target, "url", cf.URL, "probeAddress", ln.Addr().String())
 
 	var wg sync.WaitGroup
@@ -370,10 +379,9 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 			watchTokenFile(ctx, log, cf.TokenFile, sf.TokenFileInterval, setup.Realtime.Auth.AccessToken, st.setToken)
 		})
 	}
-	code := 0
-	if err := run(ctx, func(ctx context.Context) { mirrorTerm(ctx, log, setup, newStore(), st) }); err != nil {
-		log.Error(err, "Sidecar failed")
-		code = 1
+	failed := run(ctx, func(ctx context.Context) { mirrorTerm(ctx, log, setup, newStore(), st) })
+	if failed != nil {
+		log.Error(failed, "Sidecar failed")
 	}
 	wg.Wait()
 
@@ -384,7 +392,7 @@ func sidecar(ctx context.Context, args []string, getenv func(string) string, std
 		log.Error(err, "Probe server failed")
 	}
 	log.Info("Sidecar stopped")
-	return code
+	return failed
 }
 
 // mirrorTerm runs the subscription into store until ctx ends: the whole

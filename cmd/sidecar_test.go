@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -51,7 +51,7 @@ func startSidecar(t *testing.T, args []string, e env, hooks sidecarHooks) (strin
 	hooks.listening = func(a net.Addr) { addr <- a }
 	args = append([]string{"--health-probe-bind-address", "127.0.0.1:0", "--reconnect-initial-delay", "20ms", "--reconnect-max-delay", "100ms",
 		"--mirror-min-write-interval", "1ms", "--log-level", "error"}, args...)
-	r := start(t, func(ctx context.Context) int { return sidecar(ctx, args, e.get, io.Discard, hooks) })
+	r := start(t, func(ctx context.Context) int { return runSidecar(ctx, args, e.get, io.Discard, hooks) })
 	select {
 	case a := <-addr:
 		return "http://" + a.String(), r
@@ -185,8 +185,9 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 		{"ConfigMap without the downward API", []string{"--target-configmap", "x"}, env{"DIRECTUS_TOKEN": secretValue, "POD_NAMESPACE": "apps"}, "missing: POD_NAME, POD_UID"},
 		{"bad ConfigMap name", []string{"--target-configmap", "Not_Valid"}, token, "not a valid ConfigMap name"},
 		{"ConfigMap name too long for its Lease", []string{"--target-configmap", strings.Repeat("a", 250)}, token, "too long for its Lease"},
+		{"a resync interval the CRD refuses", []string{"--target-dir", "/tmp/x", "--resync-interval", "1s"}, token, "--resync-interval: resync interval must be 0s (off) or at least 30s"},
 		{"no token file interval", []string{"--target-dir", "/tmp/x", "--token-file-check-interval", "0s"}, token, "--token-file-check-interval must be positive"},
-		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "flag provided but not defined: -token"},
+		{"unknown flag", []string{"--target-dir", "/tmp/x", "--token", "x"}, token, "unknown flag: --token"},
 		{"a template that does not parse", []string{"--target-dir", "/tmp/x", "--template-file", writeNamedFile(t, "app.yaml.tmpl", "a: {{ .Items ")}, token, "app.yaml:1"},
 		{"a template key with a leading dot", []string{"--target-dir", "/tmp/x", "--template-file", writeNamedFile(t, "x.tmpl", "x"), "--template-key", ".env"}, token, "--template-key"},
 		{"a missing template file", []string{"--target-dir", "/tmp/x", "--template-file", "/nonexistent/app.tmpl"}, token, "--template-file"},
@@ -198,7 +199,7 @@ func TestSidecarConfigurationErrorsExit2(t *testing.T) {
 				listening:  func(net.Addr) { t.Error("the sidecar started") },
 				kubeConfig: func() (*rest.Config, error) { t.Error("the sidecar made a client"); return nil, nil },
 			}
-			code := sidecar(context.Background(), append(append([]string{}, base...), tc.args...), tc.env.get, stderr, hooks)
+			code := runSidecar(context.Background(), append(append([]string{}, base...), tc.args...), tc.env.get, stderr, hooks)
 			g.Expect(code).To(Equal(2))
 			g.Expect(stderr.String()).To(ContainSubstring(tc.stderr))
 			g.Expect(stderr.String()).NotTo(ContainSubstring(secretValue))
@@ -265,9 +266,10 @@ func sampleSidecar(g Gomega, spec corev1.PodSpec) (*corev1.Container, sidecarSet
 			e[v.Name] = "from-the-downward-api"
 		}
 	}
-	fs := flag.NewFlagSet("sidecar", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("sidecar", pflag.ContinueOnError)
 	var cf connFlags
 	cf.bind(fs, true)
+	cf.bindLongLived(fs)
 	var sf sidecarFlags
 	sf.bind(fs)
 	g.Expect(parseFlags(fs, c.Args[1:], e.get)).To(Succeed())

@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
 
 	"github.com/directus-operator/directus-operator/realtime"
 )
@@ -38,10 +38,38 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-func runTail(args []string) int {
-	ctx, stop := signalContext()
-	defer stop()
-	return runTailTo(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+func newTailCommand(c *cli) *cobra.Command {
+	var (
+		cf                  connFlags
+		logLevel, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "tail --url URL --collection NAME [flags]",
+		Short: "Print a subscription's messages as JSON lines",
+		Long: "Prints every message of a subscription as one JSON object per line, until interrupted.\n" +
+			"Credentials: " + credentialsHelp + ".\nEvery flag can be given as its DIRECTUS_<NAME> environment variable.",
+		Example: `  DIRECTUS_TOKEN=... directus-operator tail --url https://directus.example.com --collection messages --event create`,
+		GroupID: groupDirectus,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return tail(cmd.Context(), c, &cf, logLevel, logFormat)
+		},
+	}
+	fs := cmd.Flags()
+	cf.bind(fs, true)
+	cf.bindLongLived(fs)
+	fs.StringVar(&logLevel, "log-level", "info", "log level of stderr: debug, info, error, or a number")
+	fs.StringVar(&logFormat, "log-format", "text", "log format of stderr: json or text")
+	environmentFlags(cmd, c)
+	return cmd
+}
+
+// credentialsHelp says where the connection commands take credentials from.
+const credentialsHelp = envToken + ", or " + envEmail + " and " + envPassword + ", or --token-file / --email-file and --password-file"
+
+// runTailTo is tail with its environment, output and lifetime passed in.
+func runTailTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return execute(ctx, "directus-operator", append([]string{"tail"}, args...), &cli{getenv: getenv, stdout: stdout, stderr: stderr})
 }
 
 // tailLine is one line of tail's output: the subscription frame as Directus
@@ -75,69 +103,53 @@ func newTailLine(m realtime.Message) tailLine {
 	return l
 }
 
-// runTailTo is tail with its environment, output and lifetime passed in:
-// it subscribes and prints one JSON object per message on stdout until ctx
-// ends (exit 0). Lifecycle logs go to stderr. It exits 2 on bad flags and 1
-// when the first connection fails (refused credentials, unreachable server)
-// or the client gives up.
-func runTailTo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprintf(stderr, "Usage: directus-operator tail --url URL --collection NAME [flags]\n\n"+
-			"Prints every message of a subscription as one JSON object per line.\n"+
-			"Credentials: %s, or %s and %s, or --token-file / --email-file and --password-file.\n\nFlags:\n", envToken, envEmail, envPassword)
-		fs.PrintDefaults()
-	}
-	var cf connFlags
-	cf.bind(fs, true)
-	logLevel := fs.String("log-level", "info", "log level of stderr: debug, info, error, or a number")
-	logFormat := fs.String("log-format", "text", "log format of stderr: json or text")
-	if err := parseFlags(fs, args, getenv); err != nil {
-		return exitCode(fs, err, stderr)
-	}
-	opts, err := cf.options(getenv, stderr)
+// tail subscribes and prints one JSON object per message on stdout until
+// ctx ends (exit 0). Lifecycle logs go to stderr. It fails when the first
+// connection fails (refused credentials, unreachable server) or the client
+// gives up.
+func tail(ctx context.Context, c *cli, cf *connFlags, logLevel, logFormat string) error {
+	opts, err := cf.options(c.getenv, c.stderr)
 	if err != nil {
-		return exitCode(fs, err, stderr)
+		return err
 	}
-	log, err := newLogger(*logLevel, *logFormat)
+	log, err := newLogger(logLevel, logFormat)
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
 	opts.Logger = log.WithName("realtime")
 	opts.OnEvent = logReconnects(log)
 
-	c, err := realtime.New(opts)
+	rc, err := realtime.New(opts)
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
-	defer func() { _ = c.Close() }()
-	sub, err := c.Subscribe(ctx, cf.subscribeOptions())
+	defer func() { _ = rc.Close() }()
+	sub, err := rc.Subscribe(ctx, cf.subscribeOptions())
 	if err != nil {
-		return exitCode(fs, &usageError{err.Error()}, stderr)
+		return usagef("%v", err)
 	}
-	if err := c.Connect(ctx); err != nil {
+	if err := rc.Connect(ctx); err != nil {
 		if ctx.Err() != nil {
-			return 0
+			return nil
 		}
-		return exitCode(fs, fmt.Errorf("connect: %w", err), stderr)
+		return fmt.Errorf("connect: %w", err)
 	}
 
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(c.stdout)
 	enc.SetEscapeHTML(false) // keep "<", ">" and "&" as Directus sent them
 	for {
 		select {
 		case <-ctx.Done():
-			return 0
+			return nil
 		case m, ok := <-sub.C():
 			if !ok {
 				if ctx.Err() != nil {
-					return 0
+					return nil
 				}
-				return exitCode(fs, fmt.Errorf("subscription ended: %w", c.Err()), stderr)
+				return fmt.Errorf("subscription ended: %w", rc.Err())
 			}
 			if err := enc.Encode(newTailLine(m)); err != nil {
-				return exitCode(fs, fmt.Errorf("write: %w", err), stderr)
+				return fmt.Errorf("write: %w", err)
 			}
 		}
 	}

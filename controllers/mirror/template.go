@@ -21,12 +21,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"text/template"
 
+	"github.com/Masterminds/sprig/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,17 +58,18 @@ func (e *TemplateError) Error() string {
 
 func (e *TemplateError) Unwrap() error { return e.Err }
 
-// Funcs are the functions a Template may call besides text/template's
-// built-ins (and, or, not, len, index, print, printf, eq, lt, …).
+// ownFuncs are this package's functions. They are layered over sprig's:
+// where a name is in both, ours wins.
 //
-//	toJson v        v as compact JSON
+//	toJson v        v as compact JSON (an error, not "", for what JSON cannot hold)
 //	toYaml v        v as YAML, without the trailing newline
 //	indent n s      s with every line indented by n spaces (for toYaml under a key)
 //	quote v         v as a double-quoted string with Go escapes ("" for a missing value)
-//	default d v     v, or d when v is missing, "", false, or an empty list or map
+//	default d v     v, or d when v is missing, "", false, or an empty list or map;
+//	                a number, even 0, is kept (sprig's treats 0 as empty)
 //	sortBy f list   the list of objects ordered by their field f: numbers
 //	                numerically, then strings, objects without f last
-var Funcs = template.FuncMap{
+var ownFuncs = template.FuncMap{
 	"toJson":  toJSON,
 	"toYaml":  toYAML,
 	"indent":  indent,
@@ -74,11 +78,73 @@ var Funcs = template.FuncMap{
 	"sortBy":  sortBy,
 }
 
+// RemovedFuncs are sprig's functions a Template does not offer, each with
+// why: a mirror renders again on every change and resync, and must render
+// the same items into the same bytes, from the items alone. A function that
+// read the environment or the network would leak the operator's own
+// settings into a ConfigMap; one that reads the clock or a random source
+// would rewrite the target (and restart whatever hashes it) each time.
+var RemovedFuncs = map[string]string{
+	"env":                      "it reads the operator's environment",
+	"expandenv":                "it reads the operator's environment",
+	"getHostByName":            "it queries the network (DNS)",
+	"now":                      "it reads the clock",
+	"ago":                      "it reads the clock",
+	"date":                     dateFallsBackToNow,
+	"date_in_zone":             dateFallsBackToNow,
+	"dateInZone":               dateFallsBackToNow,
+	"htmlDate":                 dateFallsBackToNow,
+	"htmlDateInZone":           dateFallsBackToNow,
+	"randAlphaNum":             "it is random",
+	"randAlpha":                "it is random",
+	"randAscii":                "it is random",
+	"randNumeric":              "it is random",
+	"randBytes":                "it is random",
+	"randInt":                  "it is random",
+	"shuffle":                  "it is random",
+	"uuidv4":                   "it is random",
+	"bcrypt":                   "it salts at random",
+	"htpasswd":                 "it salts at random",
+	"encryptAES":               "it uses a random IV",
+	"genPrivateKey":            "it is random",
+	"genCA":                    "it is random",
+	"genCAWithKey":             "it is random",
+	"genSelfSignedCert":        "it is random",
+	"genSelfSignedCertWithKey": "it is random",
+	"genSignedCert":            "it is random",
+	"genSignedCertWithKey":     "it is random",
+}
+
+const dateFallsBackToNow = "given anything but a time it formats the current time; use (toDate layout .field).Format layout"
+
+// Funcs are the functions a Template may call besides text/template's
+// built-ins (and, or, not, len, index, print, printf, eq, lt, …): sprig's
+// (https://masterminds.github.io/sprig/) minus RemovedFuncs, with ownFuncs
+// over them.
+var Funcs = templateFuncs()
+
+func templateFuncs() template.FuncMap {
+	funcs := sprig.TxtFuncMap()
+	for name := range RemovedFuncs {
+		delete(funcs, name)
+	}
+	maps.Copy(funcs, ownFuncs)
+	return funcs
+}
+
+// undefinedFunc is text/template's parse error for a function it does not
+// know.
+var undefinedFunc = regexp.MustCompile(`function "([^"]+)" not defined`)
+
 // ParseTemplate parses text as the template of data key key. Its error
-// names the line (and often the column) of the mistake.
+// names the line (and often the column) of the mistake, and why a sprig
+// function that is not offered is not.
 func ParseTemplate(key, text string) (*Template, error) {
 	t, err := template.New(key).Option("missingkey=zero").Funcs(Funcs).Parse(text)
 	if err != nil {
+		if m := undefinedFunc.FindStringSubmatch(err.Error()); m != nil && RemovedFuncs[m[1]] != "" {
+			return nil, fmt.Errorf("parse template: %w (sprig's %s is not offered: %s)", err, m[1], RemovedFuncs[m[1]])
+		}
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
 	return &Template{key: key, t: t}, nil

@@ -159,3 +159,51 @@ func TestSortByRefusesWhatIsNotAList(t *testing.T) {
 	_, err := renderTemplate(t, "x", `{{ sortBy "a" .ByKey }}`, map[string]string{"1": `{}`})
 	NewWithT(t).Expect(err).To(MatchError(ContainSubstring("must be a list")))
 }
+
+func TestATemplateOffersSprigsFunctions(t *testing.T) {
+	for _, tc := range []struct{ name, text, want string }{
+		{"b64enc", `{{ "hello" | b64enc }}`, "aGVsbG8="},
+		{"upper", `{{ upper .name }}`, "BEN"},
+		{"trim", `{{ trim "  x  " }}`, "x"},
+		{"replace", `{{ replace "-" "_" "a-b-c" }}`, "a_b_c"},
+		{"join", `{{ join "," (list "a" "b") }}`, "a,b"},
+		{"toPrettyJson", `{{ toPrettyJson (dict "a" 1) }}`, "{\n  \"a\": 1\n}"},
+		{"default fills a missing field", `{{ default "none" .missing }}`, "none"},
+		{"our default keeps a literal 0, where sprig's would not", `{{ default 7 0 }}`, "0"},
+		{"a number from the item is kept", `{{ default 7 .count }}`, "0"},
+		{"our quote of a missing field", `{{ quote .missing }}`, `""`},
+		{"a date from a field, formatted", `{{ (toDate "2006-01-02" .day).Format "Jan 2, 2006" }}`, "Mar 4, 2026"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := renderTemplate(t, "out", `{{ range .Items }}`+tc.text+`{{ end }}`,
+				map[string]string{"1": `{"name":"ben","count":0,"day":"2026-03-04"}`})
+			g := NewWithT(t)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(got).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestATemplateRefusesSprigsFunctionsThatReachOutsideTheItemsAndSaysWhy(t *testing.T) {
+	for _, tc := range []struct{ call, why string }{
+		{`env "HOME"`, "environment"},
+		{`expandenv "$HOME"`, "environment"},
+		{`getHostByName "example.com"`, "network"},
+		{`now`, "clock"},
+		{`randAlphaNum 8`, "random"},
+		{`uuidv4`, "random"},
+		{`date "2006" 0`, "current time"},
+	} {
+		t.Run(tc.call, func(t *testing.T) {
+			_, err := ParseTemplate("out", "{{ "+tc.call+" }}")
+			name := strings.Fields(tc.call)[0]
+			NewWithT(t).Expect(err).To(MatchError(And(
+				ContainSubstring(`function "`+name+`" not defined`),
+				ContainSubstring("sprig's "+name+" is not offered"),
+				ContainSubstring(tc.why))))
+		})
+	}
+	for name := range RemovedFuncs {
+		NewWithT(t).Expect(Funcs).NotTo(HaveKey(name))
+	}
+}
