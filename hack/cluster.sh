@@ -11,6 +11,7 @@
 #   hack/cluster.sh up        # make cluster: start what is missing, print how to use it
 #   hack/cluster.sh down      # make cluster-down: stop what up started, undo what it set up
 #   hack/cluster.sh status    # each part: running or not
+#   hack/cluster.sh logs      # the last lines of each part's log
 #   hack/cluster.sh import TAR  # import an image tarball (hack/image) into the node
 #   hack/cluster.sh env       # CLUSTER_* variables for tests (eval-able)
 #
@@ -31,7 +32,7 @@
 # message naming it and why; every wait has a deadline.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${CACHE_DIR:-$HOME/.cache/directus-operator}
 K8S_VERSION=${K8S_VERSION:-1.37.2}
 BIN="$CACHE_DIR/envtest/k8s/$K8S_VERSION-linux-amd64"
@@ -475,6 +476,14 @@ status() {
   return $rc
 }
 
+# logs: the last lines of each part's log, for a run that failed.
+logs() {
+  for f in "$LOGS"/*.log; do
+    [[ -f $f ]] || continue
+    echo "== $f"; tail -n "${LINES:-40}" "$f"
+  done
+}
+
 print_env() {
   cat <<ENV
 CLUSTER_DIR=$CLUSTER_DIR
@@ -486,11 +495,15 @@ CLUSTER_OPERATOR_IMAGE=$(operator_ref)
 ENV
 }
 
+# Sourced (for debugging one part at a time), it only defines the functions.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  logs) logs ;;
   import) shift; import "${1:?usage: cluster.sh import TAR}" ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|status|import TAR|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|logs|import TAR|env" >&2; exit 2 ;;
 esac
