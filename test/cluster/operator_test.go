@@ -140,9 +140,9 @@ func ready(t *testing.T, ns, name string) {
 		var s v1alpha1.DirectusSubscription
 		g.Expect(k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &s)).To(Succeed())
 		g.Expect(s.Status.ObservedGeneration).To(Equal(s.Generation))
-		c := meta.FindStatusCondition(s.Status.Conditions, "Ready")
+		c := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ConditionReady)
 		g.Expect(c).NotTo(BeNil())
-		g.Expect(string(c.Status)+"/"+c.Reason).To(Equal("True/Synced"), "Ready: %s", c.Message)
+		g.Expect(string(c.Status)+"/"+c.Reason).To(Equal("True/"+v1alpha1.ReasonReady), "Ready: %s", c.Message)
 	}, timeout, poll).Should(Succeed())
 }
 
@@ -379,7 +379,7 @@ func kustomize(t *testing.T, dir string) *operator {
 	t.Helper()
 	rendered := strings.ReplaceAll(kubectl(t, "kustomize", dir), "controller:latest", env["CLUSTER_OPERATOR_IMAGE"])
 	tool(t, rendered, kubectlBin, "apply", "--server-side", "-f", "-")
-	op := &operator{namespace: "directus-operator-system", selector: client.MatchingLabels{"app.kubernetes.io/managed-by": "kustomize"}}
+	op := &operator{namespace: "directus-operator-system", selector: client.MatchingLabels{"control-plane": "controller-manager"}}
 	t.Cleanup(func() {
 		var keep []string
 		for _, doc := range strings.Split(rendered, "\n---\n") {
