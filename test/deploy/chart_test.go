@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -662,6 +663,27 @@ func TestTheNotesSampleNamesAConnectionWhenInlineConnectionsAreDenied(t *testing
 		o.SetNamespace(ns)
 	}
 	serverDryRun(t, objs)
+}
+
+// TestTheInstallGuideNamesEveryClusterRoleTheChartCreates: docs/install.md
+// lists the chart's ClusterRoles as `<release>-…` and says there are eight
+// in either install mode; the list is the ClusterRoles of a cluster-wide
+// and of a namespaced render, no more and no fewer.
+func TestTheInstallGuideNamesEveryClusterRoleTheChartCreates(t *testing.T) {
+	g := NewWithT(t)
+	rendered := map[string]bool{}
+	for _, values := range []string{"{}\n", "watchNamespaces: [team-a]\n"} {
+		roles := ofKind(helmTemplate(t, "dop-docs-rbac", values), "ClusterRole")
+		g.Expect(roles).To(HaveLen(8), "install.md says eight ClusterRoles with %s", values)
+		for _, u := range roles {
+			rendered["<release>"+strings.TrimPrefix(u.GetName(), fullname)] = true
+		}
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("`(<release>-[a-z-]+)`").FindAllStringSubmatch(string(readRepoFile(t, "docs/install.md")), -1) {
+		documented[m[1]] = true
+	}
+	g.Expect(documented).To(Equal(rendered))
 }
 
 // sampleSubscription reads the first sample DirectusSubscription into ns.
