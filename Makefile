@@ -1,6 +1,10 @@
 # directus-operator Makefile (kubebuilder v4 conventions).
 
 IMG ?= ghcr.io/directus-operator/directus-operator:dev
+# Stamped into the binary (directus-operator version) and the image labels.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo none)
+LDFLAGS ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Cache of tools and envtest binaries built from Go module sources (see
 # hack/envtest-from-source.sh). Shared by every checkout on the machine.
 CACHE_DIR ?= $(HOME)/.cache/directus-operator
@@ -31,7 +35,7 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD and RBAC (config/crd/bases, config/rbac/role.yaml) and copy the CRD into the Helm chart.
+manifests: controller-gen ## Generate the three CRDs and the RBAC (config/crd/bases, config/rbac/role.yaml) and copy the CRDs into the Helm chart.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	@if [ -d charts/directus-operator/crds ]; then cp config/crd/bases/*.yaml charts/directus-operator/crds/; fi
 
@@ -100,7 +104,7 @@ bench: envtest ## Latency and API-cost benchmark (not part of test): the operato
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" go run ./test/bench/latency
 
 .PHONY: bench-floor
-bench-floor: envtest ## Latency floor (not part of test): what this machine allows under issue #11's latency targets, whatever the mirror does: Directus's delay to a second subscriber, and the API server's write-to-watch delay; prints a table, writes bin/bench-floor.md. See docs/benchmarks.md.
+bench-floor: envtest ## Latency floor (not part of test): what this machine allows under the latency targets, whatever the mirror does: Directus's delay to a second subscriber, and the API server's write-to-watch delay; prints a table, writes bin/bench-floor.md. See docs/benchmarks.md.
 	./hack/directus.sh install
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" BENCH_SUBJECTS=floor go run ./test/bench/latency
 
@@ -113,7 +117,7 @@ bench-scale: envtest ## Scale benchmark (not part of test): BENCH_SUBSCRIPTIONS 
 
 .PHONY: build
 build: fmt vet ## Build the directus-operator binary (operator, sidecar and CLI).
-	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/directus-operator ./cmd
+	CGO_ENABLED=0 go build -trimpath -ldflags="$(LDFLAGS)" -o bin/directus-operator ./cmd
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator against the cluster in ~/.kube/config.
@@ -132,15 +136,24 @@ demo: ## The main job on a fresh machine: local control plane, real Directus, op
 
 .PHONY: docker-build
 docker-build: ## Build the container image with a Docker engine.
-	docker build -t $(IMG) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .
 
 .PHONY: image
 image: ## Build the container image without a daemon, into dist/image.tar (OCI layout tarball, reproducible).
 	@mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o dist/directus-operator ./cmd
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="$(LDFLAGS)" -o dist/directus-operator ./cmd
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
 	  go run ./hack/image -binary dist/directus-operator -tag $(IMG) \
-	    -revision "$$(git rev-parse HEAD 2>/dev/null)" -out dist/image.tar
+	    -version $(VERSION) -revision $(COMMIT) -out dist/image.tar
+
+# The image a release's chart and install.yaml point at.
+RELEASE_IMAGE ?= ghcr.io/directus-operator/directus-operator
+RELEASE_DIR ?= dist/release/$(VERSION)
+
+.PHONY: release
+release: envtest ## Build a release into dist/release/$(VERSION): the image tarball, the chart .tgz, install.yaml and SHA256SUMS. Set VERSION (e.g. v0.1.0).
+	VERSION="$(VERSION)" COMMIT="$(COMMIT)" IMAGE="$(RELEASE_IMAGE):$(VERSION)" OUT="$(RELEASE_DIR)" \
+	  KUBECTL="$(KUBECTL)" HELM="$(HELM)" ./hack/release.sh
 
 ##@ Deployment
 
@@ -149,11 +162,11 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests ## Install the CRD into the cluster in ~/.kube/config.
+install: manifests envtest ## Install the three CRDs into the cluster in ~/.kube/config.
 	$(KUBECTL) apply --server-side -f config/crd/bases
 
 .PHONY: uninstall
-uninstall: manifests ## Remove the CRD from the cluster.
+uninstall: manifests envtest ## Remove the three CRDs from the cluster (and with them every subscription and connection).
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
 
 # config/default: cluster-wide; config/namespaced: one watched namespace, no
@@ -161,11 +174,11 @@ uninstall: manifests ## Remove the CRD from the cluster.
 KUSTOMIZE_DIR ?= config/default
 
 .PHONY: deploy
-deploy: manifests ## Deploy the operator with kustomize (KUSTOMIZE_DIR: config/default, or config/namespaced for one namespace) using IMG.
+deploy: manifests envtest ## Deploy the operator with kustomize (KUSTOMIZE_DIR: config/default, or config/namespaced for one namespace) using IMG.
 	$(KUBECTL) kustomize $(KUSTOMIZE_DIR) | sed "s|controller:latest|$(IMG)|" | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: ## Remove what deploy created.
+undeploy: envtest ## Remove what deploy created.
 	$(KUBECTL) kustomize $(KUSTOMIZE_DIR) | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Dependencies

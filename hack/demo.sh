@@ -81,6 +81,11 @@ while :; do
     values | grep -q "#$n\"" && break
     sleep 0.1
   done
+  # The status follows the write by a reconcile: print both once they agree.
+  for _ in $(seq 1 50); do
+    [[ "$("$kubectl" get dsub messages -o jsonpath='{.status.items}')" == "$(values | wc -l)" ]] && break
+    sleep 0.1
+  done
   "$kubectl" get dsub messages -o wide
   echo "ConfigMap messages:"
   "$kubectl" get configmap messages -o go-template='{{range $k, $v := .data}}  {{$k}}: {{$v}}{{"\n"}}{{end}}'

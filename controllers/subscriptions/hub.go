@@ -47,7 +47,8 @@ type Options struct {
 	// next one.
 	MinWriteInterval time.Duration
 	// StatusInterval is how often counters (events received, items) are
-	// brought to the status when nothing else changed. Defaults to 2s.
+	// brought to the status when nothing else changed; a change of them
+	// comes at once when the last update is older. Defaults to 2s.
 	StatusInterval time.Duration
 	// SettleTime is each runner's; see RunnerOptions. Defaults to 30s.
 	SettleTime time.Duration
@@ -296,7 +297,7 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		Hash: cfg.Hash, Generation: cfg.Generation,
 		Notify:      func() { h.enqueue(name) },
 		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
-		Log:         log, SettleTime: h.opts.SettleTime,
+		Log:         log, SettleTime: h.opts.SettleTime, StatusInterval: h.opts.StatusInterval,
 	}, conn, sink)
 	return &entry{cfg: cfg, runner: runner, conn: conn, done: make(chan struct{})}, nil
 }

@@ -37,7 +37,7 @@ var (
 	reconnectsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_reconnects_total",
 		Help: "Realtime connections re-established under a subscription, by subscription (a shared socket counts once for each subscription on it).",
-	}, []string{"namespace", "subscription"})
+	}, []string{"namespace", "name"})
 	targetWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "directus_operator_target_writes_total",
 		Help: "Writes to targets (ConfigMap, Secret and directory updates, Events), by target and result (success, error, skipped).",

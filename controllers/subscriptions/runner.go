@@ -46,7 +46,8 @@ type RunnerOptions struct {
 	Hash       string
 	Generation int64
 	// Notify is called, outside any lock, when the status has something
-	// new that a condition shows. Counters wait for Tick.
+	// new that a condition shows. Counters wait for Tick, unless the last
+	// Notify is older than StatusInterval.
 	Notify func()
 	// OnReconnect, if set, is called each time the connection under the
 	// subscription is re-established.
@@ -56,6 +57,12 @@ type RunnerOptions struct {
 	// way with nothing wrong may wait for its outcome; see Status.Settling.
 	// Defaults to 30s.
 	SettleTime time.Duration
+	// StatusInterval is the period of Tick. A change of counters or times
+	// (a write that changed the item count) is notified at once when the
+	// last notification is older than this, and otherwise left to the next
+	// Tick, so a busy subscription brings at most one such update per
+	// interval. Defaults to 2s.
+	StatusInterval time.Duration
 }
 
 // Runner runs one subscription on a Connection and hands what arrives to
@@ -84,8 +91,9 @@ type Runner struct {
 	lastError   timedText
 	received    int64
 	lastMessage time.Time
-	// notified is the status as of the last Notify.
+	// notified is the status as of the last Notify, notifiedAt its time.
 	notified   Status
+	notifiedAt time.Time
 	reconnects int64
 	// baseReconnects is the connection's count when this runner joined it.
 	baseReconnects int64
@@ -121,6 +129,9 @@ func NewRunner(o RunnerOptions, conn *Connection, sink Sink) *Runner {
 	}
 	if o.SettleTime <= 0 {
 		o.SettleTime = settleTime
+	}
+	if o.StatusInterval <= 0 {
+		o.StatusInterval = 2 * time.Second
 	}
 	return &Runner{
 		o: o, conn: conn, sink: sink, log: o.Log, wake: make(chan struct{}, 1), generation: o.Generation, started: time.Now(),
@@ -437,13 +448,18 @@ func (r *Runner) Status() Status {
 }
 
 // changed asks for a status update when something a condition shows has
-// changed since the last one.
+// changed since the last one, and for any other change (the item count
+// after a write) when the last update is older than StatusInterval: a
+// status that lags the target it describes until the next Tick shows
+// ITEMS one behind the ConfigMap beside it.
 func (r *Runner) changed() {
 	st := r.Status()
+	now := time.Now()
 	r.mu.Lock()
-	notify := st.transition() != r.notified.transition()
+	notify := st.transition() != r.notified.transition() ||
+		(st != r.notified && now.Sub(r.notifiedAt) >= r.o.StatusInterval)
 	if notify {
-		r.notified = st
+		r.notified, r.notifiedAt = st, now
 	}
 	r.mu.Unlock()
 	if notify {
@@ -459,9 +475,13 @@ func (r *Runner) changed() {
 // show costs at most a reconcile that finds nothing to write.
 func (r *Runner) Tick() {
 	st := r.Status()
+	now := time.Now()
 	r.mu.Lock()
 	notify := st != r.notified
 	r.notified = st
+	if notify {
+		r.notifiedAt = now
+	}
 	r.mu.Unlock()
 	if notify {
 		r.o.Notify()

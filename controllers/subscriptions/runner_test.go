@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
@@ -54,4 +55,43 @@ func TestAWriteThatLandsAfterAPeriodicUpdateIsCarriedByTheNext(t *testing.T) {
 	g.Expect(notified).To(Equal(before+1), "the Event's time reaches the status")
 	r.Tick()
 	g.Expect(notified).To(Equal(before+1), "once")
+}
+
+// `kubectl get dsub` printed beside the ConfigMap showed ITEMS one behind
+// it: the write that changed the count waited for the periodic update. A
+// write reaches the status at once unless an update was made less than
+// StatusInterval ago; then the next periodic update carries it, so a busy
+// mirror still costs at most one such update per interval.
+func TestAWriteThatChangesTheItemCountReachesTheStatusAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	conn, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: "http://directus.invalid", Auth: realtime.Auth{AccessToken: "t"}}, Log: logr.Discard()})
+	g.Expect(err).NotTo(HaveOccurred())
+	sink := NewMirrorSink(MirrorOptions{Store: &memStore{}, Layout: mirror.PerItem})
+	notified := 0
+	r := NewRunner(RunnerOptions{Collection: "messages", Notify: func() { notified++ }, Log: logr.Discard(), StatusInterval: time.Hour}, conn, sink)
+	env := (&scriptedEnv{rows: []string{`{"id":1}`}}).env()
+	env.changed = r.changed
+	sink.start(queryPlan{keyField: "id"}, env)
+	ctx := context.Background()
+	sink.init(ctx, msg(realtime.KindInit, time.Now()))
+	sink.idle(ctx)
+	g.Expect(r.Status().Items).To(Equal(int64(1)))
+	r.Tick()
+	// The last update is an interval old.
+	r.mu.Lock()
+	r.notifiedAt = r.notifiedAt.Add(-time.Hour)
+	r.mu.Unlock()
+
+	before := notified
+	sink.change(ctx, msg(realtime.KindCreate, time.Now(), `{"id":2}`))
+	sink.idle(ctx)
+	g.Expect(notified).To(Equal(before+1), "the write that made it 2 items asks for a status update")
+	g.Expect(r.notified.Items).To(Equal(int64(2)))
+
+	sink.change(ctx, msg(realtime.KindCreate, time.Now(), `{"id":3}`))
+	sink.idle(ctx)
+	g.Expect(notified).To(Equal(before+1), "within the interval the next write waits")
+	r.Tick()
+	g.Expect(notified).To(Equal(before+2), "the periodic update carries it")
+	g.Expect(r.notified.Items).To(Equal(int64(3)))
 }

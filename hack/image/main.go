@@ -31,10 +31,16 @@ limitations under the License.
 // epoch when unset), entries are written in a fixed order and JSON is
 // marshalled from structs, so the same inputs give the same digest.
 //
-// Usage (see the Makefile's image target):
+// Give -version and -revision what the binary was stamped with (-X
+// main.version, -X main.commit), so that the image's labels and
+// `directus-operator version` agree; the Makefile and hack/release.sh pass
+// one VERSION and COMMIT to both.
 //
-//	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o dist/directus-operator ./cmd
-//	go run ./hack/image -binary dist/directus-operator -tag ghcr.io/directus-operator/directus-operator:dev -out dist/image.tar
+// Usage (see the Makefile's image target and hack/release.sh):
+//
+//	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=v0.1.0 -X main.commit=$(git rev-parse HEAD)" -o dist/directus-operator ./cmd
+//	go run ./hack/image -binary dist/directus-operator -tag ghcr.io/directus-operator/directus-operator:v0.1.0 \
+//	  -version v0.1.0 -revision $(git rev-parse HEAD) -out dist/image.tar
 package main
 
 import (
@@ -89,8 +95,8 @@ func main() {
 	flag.StringVar(&o.entrypoint, "entrypoint", defaultEntrypoint, "absolute path of the binary in the image, run as its ENTRYPOINT")
 	flag.StringVar(&o.out, "out", "dist/image.tar", "OCI layout tarball to write")
 	flag.StringVar(&o.ref, "tag", "ghcr.io/directus-operator/directus-operator:dev", "image reference recorded in index.json and manifest.json")
-	flag.StringVar(&o.version, "version", "", "org.opencontainers.image.version label. Defaults to the tag of -tag")
-	flag.StringVar(&o.revision, "revision", "", "org.opencontainers.image.revision label (a git commit)")
+	flag.StringVar(&o.version, "version", "", "org.opencontainers.image.version label: the binary's -X main.version. Defaults to the tag of -tag")
+	flag.StringVar(&o.revision, "revision", "", "org.opencontainers.image.revision label: the binary's -X main.commit (a git commit)")
 	flag.StringVar(&o.arch, "arch", "amd64", "image architecture; must match the binary")
 	flag.StringVar(&o.caBundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt",
 		"CA certificates to copy to /etc/ssl/certs/ca-certificates.crt; skipped when the file does not exist")
@@ -337,7 +343,7 @@ func build(o options) (string, error) {
 func labels(o options) map[string]string {
 	l := map[string]string{
 		"org.opencontainers.image.title":       "directus-operator",
-		"org.opencontainers.image.description": "Mirrors Directus Realtime subscriptions into Kubernetes ConfigMaps and Events",
+		"org.opencontainers.image.description": "Mirrors Directus Realtime subscriptions into Kubernetes ConfigMaps, Secrets and Events",
 		"org.opencontainers.image.source":      "https://github.com/directus-operator/directus-operator",
 		"org.opencontainers.image.url":         "https://github.com/directus-operator/directus-operator",
 		"org.opencontainers.image.licenses":    "Apache-2.0",

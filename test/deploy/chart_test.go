@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -599,10 +600,8 @@ func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
 	g.Expect(notes).To(ContainSubstring("kind: DirectusSubscription"))
 	g.Expect(notes).To(ContainSubstring("get dsub -w"))
 	// The DirectusSubscription the notes tell users to apply is valid.
-	_, manifest, found := strings.Cut(notes, "<<'YAML' | kubectl -n default apply -f -\n")
-	g.Expect(found).To(BeTrue(), "the notes have a heredoc to apply:\n%s", notes)
-	manifest, _, found = strings.Cut(manifest, "\nYAML\n")
-	g.Expect(found).To(BeTrue(), "the heredoc ends with YAML at the start of a line")
+	manifest := notesManifest(t, notes)
+	g.Expect(manifest).To(ContainSubstring("url:"))
 	stdout, stderr, err := run(manifest, kubectlBin, "--kubeconfig", kubeconfig, "apply", "-n", ns, "--dry-run=server", "-f", "-")
 	g.Expect(err).NotTo(HaveOccurred(), "apply the notes' DirectusSubscription: %s%s", stdout, stderr)
 	g.Expect(stdout).To(ContainSubstring("directussubscription.realtime.directus-operator.io/messages created (server dry run)"))
@@ -625,6 +624,66 @@ func TestHelmInstallUpgradeUninstallKeepsCRDs(t *testing.T) {
 	crd.SetKind("CustomResourceDefinition")
 	g.Expect(k8sClient.Get(ctx, keyOf("", "directussubscriptions.realtime.directus-operator.io"), crd)).To(Succeed(), "the CRD survives helm uninstall")
 	g.Expect(k8sClient.Get(ctx, keyOf(ns, sub.GetName()), sub.DeepCopy())).To(Succeed(), "the DirectusSubscription survives helm uninstall")
+}
+
+// notesManifest returns the YAML that the chart's notes pipe into kubectl
+// apply with a heredoc.
+func notesManifest(t *testing.T, notes string) string {
+	t.Helper()
+	_, manifest, found := strings.Cut(notes, "<<'YAML' | kubectl -n default apply -f -\n")
+	if !found {
+		t.Fatalf("the notes have no heredoc to apply:\n%s", notes)
+	}
+	manifest, _, found = strings.Cut(manifest, "\nYAML\n")
+	if !found {
+		t.Fatalf("the notes' heredoc does not end with YAML at the start of a line:\n%s", notes)
+	}
+	return manifest
+}
+
+// TestTheNotesSampleNamesAConnectionWhenInlineConnectionsAreDenied: with
+// inlineConnections: Deny a subscription with a url is refused, so the
+// notes show a DirectusConnection and a subscription that names it.
+func TestTheNotesSampleNamesAConnectionWhenInlineConnectionsAreDenied(t *testing.T) {
+	g := NewWithT(t)
+	ns := uniqueNS("dop-notes-deny")
+	ensureNamespace(t, ns)
+	notes, stderr, err := run("", helmBin, "install", "directus-operator", chartDir, "--namespace", ns,
+		"--dry-run=client", "--set", "inlineConnections=Deny", "--kubeconfig", kubeconfig)
+	g.Expect(err).NotTo(HaveOccurred(), "helm install --dry-run: %s", stderr)
+	_, notes, found := strings.Cut(notes, "NOTES:\n")
+	g.Expect(found).To(BeTrue(), "helm prints the notes")
+	objs := decodeObjects(t, notesManifest(t, notes))
+	g.Expect(objs).To(HaveLen(2))
+	g.Expect(objs[0].GetKind()).To(Equal("DirectusConnection"))
+	g.Expect(objs[1].GetKind()).To(Equal("DirectusSubscription"))
+	g.Expect(objs[1].Object["spec"]).NotTo(HaveKey("url"), "Deny refuses a url in a subscription")
+	g.Expect(objs[1].Object["spec"]).To(HaveKeyWithValue("connectionRef", map[string]any{"kind": "DirectusConnection", "name": objs[0].GetName()}))
+	for _, o := range objs {
+		o.SetNamespace(ns)
+	}
+	serverDryRun(t, objs)
+}
+
+// TestTheInstallGuideNamesEveryClusterRoleTheChartCreates: docs/install.md
+// lists the chart's ClusterRoles as `<release>-…` and says there are eight
+// in either install mode; the list is the ClusterRoles of a cluster-wide
+// and of a namespaced render, no more and no fewer.
+func TestTheInstallGuideNamesEveryClusterRoleTheChartCreates(t *testing.T) {
+	g := NewWithT(t)
+	rendered := map[string]bool{}
+	for _, values := range []string{"{}\n", "watchNamespaces: [team-a]\n"} {
+		roles := ofKind(helmTemplate(t, "dop-docs-rbac", values), "ClusterRole")
+		g.Expect(roles).To(HaveLen(8), "install.md says eight ClusterRoles with %s", values)
+		for _, u := range roles {
+			rendered["<release>"+strings.TrimPrefix(u.GetName(), fullname)] = true
+		}
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("`(<release>-[a-z-]+)`").FindAllStringSubmatch(string(readRepoFile(t, "docs/install.md")), -1) {
+		documented[m[1]] = true
+	}
+	g.Expect(documented).To(Equal(rendered))
 }
 
 // sampleSubscription reads the first sample DirectusSubscription into ns.

@@ -316,9 +316,15 @@ func normalizeRules(rules []rbacv1.PolicyRule) []string {
 // readRepoFile reads a file relative to the repository root.
 func readRepoFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, rel))
+	return readFile(t, filepath.Join(repoRoot, rel))
+}
+
+// readFile reads a file, failing the test on error.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read %s: %v", rel, err)
+		t.Fatal(err)
 	}
 	return data
 }

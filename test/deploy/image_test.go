@@ -256,7 +256,9 @@ func TestDockerfileMatchesDaemonlessImage(t *testing.T) {
 	for _, want := range []string{
 		"FROM --platform=$BUILDPLATFORM golang:1.26 AS builder",
 		"CGO_ENABLED=0",
-		`go build -trimpath -ldflags="-s -w" -o /directus-operator ./cmd`,
+		`go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /directus-operator ./cmd`,
+		`org.opencontainers.image.version="$VERSION"`,
+		`org.opencontainers.image.revision="$COMMIT"`,
 		"FROM gcr.io/distroless/static:nonroot",
 		"COPY --from=builder /directus-operator /directus-operator",
 		"USER 65532:65532",

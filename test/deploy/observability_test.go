@@ -31,7 +31,7 @@ import (
 var operatorMetrics = map[string][]string{
 	"directus_operator_connections":            {"state"},
 	"directus_operator_events_received_total":  {"collection", "event"},
-	"directus_operator_reconnects_total":       {"namespace", "subscription"},
+	"directus_operator_reconnects_total":       {"namespace", "name"},
 	"directus_operator_target_writes_total":    {"target", "result"},
 	"directus_operator_write_errors_total":     {"target", "reason"},
 	"directus_operator_event_to_write_seconds": {"target"},
