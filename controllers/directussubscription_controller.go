@@ -105,7 +105,8 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	key := client.ObjectKeyFromObject(obj)
 	if obj.Spec.Suspend {
 		if !r.Hub.Remove(key) {
-			return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+			// The Hub asks for a reconcile once the runner has stopped.
+			return ctrl.Result{}, nil
 		}
 		markSuspended(obj, time.Now())
 		return ctrl.Result{}, nil
@@ -149,8 +150,9 @@ func (r *DirectusSubscriptionReconciler) run(
 	}
 	if r.Hub.Replacing(key) {
 		// The previous runner may still write its target: a renamed
-		// ConfigMap is deleted only once it has stopped.
-		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		// ConfigMap is deleted only once it has stopped, which brings a
+		// reconcile from the Hub.
+		return ctrl.Result{}, nil
 	}
 	if err := r.retireTargets(ctx, obj, cfg.TargetName()); err != nil {
 		return ctrl.Result{}, err
@@ -207,7 +209,8 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 		return ctrl.Result{}, nil
 	}
 	if !r.Hub.Remove(client.ObjectKeyFromObject(obj)) {
-		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		// The Hub asks for a reconcile once the runner has stopped.
+		return ctrl.Result{}, nil
 	}
 	if err := r.retireTargets(ctx, obj, ""); err != nil {
 		return ctrl.Result{}, err

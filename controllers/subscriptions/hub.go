@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -70,38 +69,80 @@ type Options struct {
 // between the subscriptions that use the same Directus identity (up to a
 // cap per socket), runs one Runner per subscription on its connection, and
 // feeds the reconciler a reconcile request whenever a status has something
-// new to show. It is a manager Runnable that needs leader election: a
-// subscription must run once per cluster, not once per replica.
+// new to show or a runner has started or stopped. It is a manager Runnable
+// that needs leader election: a subscription must run once per cluster, not
+// once per replica.
 type Hub struct {
 	client client.Client
 	reader client.Reader
 	log    logr.Logger
 	opts   Options
-	queue  atomic.Pointer[workqueue.TypedRateLimitingInterface[reconcile.Request]]
+	queues queues
+	// wake tells Start that runners or connections wait to be started.
+	wake chan struct{}
 
-	mu      sync.Mutex
-	ctx     context.Context
-	entries map[types.NamespacedName]*entry
-	// conns holds the connections by connection key; refs counts the
-	// subscriptions each one carries.
-	conns map[string][]*Connection
-	refs  map[*Connection]int
-	keys  map[*Connection]string
-	gates map[string]*Gate
-	// objects names the connection object of each connection that has one.
-	objects map[*Connection]ConnectionObject
-	// objectQueues feed the reconcilers of connection objects, by kind.
-	objectQueues sync.Map // kind → workqueue
+	mu    sync.Mutex
+	state hubState
 }
 
-// entry is one subscription's runner and where it runs.
+// hubState is everything of the Hub that changes, under Hub.mu.
+type hubState struct {
+	// running is true while Start runs: only then do runners and
+	// connections start.
+	running bool
+	subs    map[types.NamespacedName]*entry
+	// pool holds the connections by connection key.
+	pool  map[string][]*pooledConn
+	gates map[string]*Gate
+}
+
+// pooledConn is one connection of the pool and what the Hub knows of it.
+type pooledConn struct {
+	conn *Connection
+	// key is the connection key it is pooled under.
+	key string
+	// refs counts the subscriptions it carries.
+	refs int
+	// object is the connection object it serves; its Kind is "" for an
+	// inline connection.
+	object ConnectionObject
+	gate   *Gate
+	// started is set once Start dialled it.
+	started bool
+}
+
+// runState is where a subscription's runner is in its life. It only moves
+// forward: starting → running → stopping → stopped (a runner that ends on
+// its own, after a refused subscription, goes from running to stopped).
+type runState int
+
+const (
+	// runStarting: the runner waits for the Hub to start, or for the runner
+	// it replaces to stop.
+	runStarting runState = iota
+	// runRunning: the runner runs.
+	runRunning
+	// runStopping: the runner was told to stop and has not yet finished.
+	runStopping
+	// runStopped: the runner has finished; it writes nothing any more.
+	runStopped
+)
+
+var runStateNames = [...]string{"starting", "running", "stopping", "stopped"}
+
+func (s runState) String() string { return runStateNames[s] }
+
+// entry is one subscription's runner, where it runs and how far it is.
+// state, cancel and prev are guarded by Hub.mu.
 type entry struct {
-	cfg      Config
-	runner   *Runner
-	conn     *Connection
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopping bool
+	cfg    Config
+	runner *Runner
+	conn   *pooledConn
+	state  runState
+	// cancel stops the runner; nil until Start started it.
+	cancel context.CancelFunc
+	// done is closed when the runner reaches runStopped.
+	done chan struct{}
 	// prev is the entry this one replaced, until it has stopped.
 	prev *entry
 }
@@ -127,10 +168,8 @@ func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options
 		opts.EventsClient = c
 	}
 	return &Hub{
-		client: c, reader: reader, log: log, opts: opts,
-		entries: map[types.NamespacedName]*entry{},
-		conns:   map[string][]*Connection{}, refs: map[*Connection]int{}, keys: map[*Connection]string{},
-		gates: map[string]*Gate{}, objects: map[*Connection]ConnectionObject{},
+		client: c, reader: reader, log: log, opts: opts, wake: make(chan struct{}, 1),
+		state: hubState{subs: map[types.NamespacedName]*entry{}, pool: map[string][]*pooledConn{}, gates: map[string]*Gate{}},
 	}
 }
 
@@ -138,17 +177,13 @@ func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options
 func (h *Hub) NeedLeaderElection() bool { return true }
 
 // Start runs the subscriptions until ctx ends, then stops them all, closes
-// the connections and waits.
+// the connections and waits. Runners and connections added meanwhile are
+// started here, with ctx: the Hub keeps no context of its own.
 func (h *Hub) Start(ctx context.Context) error {
 	h.mu.Lock()
-	h.ctx = ctx
-	for c := range h.refs {
-		c.Start(ctx)
-	}
-	for _, e := range h.entries {
-		h.start(e, nil)
-	}
+	h.state.running = true
 	h.mu.Unlock()
+	h.startWaiting(ctx)
 
 	t := time.NewTicker(h.opts.StatusInterval)
 	defer t.Stop()
@@ -156,41 +191,85 @@ func (h *Hub) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			done = true
+		case <-h.wake:
+			h.startWaiting(ctx)
 		case <-t.C:
 			for _, r := range h.runners() {
 				r.Tick()
 			}
 		}
 	}
+	h.shutdown()
+	return nil
+}
 
-	h.mu.Lock()
-	entries := make([]*entry, 0, len(h.entries))
-	for _, e := range h.entries {
-		entries = append(entries, e)
+// poke tells Start that something waits to be started.
+func (h *Hub) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
 	}
-	h.mu.Unlock()
-	for _, e := range entries {
-		if e.cancel != nil {
-			<-e.done
+}
+
+// startWaiting dials the connections not yet started and starts the
+// runners not yet started.
+func (h *Hub) startWaiting(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.state.running {
+		return
+	}
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			if !p.started {
+				p.started = true
+				p.conn.Start(ctx)
+			}
 		}
 	}
+	for _, e := range h.state.subs {
+		if e.cancel == nil {
+			h.start(ctx, e)
+		}
+	}
+}
+
+// shutdown waits for every runner Start started (and for the runner a
+// new one waits for), then closes every connection.
+func (h *Hub) shutdown() {
 	h.mu.Lock()
-	conns := make([]*Connection, 0, len(h.refs))
-	for c := range h.refs {
-		conns = append(conns, c)
+	h.state.running = false
+	var wait []chan struct{}
+	for _, e := range h.state.subs {
+		switch {
+		case e.cancel != nil:
+			wait = append(wait, e.done)
+		case e.prev != nil:
+			wait = append(wait, e.prev.done)
+		}
+	}
+	h.mu.Unlock()
+	for _, done := range wait {
+		<-done
+	}
+	h.mu.Lock()
+	var conns []*Connection
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			conns = append(conns, p.conn)
+		}
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
 		c.Close()
 	}
-	return nil
 }
 
 func (h *Hub) runners() []*Runner {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	rs := make([]*Runner, 0, len(h.entries))
-	for _, e := range h.entries {
+	rs := make([]*Runner, 0, len(h.state.subs))
+	for _, e := range h.state.subs {
 		rs = append(rs, e.runner)
 	}
 	return rs
@@ -198,75 +277,96 @@ func (h *Hub) runners() []*Runner {
 
 // Ensure makes a runner run cfg. It is idempotent and never blocks on the
 // network: a runner whose Hash matches is kept; otherwise the old one is
-// stopped and the new one starts once the old one has finished. Only the
-// changed subscription moves: the others on its connection are untouched.
+// stopped and the new one starts once the old one has finished (which
+// brings a reconcile of cfg.Name). Only the changed subscription moves: the
+// others on its connection are untouched.
 func (h *Hub) Ensure(cfg Config) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	prev := h.entries[cfg.Name]
+	unused, err := h.ensureLocked(cfg)
+	h.mu.Unlock()
+	if unused != nil {
+		unused.Close()
+	}
+	return err
+}
+
+// ensureLocked is Ensure under the lock. It returns a connection that no
+// subscription uses any more, for the caller to close.
+func (h *Hub) ensureLocked(cfg Config) (*Connection, error) {
+	prev := h.state.subs[cfg.Name]
 	// A runner told to stop (its Secret went missing, its object was
 	// deleted) is replaced even for the same config; so is one that served
 	// an earlier object of the same name.
-	if prev != nil && prev.cfg.Hash == cfg.Hash && prev.cfg.UID == cfg.UID && !prev.stopping {
+	if prev != nil && prev.cfg.Hash == cfg.Hash && prev.cfg.UID == cfg.UID && prev.state != runStopping {
 		if prev.cfg.Generation != cfg.Generation {
 			prev.cfg.Generation = cfg.Generation
 			prev.runner.SetGeneration(cfg.Generation)
 		}
-		h.rotate(prev.conn, cfg)
+		h.rotate(prev.conn.conn, cfg)
 		prev.cfg.Realtime = cfg.Realtime
-		return nil
+		return nil, nil
 	}
 	e, err := h.newEntry(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.entries[cfg.Name] = e
-	if prev != nil {
-		wasStopping := prev.stopping
-		prev.stopping = true
-		if !wasStopping {
-			h.log.Info("Restarting subscription, its spec or credentials changed", "DirectusSubscription", cfg.Name.String())
-		}
-		if prev.cancel != nil {
-			prev.cancel()
-		} else {
-			h.releaseLocked(prev.conn)
-			prev = nil
-		}
+	h.state.subs[cfg.Name] = e
+	h.poke()
+	if prev == nil {
+		return nil, nil
+	}
+	if prev.state != runStopping {
+		h.log.Info("Restarting subscription, its spec or credentials changed", "DirectusSubscription", cfg.Name.String())
+	}
+	if prev.cancel == nil {
+		// It never started: there is nothing to wait for.
+		return h.dropLocked(prev), nil
 	}
 	e.prev = prev
-	if h.ctx != nil {
-		h.start(e, prev)
+	h.stopLocked(prev)
+	return nil, nil
+}
+
+// stopLocked tells e's started runner to stop; its goroutine moves it to
+// runStopped.
+func (h *Hub) stopLocked(e *entry) {
+	if e.state != runStopped {
+		e.state = runStopping
+	}
+	e.cancel()
+}
+
+// dropLocked retires e, whose runner never started, at once. It returns
+// e's connection when no subscription uses it any more, for the caller to
+// close outside the lock.
+func (h *Hub) dropLocked(e *entry) *Connection {
+	e.state = runStopped
+	close(e.done)
+	if h.releaseLocked(e.conn) {
+		return e.conn.conn
 	}
 	return nil
 }
 
 // Replacing tells whether name's previous runner (a replaced config) may
-// still be running, and so still write its target.
+// still be running, and so still write its target. When it stops, the Hub
+// asks for a reconcile of name.
 func (h *Hub) Replacing(name types.NamespacedName) bool {
 	h.mu.Lock()
-	e := h.entries[name]
-	var prev *entry
-	if e != nil {
-		prev = e.prev
-	}
-	h.mu.Unlock()
-	if prev == nil {
+	defer h.mu.Unlock()
+	e := h.state.subs[name]
+	if e == nil || e.prev == nil {
 		return false
 	}
-	select {
-	case <-prev.done:
-		h.mu.Lock()
+	if e.prev.state == runStopped {
 		e.prev = nil
-		h.mu.Unlock()
 		return false
-	default:
-		return true
 	}
+	return true
 }
 
 func (h *Hub) newEntry(cfg Config) (*entry, error) {
-	conn, err := h.acquire(cfg)
+	p, err := h.acquire(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -297,18 +397,19 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		Notify:      func() { h.enqueue(name) },
 		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
 		Log:         log, SettleTime: h.opts.SettleTime,
-	}, conn, sink)
-	return &entry{cfg: cfg, runner: runner, conn: conn, done: make(chan struct{})}, nil
+	}, p.conn, sink)
+	return &entry{cfg: cfg, runner: runner, conn: p, done: make(chan struct{})}, nil
 }
 
-// start runs e once prev (an entry it replaces, or nil) has fully stopped,
-// so two runners never write the same target at once.
-func (h *Hub) start(e *entry, prev *entry) {
-	ctx, cancel := context.WithCancel(h.ctx)
+// start runs e once its predecessor (the entry it replaces, if any) has
+// fully stopped, so two runners never write the same target at once. It
+// runs under the lock.
+func (h *Hub) start(ctx context.Context, e *entry) {
+	ctx, cancel := context.WithCancel(ctx)
 	e.cancel = cancel
+	prev := e.prev
 	go func() {
-		defer close(e.done)
-		defer h.release(e.conn)
+		defer h.stopped(e)
 		if prev != nil {
 			// Even when this runner is cancelled first, it is done only once
 			// its predecessor is: whoever waits for it (deleting the
@@ -320,49 +421,80 @@ func (h *Hub) start(e *entry, prev *entry) {
 				return
 			}
 		}
+		if !h.moveTo(e, runRunning) {
+			return
+		}
 		e.runner.Run(ctx)
 	}()
 }
 
+// moveTo moves e forward to s, unless it is already there or past it. It
+// reports whether e moved.
+func (h *Hub) moveTo(e *entry, s runState) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e.state >= s {
+		return false
+	}
+	e.state = s
+	return true
+}
+
+// stopped is the end of e's runner: it gives back e's place on its
+// connection (closing the connection when it was the last), marks e
+// stopped and asks for a reconcile, which finds the runner gone. An entry
+// that was told to stop leaves the Hub here.
+func (h *Hub) stopped(e *entry) {
+	h.mu.Lock()
+	last := h.releaseLocked(e.conn)
+	h.mu.Unlock()
+	if last {
+		e.conn.conn.Close()
+	}
+	h.mu.Lock()
+	if e.state == runStopping && h.state.subs[e.cfg.Name] == e {
+		delete(h.state.subs, e.cfg.Name)
+	}
+	e.state = runStopped
+	close(e.done)
+	h.mu.Unlock()
+	h.enqueue(e.cfg.Name)
+}
+
 // Remove stops the runner of name. It reports whether no runner runs any
-// more; callers that must not race the runner (deleting its ConfigMap) try
-// again later when it is false.
+// more; when it is false, the Hub asks for a reconcile of name once the
+// runner has stopped, so that callers that must not race the runner
+// (deleting its ConfigMap) try again then.
 func (h *Hub) Remove(name types.NamespacedName) bool {
 	h.mu.Lock()
-	e := h.entries[name]
+	e := h.state.subs[name]
 	if e == nil {
 		h.mu.Unlock()
 		return true
 	}
-	e.stopping = true
-	if e.cancel == nil { // never started: the manager is not running yet
-		delete(h.entries, name)
-		last := h.releaseLocked(e.conn)
+	switch {
+	case e.cancel == nil: // never started: the manager is not running yet
+		delete(h.state.subs, name)
+		unused := h.dropLocked(e)
 		h.mu.Unlock()
-		if last {
-			e.conn.Close()
+		if unused != nil {
+			unused.Close()
 		}
 		return true
+	case e.state == runStopped:
+		delete(h.state.subs, name)
+		h.mu.Unlock()
+		return true
 	}
+	h.stopLocked(e)
 	h.mu.Unlock()
-	e.cancel()
-	select {
-	case <-e.done:
-	default:
-		return false
-	}
-	h.mu.Lock()
-	if h.entries[name] == e {
-		delete(h.entries, name)
-	}
-	h.mu.Unlock()
-	return true
+	return false
 }
 
 // Status returns the status of name's subscription.
 func (h *Hub) Status(name types.NamespacedName) (Status, bool) {
 	h.mu.Lock()
-	e := h.entries[name]
+	e := h.state.subs[name]
 	h.mu.Unlock()
 	if e == nil {
 		return Status{}, false
@@ -389,20 +521,17 @@ func (h *Hub) Resync(name types.NamespacedName, request string) {
 func (h *Hub) runner(name types.NamespacedName) *Runner {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e := h.entries[name]; e != nil {
+	if e := h.state.subs[name]; e != nil {
 		return e.runner
 	}
 	return nil
 }
 
 // Source feeds the reconciler: runners enqueue their subscription when its
-// status has something new to show. Adding to a workqueue never blocks and
-// merges duplicates.
+// status has something new to show, and the Hub when a runner stops.
+// Adding to a workqueue never blocks and merges duplicates.
 func (h *Hub) Source() source.Source {
-	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		h.queue.Store(&q)
-		return nil
-	})
+	return h.queues.source(subscriptionQueue)
 }
 
 // enqueue asks for a reconcile of name at the priority of the initial list
@@ -412,16 +541,47 @@ func (h *Hub) Source() source.Source {
 // budget: at a higher priority those would hold back the start of every
 // subscription behind them, and with it the whole restart.
 func (h *Hub) enqueue(name types.NamespacedName) {
-	q := h.queue.Load()
+	q := h.queues.get(subscriptionQueue)
 	if q == nil {
 		return
 	}
 	req := reconcile.Request{NamespacedName: name}
-	if pq, ok := (*q).(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
 		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
 		return
 	}
-	(*q).Add(req)
+	q.Add(req)
+}
+
+// subscriptionQueue names the DirectusSubscription reconciler's queue
+// among the connection objects' (which go by their kind).
+const subscriptionQueue = ""
+
+// queues are the workqueues of the reconcilers the Hub feeds, by the kind
+// of object they reconcile; each is known once its controller started.
+type queues struct {
+	mu     sync.RWMutex
+	byKind map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]
+}
+
+// source is the source.Source that hands the Hub the queue of kind.
+func (qs *queues) source(kind string) source.Source {
+	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		qs.mu.Lock()
+		defer qs.mu.Unlock()
+		if qs.byKind == nil {
+			qs.byKind = map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]{}
+		}
+		qs.byKind[kind] = q
+		return nil
+	})
+}
+
+// get is the queue of kind, or nil before its controller started.
+func (qs *queues) get(kind string) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+	qs.mu.RLock()
+	defer qs.mu.RUnlock()
+	return qs.byKind[kind]
 }
 
 // store is where a subscription's mirror goes: the ConfigMap or Secret t

@@ -22,45 +22,42 @@ package subscriptions
 
 import (
 	"cmp"
-	"context"
 	"net/url"
+	"slices"
 
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
-// acquire returns a connection for cfg with room for one more
-// subscription, opening one when none has.
-func (h *Hub) acquire(cfg Config) (*Connection, error) {
+// acquire returns a pooled connection for cfg with room for one more
+// subscription, opening one when none has. It runs under the lock.
+func (h *Hub) acquire(cfg Config) (*pooledConn, error) {
 	key := cfg.ConnectionKey
 	limit := cmp.Or(cfg.MaxPerSocket, h.opts.MaxSubscriptionsPerConnection)
-	for _, c := range h.conns[key] {
-		if h.refs[c] < limit {
-			h.refs[c]++
-			h.objectChanged(cfg.ConnectionObject)
-			h.rotate(c, cfg)
-			return c, nil
+	for _, p := range h.state.pool[key] {
+		if p.refs < limit {
+			p.refs++
+			h.objectChanged(p.object)
+			h.rotate(p.conn, cfg)
+			return p, nil
 		}
 	}
+	gate := h.gate(cfg)
 	c, err := NewConnection(ConnectionOptions{
-		Realtime: cfg.Realtime, Gate: h.gate(cfg),
+		Realtime: cfg.Realtime, Gate: gate,
 		Log: h.log.WithValues("connection", shortKey(key), "url", redactedURL(cfg.Realtime.URL)),
 	})
 	if err != nil {
 		return nil, err
 	}
-	h.conns[key] = append(h.conns[key], c)
-	h.refs[c], h.keys[c] = 1, key
-	if obj := cfg.ConnectionObject; obj.Kind != "" {
-		h.objects[c] = obj
+	p := &pooledConn{conn: c, key: key, refs: 1, object: cfg.ConnectionObject, gate: gate}
+	h.state.pool[key] = append(h.state.pool[key], p)
+	if obj := p.object; obj.Kind != "" {
 		c.watch(&objectWatcher{notify: func() { h.objectChanged(obj) }})
 		h.objectChanged(obj)
 	}
-	if h.ctx != nil {
-		c.Start(h.ctx)
-	}
-	return c, nil
+	h.poke()
+	return p, nil
 }
 
 // rotate moves c to cfg's static token when the connection key leaves the
@@ -77,40 +74,20 @@ func (h *Hub) rotate(c *Connection, cfg Config) {
 	}
 }
 
-// release gives back a subscription's place on c, closing c when it was
-// the last.
-func (h *Hub) release(c *Connection) {
-	h.mu.Lock()
-	last := h.releaseLocked(c)
-	h.mu.Unlock()
-	if last {
-		c.Close()
-	}
-}
-
-// releaseLocked drops one reference; it reports whether c must be closed.
-func (h *Hub) releaseLocked(c *Connection) bool {
-	h.refs[c]--
-	obj := h.objects[c]
-	defer h.objectChanged(obj)
-	if h.refs[c] > 0 {
+// releaseLocked gives back one subscription's place on p; it reports
+// whether that was the last, in which case p has left the pool and the
+// caller closes its connection outside the lock.
+func (h *Hub) releaseLocked(p *pooledConn) bool {
+	p.refs--
+	defer h.objectChanged(p.object)
+	if p.refs > 0 {
 		return false
 	}
-	key := h.keys[c]
-	delete(h.refs, c)
-	delete(h.keys, c)
-	delete(h.objects, c)
-	list := h.conns[key]
-	for i, x := range list {
-		if x == c {
-			list = append(list[:i], list[i+1:]...)
-			break
-		}
-	}
+	list := slices.DeleteFunc(h.state.pool[p.key], func(x *pooledConn) bool { return x == p })
 	if len(list) == 0 {
-		delete(h.conns, key)
+		delete(h.state.pool, p.key)
 	} else {
-		h.conns[key] = list
+		h.state.pool[p.key] = list
 	}
 	return true
 }
@@ -126,10 +103,10 @@ func (h *Hub) gate(cfg Config) *Gate {
 	if obj := cfg.ConnectionObject; obj.Kind != "" {
 		server += "|" + obj.Kind + "/" + obj.Key.String()
 	}
-	g, ok := h.gates[server]
+	g, ok := h.state.gates[server]
 	if !ok {
 		g = NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
-		h.gates[server] = g
+		h.state.gates[server] = g
 	}
 	return g
 }
@@ -138,7 +115,11 @@ func (h *Hub) gate(cfg Config) *Gate {
 func (h *Hub) Sockets() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.refs)
+	n := 0
+	for _, list := range h.state.pool {
+		n += len(list)
+	}
+	return n
 }
 
 func shortKey(key string) string { return key[:min(8, len(key))] }
@@ -174,11 +155,13 @@ func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
 	h.mu.Lock()
 	var st ObjectStats
 	var conns []*Connection
-	for c, o := range h.objects {
-		if o == obj {
-			st.Sockets++
-			st.Subscriptions += h.refs[c]
-			conns = append(conns, c)
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			if p.object == obj {
+				st.Sockets++
+				st.Subscriptions += p.refs
+				conns = append(conns, p.conn)
+			}
 		}
 	}
 	h.mu.Unlock()
@@ -191,17 +174,14 @@ func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
 // ObjectSource feeds the reconciler of one kind of connection object: the
 // Hub enqueues an object when its sockets or their subscriptions change.
 func (h *Hub) ObjectSource(kind string) source.Source {
-	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		h.objectQueues.Store(kind, q)
-		return nil
-	})
+	return h.queues.source(kind)
 }
 
 func (h *Hub) objectChanged(obj ConnectionObject) {
 	if obj.Kind == "" {
 		return
 	}
-	if q, ok := h.objectQueues.Load(obj.Kind); ok {
-		q.(workqueue.TypedRateLimitingInterface[reconcile.Request]).Add(reconcile.Request{NamespacedName: obj.Key})
+	if q := h.queues.get(obj.Kind); q != nil {
+		q.Add(reconcile.Request{NamespacedName: obj.Key})
 	}
 }

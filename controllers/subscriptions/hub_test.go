@@ -301,3 +301,57 @@ func TestTheEndOfSettlingAsksForAStatusWrite(t *testing.T) {
 		g.Expect(st.ConnReason).To(Equal(v1alpha1.ReasonConnecting))
 	}, 10*time.Second, 20*time.Millisecond).Should(Succeed())
 }
+
+// drained is a queue fed by the Hub, emptied of what the start of cfgs
+// asked for.
+func (w *hubWorld) drained(cfgs ...Config) priorityqueue.PriorityQueue[reconcile.Request] {
+	w.t.Helper()
+	q := priorityqueue.New[reconcile.Request]("test")
+	w.t.Cleanup(q.ShutDown)
+	w.g.Expect(w.hub.Source().Start(context.Background(), q)).To(Succeed())
+	w.run(cfgs...)
+	w.ready(cfgs...)
+	for q.Len() > 0 {
+		req, _, _ := q.GetWithPriority()
+		q.Done(req)
+	}
+	return q
+}
+
+// A runner told to stop asks for a reconcile once it has stopped: the
+// reconciler that waits for it (to delete the target, or to show the
+// subscription suspended) needs no timer of its own.
+func TestAStoppedRunnerAsksForAReconcile(t *testing.T) {
+	w := newHubWorld(t, Options{StatusInterval: time.Hour})
+	cfg := w.subscriptions(1)[0]
+	q := w.drained(cfg)
+
+	w.g.Expect(w.hub.Remove(cfg.Name)).To(BeFalse(), "the runner is still on its way out")
+	w.g.Eventually(q.Len, 10*time.Second, 10*time.Millisecond).Should(Equal(1))
+	req, _, _ := q.GetWithPriority()
+	w.g.Expect(req.NamespacedName).To(Equal(cfg.Name))
+	w.g.Expect(w.hub.Remove(cfg.Name)).To(BeTrue(), "the reconcile comes once the runner has stopped")
+	_, ok := w.hub.Status(cfg.Name)
+	w.g.Expect(ok).To(BeFalse())
+}
+
+// A changed subscription's old runner asks for a reconcile once it has
+// stopped, when the reconciler may retire what it wrote.
+func TestAReplacedRunnerAsksForAReconcileWhenItStops(t *testing.T) {
+	w := newHubWorld(t, Options{StatusInterval: time.Hour})
+	cfg := w.subscriptions(1)[0]
+	q := w.drained(cfg)
+
+	changed := cfg
+	changed.Hash, changed.Generation = "hash-0-changed", 2
+	w.g.Expect(w.hub.Ensure(changed)).To(Succeed())
+	w.g.Eventually(func() bool {
+		if q.Len() == 0 {
+			return false
+		}
+		req, _, _ := q.GetWithPriority()
+		q.Done(req)
+		return !w.hub.Replacing(changed.Name)
+	}, 10*time.Second, 10*time.Millisecond).Should(BeTrue(), "a reconcile comes after the old runner stopped")
+	w.ready(changed)
+}
