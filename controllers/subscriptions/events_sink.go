@@ -103,8 +103,6 @@ func NewEventsSink(o EventsOptions) *EventsSink {
 
 const eventsRecordedMessage = "each change becomes a Kubernetes Event on this object"
 
-func (s *EventsSink) planInput() planInput { return planInput{} }
-
 func (s *EventsSink) start(plan queryPlan, env sinkEnv) { s.keyName, s.env = plan.keyField, env }
 
 func (s *EventsSink) status() SinkStatus {
@@ -162,10 +160,6 @@ func (s *EventsSink) change(ctx context.Context, m realtime.Message) {
 	}
 }
 
-func (s *EventsSink) idle(context.Context) {}
-
-func (s *EventsSink) verify() {}
-
 // resync has nothing to read: an events target holds no copy. It is
 // handled at once.
 func (s *EventsSink) resync(request string) {
@@ -174,8 +168,6 @@ func (s *EventsSink) resync(request string) {
 	s.mu.Unlock()
 	s.env.changed()
 }
-
-func (s *EventsSink) touched([]json.RawMessage) {}
 
 func (s *EventsSink) timer() <-chan time.Time { return s.alarm.C(s.flushAt, s.retryAt) }
 

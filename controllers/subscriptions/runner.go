@@ -237,7 +237,13 @@ func (r *Runner) Run(ctx context.Context) {
 			}
 		}
 		r.checkLosses(ctx)
-		r.sink.idle(ctx)
+		if s, ok := r.sink.(idler); ok {
+			s.idle(ctx)
+		}
+		var timer <-chan time.Time
+		if s, ok := r.sink.(timed); ok {
+			timer = s.timer()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -245,15 +251,17 @@ func (r *Runner) Run(ctx context.Context) {
 			return
 		case <-sub.Ready():
 		case <-exits.Ready():
-		case <-r.sink.timer():
-			r.sink.tick(ctx)
+		case <-timer:
+			r.sink.(timed).tick(ctx)
 		case <-r.wake:
 			r.checkLosses(ctx)
-			if r.verifyReq.Swap(false) {
-				r.sink.verify()
+			if s, ok := r.sink.(verifier); r.verifyReq.Swap(false) && ok {
+				s.verify()
 			}
-			if req := r.resyncReq.Swap(nil); req != nil {
-				r.sink.resync(*req)
+			if s, ok := r.sink.(resyncer); ok {
+				if req := r.resyncReq.Swap(nil); req != nil {
+					s.resync(*req)
+				}
 			}
 		}
 	}
@@ -288,7 +296,9 @@ func (r *Runner) handleExits(ctx context.Context, msgs []realtime.Message) {
 	for _, m := range msgs {
 		switch m.Kind {
 		case realtime.KindUpdate:
-			r.sink.touched(m.Items)
+			if s, ok := r.sink.(exitTracker); ok {
+				s.touched(m.Items)
+			}
 		case realtime.KindGap:
 			r.sink.lost(ctx, v1alpha1.ReasonSyncing, "updates that may move items out of the filter were lost")
 		case realtime.KindError:
@@ -307,7 +317,10 @@ func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
 	for {
 		pk, err := r.conn.primaryKey(ctx, r.o.Collection)
 		if err == nil {
-			in := r.sink.planInput()
+			var in planInput
+			if s, ok := r.sink.(planner); ok {
+				in = s.planInput()
+			}
 			in.event = r.o.Event
 			p, err := makePlan(r.o.Query, pk, in)
 			if err != nil {
