@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -86,13 +85,13 @@ type MirrorSink struct {
 	// back an older state.
 	readStarted time.Time
 	lastRead    time.Time
-	readRetry   time.Duration
+	readRetry   retryBackoff
 	readAt      time.Time // no full read before
 	resyncAt    time.Time
 	dirty       bool
 	verifyReq   bool
 	lastWrite   time.Time
-	writeRetry  time.Duration
+	writeRetry  retryBackoff
 	writeAt     time.Time // no write before
 	missing     int
 	missingWhy  string
@@ -301,8 +300,7 @@ func (s *MirrorSink) read(ctx context.Context) {
 		r, msg := classifySnapshotError(err)
 		s.env.log.Info("Full read failed", "reason", r, "error", err.Error())
 		s.current = false
-		s.readRetry = backoff(s.readRetry, time.Second)
-		delay := s.readRetry
+		delay := s.readRetry.next(time.Second)
 		if over, after := realtime.Overloaded(err); over {
 			delay = max(delay, after)
 		}
@@ -325,7 +323,8 @@ func (s *MirrorSink) read(ctx context.Context) {
 	}
 	s.m.Replace(items)
 	s.env.log.V(1).Info("Full read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
-	s.pending, s.readRetry, s.resyncRead = "", 0, asked
+	s.pending, s.resyncRead = "", asked
+	s.readRetry.reset()
 	s.readStarted, s.lastRead = start, time.Now()
 	s.readAt = s.lastRead.Add(s.o.MinRefreshInterval)
 	s.primed = true
@@ -422,14 +421,7 @@ func (s *MirrorSink) admit(r mirror.Rendered) bool {
 // is reported, and retried as its kind says.
 func (s *MirrorSink) apply(ctx context.Context, r mirror.Rendered) (string, bool) {
 	store := s.o.Store
-	var result string
-	var err error
-	for attempt := 0; ; attempt++ {
-		result, err = store.Apply(ctx, r)
-		if err == nil || !apierrors.IsConflict(err) || attempt >= 5 {
-			break
-		}
-	}
+	result, err := store.Apply(ctx, r)
 	switch te, isTarget := errors.AsType[*TargetError](err); {
 	case err == nil:
 		return result, true
@@ -455,7 +447,8 @@ func (s *MirrorSink) record(r mirror.Rendered, result string, began time.Time) {
 		log.Info("Wrote the mirror", "result", result, "items", r.Items, "bytes", r.Size,
 			"took", now.Sub(began).String(), "oldestChange", oldest.String())
 	}
-	s.lastWrite, s.writeRetry = now, 0
+	s.lastWrite = now
+	s.writeRetry.reset()
 	s.writeAt = time.Time{}
 	if s.o.MinWriteInterval > 0 {
 		s.writeAt = now.Add(s.o.MinWriteInterval)
@@ -514,8 +507,7 @@ func (s *MirrorSink) fail(reason, msg string, retry bool) {
 	writeErrors.WithLabelValues(s.metricTarget(), reason).Inc()
 	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
 	if retry {
-		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond)
-		s.writeAt = time.Now().Add(s.writeRetry)
+		s.writeAt = time.Now().Add(s.writeRetry.next(500 * time.Millisecond))
 	} else {
 		s.dirty, s.verifyReq = false, false
 	}

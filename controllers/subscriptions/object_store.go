@@ -124,9 +124,11 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 	s.desired(cm, r)
 	err = s.Client.Update(ctx, cm)
 	written := cm
-	if apierrors.IsConflict(err) {
-		// The cache lags behind our previous write: read the current
-		// version directly instead of retrying against the same stale copy.
+	// This is the data plane's one place that retries conflicts.
+	for attempt := 0; apierrors.IsConflict(err) && attempt < maxConflictRetries; attempt++ {
+		// The cache lags behind our previous write, or someone wrote: read
+		// the current version directly instead of retrying against the
+		// same stale copy.
 		fresh := s.Kind.new()
 		if err := s.Reader.Get(ctx, key, fresh); err != nil {
 			return "", err
@@ -143,6 +145,11 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 	}
 	return resultSuccess, err
 }
+
+// maxConflictRetries bounds the writes Apply tries again, each on a fresh
+// read, when the object changed under it; past it the sink retries with
+// backoff.
+const maxConflictRetries = 5
 
 // MergePatchMaxBytes is the mirror size from which a write sends the whole
 // object (an Update) instead of a merge patch of the changed keys. The

@@ -313,7 +313,7 @@ func (r *Runner) handleExits(ctx context.Context, msgs []realtime.Message) {
 // per collection) and shapes the query; it retries while Directus cannot
 // be reached.
 func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
-	delay := 500 * time.Millisecond
+	var retry retryBackoff
 	for {
 		pk, err := r.conn.primaryKey(ctx, r.o.Collection)
 		if err == nil {
@@ -333,14 +333,13 @@ func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
 			return queryPlan{}, false
 		}
 		r.log.V(1).Info("Waiting for Directus to read the collection's primary key", "error", err.Error())
-		t := time.NewTimer(delay)
+		t := time.NewTimer(retry.next(500 * time.Millisecond))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return queryPlan{}, false
 		case <-t.C:
 		}
-		delay = min(delay*2, 30*time.Second)
 	}
 }
 
