@@ -320,8 +320,6 @@ func jsonInt(raw json.RawMessage) (int, error) {
 	return i, nil
 }
 
-// queryParams encodes a Directus query as URL parameters: arrays of strings (fields, sort,
-// groupBy) comma-joined, strings and numbers as they are, objects JSON-encoded.
 // ReadAllByKey reads every item matching query, paging by key (keyset
 // pagination): pages are sorted by key and each asks for keys greater than
 // the last one seen. Unlike limit/offset paging, an item created or deleted
@@ -333,6 +331,8 @@ func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.R
 	return r.pager(collection).readAllByKey(ctx, query, key)
 }
 
+// queryParams encodes a Directus query as URL parameters: arrays of strings (fields, sort,
+// groupBy) comma-joined, strings and numbers as they are, objects JSON-encoded.
 func queryParams(q map[string]json.RawMessage) (url.Values, error) {
 	v := url.Values{}
 	for k, raw := range q {
