@@ -320,8 +320,8 @@ func connectionKey(spec *v1alpha1.DirectusConnectionSpec, opts realtime.Options,
 // name defaults to the subscription's. A template is parsed here, once per
 // spec: a mistake in it is the spec's, and stops the subscription until
 // it is fixed.
-func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.ConfigMapTarget, error) {
-	target := &subscriptions.ConfigMapTarget{
+func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.MirrorTarget, error) {
+	target := &subscriptions.MirrorTarget{
 		Name: defaultString(t.Name, obj.Name), KeyField: t.KeyField,
 		Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
 		ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,

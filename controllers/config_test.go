@@ -367,7 +367,7 @@ func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
 		{name: "everything defaulted", target: v1alpha1.ConfigMapTarget{},
 			want: func(g Gomega, name, keyField string, layout mirror.Layout, listKey string, labels map[string]string) {
 				g.Expect(name).To(Equal("feed"), "the subscription's name")
-				g.Expect(keyField).To(BeEmpty(), "the primary key, looked up by the worker")
+				g.Expect(keyField).To(BeEmpty(), "the primary key, looked up by the runner")
 				g.Expect(layout).To(Equal(mirror.PerItem))
 				g.Expect(listKey).To(Equal("items.json"))
 				g.Expect(labels).To(BeEmpty())

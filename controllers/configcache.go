@@ -36,7 +36,7 @@ import (
 // inputs it was built from: the object's UID and generation and the
 // resourceVersions of the Secrets it names, read from the metadata cache
 // that the Secret watch keeps anyway. Most reconciles only carry status
-// updates from a worker; with the cache they read no Secret from the API
+// updates from a runner; with the cache they read no Secret from the API
 // server. A CA bundle in a ConfigMap is not watched (the cache only holds
 // the ConfigMaps the operator writes): its resourceVersion is read directly
 // at most once a minute, and the reconciler requeues such subscriptions

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -46,7 +47,7 @@ type ConnectionReconciler struct {
 	client.Client
 	// APIReader reads Secrets and CA ConfigMaps without caching them.
 	APIReader client.Reader
-	Hub       *subscriptions.Hub
+	Hub       *hub.Hub
 	Kind      string
 
 	secrets secretValues

@@ -23,13 +23,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 )
 
 // setConnectionStatus writes the conditions and counters of a connection
 // object: stalled, when its settings or Secrets do not resolve; otherwise
 // what its sockets report.
-func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64, stats subscriptions.ObjectStats, stalled *stalledError, warning string) {
+func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64, stats hub.ObjectStats, stalled *stalledError, warning string) {
 	st.ObservedGeneration = generation
 	st.Sockets, st.Subscriptions = int32(stats.Sockets), int32(stats.Subscriptions) //nolint:gosec // counts far below 2^31
 	conds := conditions{list: &st.Conditions, generation: generation}
@@ -74,7 +74,7 @@ func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64
 // connected, otherwise it carries the first one's reason; Authenticated is
 // True when any socket was accepted, False when Directus refused the
 // credentials.
-func connectionConditions(stats subscriptions.ObjectStats) (connected, authenticated metav1.Condition) {
+func connectionConditions(stats hub.ObjectStats) (connected, authenticated metav1.Condition) {
 	if stats.Sockets == 0 {
 		idle := metav1.Condition{Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonIdle,
 			Message: "no subscription uses this connection, so no socket is open; its settings and Secrets resolve"}

@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
@@ -50,7 +51,7 @@ type DirectusSubscriptionReconciler struct {
 	client.Client
 	// APIReader reads Secrets and foreign objects without caching them.
 	APIReader client.Reader
-	Hub       *subscriptions.Hub
+	Hub       *hub.Hub
 	Recorder  events.EventRecorder
 	// Cache reads Secret metadata from the manager's cache, so that
 	// reconciles which only bring status updates read no Secret.
@@ -185,7 +186,7 @@ func (r *DirectusSubscriptionReconciler) report(
 		// once, not per step.
 		return ctrl.Result{}
 	}
-	applyWorkerStatus(obj, st, warning)
+	applyRunnerStatus(obj, st, warning)
 	recordTarget(key, st)
 	switch {
 	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned || st.SyncReason == v1alpha1.ReasonSecretNotOwned:

@@ -32,10 +32,10 @@ func conditionsOf(obj *v1alpha1.DirectusSubscription) conditions {
 	return conditions{list: &obj.Status.Conditions, generation: obj.Generation}
 }
 
-// applyWorkerStatus turns what the subscription's worker reports into the
-// object's status. The status claims a generation only once the worker runs
+// applyRunnerStatus turns what the subscription's runner reports into the
+// object's status. The status claims a generation only once the runner runs
 // that generation's config.
-func applyWorkerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Status, warning string) {
+func applyRunnerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Status, warning string) {
 	s := &obj.Status
 	if st.Generation == obj.Generation {
 		s.ObservedGeneration = obj.Generation
@@ -150,7 +150,7 @@ func timeOrNil(t time.Time) *metav1.Time {
 // status built from st would.
 func statusBehind(obj *v1alpha1.DirectusSubscription, st subscriptions.Status) bool {
 	want := obj.DeepCopy()
-	applyWorkerStatus(want, st, "")
+	applyRunnerStatus(want, st, "")
 	if want.Status.ObservedGeneration != obj.Status.ObservedGeneration || want.Status.Connection.State != obj.Status.Connection.State ||
 		want.Status.LastHandledResyncAt != obj.Status.LastHandledResyncAt ||
 		len(want.Status.Conditions) != len(obj.Status.Conditions) {

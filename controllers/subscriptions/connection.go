@@ -72,9 +72,11 @@ type Connection struct {
 	// login is true for email and password: such a connection makes
 	// sessions of its own (logged out on Close), and a refused login is not
 	// retried, since Directus locks an account after repeated failures.
-	login   bool
-	lookups *lookups
-	exits   *exitWatches
+	login bool
+	// onChange is ConnectionOptions.OnChange.
+	onChange func()
+	lookups  *lookups
+	exits    *exitWatches
 	// done is closed when the client's Connect returns, once started.
 	done chan struct{}
 
@@ -105,12 +107,15 @@ type ConnectionOptions struct {
 	Gate *Gate
 	// Log receives the connection's logs.
 	Log logr.Logger
+	// OnChange, if set, is called outside any lock whenever the status
+	// changes, as a subscription on the connection is told.
+	OnChange func()
 }
 
 // NewConnection returns an idle connection; Start dials.
 func NewConnection(o ConnectionOptions) (*Connection, error) {
 	c := &Connection{
-		gate: o.Gate, url: o.Realtime.URL, log: o.Log, done: make(chan struct{}),
+		gate: o.Gate, url: o.Realtime.URL, log: o.Log, onChange: o.OnChange, done: make(chan struct{}),
 		state: lockedState{
 			watchers: map[connWatcher]struct{}{},
 			st: ConnStatus{
@@ -253,6 +258,9 @@ func (c *Connection) update(fn func(st *ConnStatus)) {
 	if changed {
 		for _, w := range watchers {
 			w.connectionChanged()
+		}
+		if c.onChange != nil {
+			c.onChange()
 		}
 	}
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package subscriptions
+package hub
 
 import (
 	"context"
@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
 // Options tune the Hub.
@@ -93,20 +94,20 @@ type hubState struct {
 	subs    map[types.NamespacedName]*entry
 	// pool holds the connections by connection key.
 	pool  map[string][]*pooledConn
-	gates map[string]*Gate
+	gates map[string]*subscriptions.Gate
 }
 
 // pooledConn is one connection of the pool and what the Hub knows of it.
 type pooledConn struct {
-	conn *Connection
+	conn *subscriptions.Connection
 	// key is the connection key it is pooled under.
 	key string
 	// refs counts the subscriptions it carries.
 	refs int
 	// object is the connection object it serves; its Kind is "" for an
 	// inline connection.
-	object ConnectionObject
-	gate   *Gate
+	object subscriptions.ConnectionObject
+	gate   *subscriptions.Gate
 	// started is set once Start dialled it.
 	started bool
 }
@@ -135,8 +136,8 @@ func (s runState) String() string { return runStateNames[s] }
 // entry is one subscription's runner, where it runs and how far it is.
 // state, cancel and prev are guarded by Hub.mu.
 type entry struct {
-	cfg    Config
-	runner *Runner
+	cfg    subscriptions.Config
+	runner *subscriptions.Runner
 	conn   *pooledConn
 	state  runState
 	// cancel stops the runner; nil until Start started it.
@@ -169,7 +170,7 @@ func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options
 	}
 	return &Hub{
 		client: c, reader: reader, log: log, opts: opts, wake: make(chan struct{}, 1),
-		state: hubState{subs: map[types.NamespacedName]*entry{}, pool: map[string][]*pooledConn{}, gates: map[string]*Gate{}},
+		state: hubState{subs: map[types.NamespacedName]*entry{}, pool: map[string][]*pooledConn{}, gates: map[string]*subscriptions.Gate{}},
 	}
 }
 
@@ -253,7 +254,7 @@ func (h *Hub) shutdown() {
 		<-done
 	}
 	h.mu.Lock()
-	var conns []*Connection
+	var conns []*subscriptions.Connection
 	for _, list := range h.state.pool {
 		for _, p := range list {
 			conns = append(conns, p.conn)
@@ -265,10 +266,10 @@ func (h *Hub) shutdown() {
 	}
 }
 
-func (h *Hub) runners() []*Runner {
+func (h *Hub) runners() []*subscriptions.Runner {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	rs := make([]*Runner, 0, len(h.state.subs))
+	rs := make([]*subscriptions.Runner, 0, len(h.state.subs))
 	for _, e := range h.state.subs {
 		rs = append(rs, e.runner)
 	}
@@ -280,7 +281,7 @@ func (h *Hub) runners() []*Runner {
 // stopped and the new one starts once the old one has finished (which
 // brings a reconcile of cfg.Name). Only the changed subscription moves: the
 // others on its connection are untouched.
-func (h *Hub) Ensure(cfg Config) error {
+func (h *Hub) Ensure(cfg subscriptions.Config) error {
 	h.mu.Lock()
 	unused, err := h.ensureLocked(cfg)
 	h.mu.Unlock()
@@ -292,7 +293,7 @@ func (h *Hub) Ensure(cfg Config) error {
 
 // ensureLocked is Ensure under the lock. It returns a connection that no
 // subscription uses any more, for the caller to close.
-func (h *Hub) ensureLocked(cfg Config) (*Connection, error) {
+func (h *Hub) ensureLocked(cfg subscriptions.Config) (*subscriptions.Connection, error) {
 	prev := h.state.subs[cfg.Name]
 	// A runner told to stop (its Secret went missing, its object was
 	// deleted) is replaced even for the same config; so is one that served
@@ -339,7 +340,7 @@ func (h *Hub) stopLocked(e *entry) {
 // dropLocked retires e, whose runner never started, at once. It returns
 // e's connection when no subscription uses it any more, for the caller to
 // close outside the lock.
-func (h *Hub) dropLocked(e *entry) *Connection {
+func (h *Hub) dropLocked(e *entry) *subscriptions.Connection {
 	e.state = runStopped
 	close(e.done)
 	if h.releaseLocked(e.conn) {
@@ -365,21 +366,21 @@ func (h *Hub) Replacing(name types.NamespacedName) bool {
 	return true
 }
 
-func (h *Hub) newEntry(cfg Config) (*entry, error) {
+func (h *Hub) newEntry(cfg subscriptions.Config) (*entry, error) {
 	p, err := h.acquire(cfg)
 	if err != nil {
 		return nil, err
 	}
-	log := withValues(h.log, "DirectusSubscription", cfg.Name.String())
-	var sink Sink
+	log := subscriptions.WithValues(h.log, "DirectusSubscription", cfg.Name.String())
+	var sink subscriptions.Sink
 	if t, kind := cfg.Mirror(); t != nil {
-		sink = NewMirrorSink(MirrorOptions{
+		sink = subscriptions.NewMirrorSink(subscriptions.MirrorOptions{
 			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey, Template: t.Template,
 			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
 			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
 		})
 	} else {
-		sink = NewEventsSink(EventsOptions{
+		sink = subscriptions.NewEventsSink(subscriptions.EventsOptions{
 			Client: h.opts.EventsClient, MaxPerMinute: cfg.Events.MaxPerMinute, Since: cfg.Events.Since,
 			Object: corev1.ObjectReference{
 				APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription",
@@ -388,14 +389,14 @@ func (h *Hub) newEntry(cfg Config) (*entry, error) {
 		})
 	}
 	name := cfg.Name
-	runner := NewRunner(RunnerOptions{
+	runner := subscriptions.NewRunner(subscriptions.RunnerOptions{
 		Collection: cfg.Collection, Event: cfg.Event, Query: cfg.Query,
 		// Unique per socket, and new for each config, so that a replaced
 		// runner's unsubscribe cannot cancel its successor.
 		UID:  fmt.Sprintf("%s/%s#%s", name.Namespace, name.Name, cfg.Hash[:min(8, len(cfg.Hash))]),
 		Hash: cfg.Hash, Generation: cfg.Generation,
 		Notify:      func() { h.enqueue(name) },
-		OnReconnect: func() { reconnectsTotal.WithLabelValues(name.Namespace, name.Name).Inc() },
+		OnReconnect: func() { subscriptions.CountReconnect(name.Namespace, name.Name) },
 		Log:         log, SettleTime: h.opts.SettleTime,
 	}, p.conn, sink)
 	return &entry{cfg: cfg, runner: runner, conn: p, done: make(chan struct{})}, nil
@@ -492,12 +493,12 @@ func (h *Hub) Remove(name types.NamespacedName) bool {
 }
 
 // Status returns the status of name's subscription.
-func (h *Hub) Status(name types.NamespacedName) (Status, bool) {
+func (h *Hub) Status(name types.NamespacedName) (subscriptions.Status, bool) {
 	h.mu.Lock()
 	e := h.state.subs[name]
 	h.mu.Unlock()
 	if e == nil {
-		return Status{}, false
+		return subscriptions.Status{}, false
 	}
 	return e.runner.Status(), true
 }
@@ -518,7 +519,7 @@ func (h *Hub) Resync(name types.NamespacedName, request string) {
 }
 
 // runner is name's runner, or nil.
-func (h *Hub) runner(name types.NamespacedName) *Runner {
+func (h *Hub) runner(name types.NamespacedName) *subscriptions.Runner {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if e := h.state.subs[name]; e != nil {
@@ -586,8 +587,8 @@ func (qs *queues) get(kind string) workqueue.TypedRateLimitingInterface[reconcil
 
 // store is where a subscription's mirror goes: the ConfigMap or Secret t
 // names, owned by the DirectusSubscription.
-func (h *Hub) store(name types.NamespacedName, uid types.UID, t *ConfigMapTarget, kind Kind) Store {
-	return &ObjectStore{
+func (h *Hub) store(name types.NamespacedName, uid types.UID, t *subscriptions.MirrorTarget, kind subscriptions.Kind) subscriptions.Store {
+	return &subscriptions.ObjectStore{
 		Kind: kind, Client: h.client, Reader: h.reader,
 		Key: types.NamespacedName{Namespace: name.Namespace, Name: t.Name},
 		Owner: metav1.OwnerReference{

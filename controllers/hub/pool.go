@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package subscriptions
+package hub
 
 // The Hub's pool of connections: sharing sockets by connection key up to a
 // cap, the read gates per server, token rotation in place, and what the
@@ -27,11 +27,13 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
 // acquire returns a pooled connection for cfg with room for one more
 // subscription, opening one when none has. It runs under the lock.
-func (h *Hub) acquire(cfg Config) (*pooledConn, error) {
+func (h *Hub) acquire(cfg subscriptions.Config) (*pooledConn, error) {
 	key := cfg.ConnectionKey
 	limit := cmp.Or(cfg.MaxPerSocket, h.opts.MaxSubscriptionsPerConnection)
 	for _, p := range h.state.pool[key] {
@@ -43,19 +45,22 @@ func (h *Hub) acquire(cfg Config) (*pooledConn, error) {
 		}
 	}
 	gate := h.gate(cfg)
-	c, err := NewConnection(ConnectionOptions{
-		Realtime: cfg.Realtime, Gate: gate,
+	obj := cfg.ConnectionObject
+	var onChange func()
+	if obj.Kind != "" {
+		// The connection object's reconciler shows its sockets' states.
+		onChange = func() { h.objectChanged(obj) }
+	}
+	c, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{
+		Realtime: cfg.Realtime, Gate: gate, OnChange: onChange,
 		Log: h.log.WithValues("connection", shortKey(key), "url", redactedURL(cfg.Realtime.URL)),
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := &pooledConn{conn: c, key: key, refs: 1, object: cfg.ConnectionObject, gate: gate}
+	p := &pooledConn{conn: c, key: key, refs: 1, object: obj, gate: gate}
 	h.state.pool[key] = append(h.state.pool[key], p)
-	if obj := p.object; obj.Kind != "" {
-		c.watch(&objectWatcher{notify: func() { h.objectChanged(obj) }})
-		h.objectChanged(obj)
-	}
+	h.objectChanged(obj)
 	h.poke()
 	return p, nil
 }
@@ -64,7 +69,7 @@ func (h *Hub) acquire(cfg Config) (*pooledConn, error) {
 // token out (a connection object's): the socket re-authenticates in place
 // and its subscriptions read again, instead of every runner restarting on
 // a new socket. Other connections never see another token under one key.
-func (h *Hub) rotate(c *Connection, cfg Config) {
+func (h *Hub) rotate(c *subscriptions.Connection, cfg subscriptions.Config) {
 	tok := cfg.Realtime.Auth.AccessToken
 	if cfg.ConnectionObject.Kind == "" || tok == "" {
 		return
@@ -95,7 +100,7 @@ func (h *Hub) releaseLocked(p *pooledConn) bool {
 // gate returns the gate of cfg's Directus server. Subscriptions of a
 // connection object share one gate per server with the object's
 // concurrency; inline ones share the server's.
-func (h *Hub) gate(cfg Config) *Gate {
+func (h *Hub) gate(cfg subscriptions.Config) *subscriptions.Gate {
 	server := cfg.Realtime.URL
 	if u, err := url.Parse(server); err == nil {
 		server = u.Host
@@ -105,7 +110,7 @@ func (h *Hub) gate(cfg Config) *Gate {
 	}
 	g, ok := h.state.gates[server]
 	if !ok {
-		g = NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
+		g = subscriptions.NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
 		h.state.gates[server] = g
 	}
 	return g
@@ -133,28 +138,20 @@ func redactedURL(raw string) string {
 	return u.Redacted()
 }
 
-// objectWatcher tells a connection object's reconciler when a socket of
-// the object changes state.
-type objectWatcher struct{ notify func() }
-
-func (w *objectWatcher) connectionChanged() { w.notify() }
-
-func (w *objectWatcher) badFrame(error) {}
-
 // ObjectStats is what the Hub runs for one connection object.
 type ObjectStats struct {
 	// Sockets counts the connections open or opening; Subscriptions the
 	// subscriptions they carry.
 	Sockets, Subscriptions int
 	// Conns are the sockets' states.
-	Conns []ConnStatus
+	Conns []subscriptions.ConnStatus
 }
 
 // ObjectStats reports on the sockets of a connection object.
-func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
+func (h *Hub) ObjectStats(obj subscriptions.ConnectionObject) ObjectStats {
 	h.mu.Lock()
 	var st ObjectStats
-	var conns []*Connection
+	var conns []*subscriptions.Connection
 	for _, list := range h.state.pool {
 		for _, p := range list {
 			if p.object == obj {
@@ -177,7 +174,7 @@ func (h *Hub) ObjectSource(kind string) source.Source {
 	return h.queues.source(kind)
 }
 
-func (h *Hub) objectChanged(obj ConnectionObject) {
+func (h *Hub) objectChanged(obj subscriptions.ConnectionObject) {
 	if obj.Kind == "" {
 		return
 	}
