@@ -495,6 +495,7 @@ func TestBuildConfigKeepsTheTokenOutOfTheHashAndTheWarning(t *testing.T) {
 
 // testCAPEM is a new self-signed CA certificate, PEM-encoded.
 func testCAPEM(t *testing.T) []byte {
+	t.Helper()
 	_, pem := testutil.SelfSignedCert(t, "Test CA", true)
 	return pem
 }

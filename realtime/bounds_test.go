@@ -124,6 +124,7 @@ type elsewhere struct {
 }
 
 func newElsewhere(t *testing.T) *elsewhere {
+	t.Helper()
 	e := &elsewhere{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -145,6 +146,7 @@ func (e *elsewhere) requests() []string {
 // redirector answers every request with code and a Location on target, keeping path and
 // query, as a misconfigured or hostile proxy would.
 func redirector(t *testing.T, code int, target string) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target+r.URL.RequestURI(), code)
 	}))

@@ -19,6 +19,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -194,7 +195,7 @@ func TestRESTPrimaryKeyAndTypedErrors(t *testing.T) {
 	_, err = r.PrimaryKey(context.Background(), "secrets")
 	var se *ServerError
 	g.Expect(err).To(BeAssignableToTypeOf(se))
-	se = err.(*ServerError)
+	g.Expect(errors.As(err, &se)).To(BeTrue())
 	g.Expect(se.Code).To(Equal(CodeForbidden))
 	g.Expect(se.StatusCode).To(Equal(http.StatusForbidden))
 

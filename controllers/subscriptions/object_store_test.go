@@ -145,6 +145,7 @@ func TestACacheThatLagsBehindTheLastWriteCannotLeaveAStaleKeyOrValue(t *testing.
 // largeItems returns items just past MergePatchMaxBytes once rendered: a
 // mirror the store writes whole.
 func largeItems(t *testing.T) map[string]string {
+	t.Helper()
 	items := map[string]string{}
 	for i := 0; mirror.DataSize(renderItems(t, items).Data) < MergePatchMaxBytes; i++ {
 		items[fmt.Sprint(i)] = fmt.Sprintf(`{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 200))

@@ -63,6 +63,7 @@ func newWorld(t *testing.T, base string) (dx *fakedirectus.Server, ns string) {
 // the tests share the control plane, and the next test's operator must
 // not run them, however this test ended.
 func leaveNoSubscriptions(t *testing.T, ns string) {
+	t.Helper()
 	t.Cleanup(func() {
 		g := NewWithT(t)
 		ctx := context.Background()
