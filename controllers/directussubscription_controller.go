@@ -307,7 +307,7 @@ func (r *DirectusSubscriptionReconciler) targetTampered(ctx context.Context, nam
 		return false
 	}
 	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
-	if kind == subscriptions.KindSecret {
+	if kind == subscriptions.TargetSecret {
 		m := secretMetadata()
 		if err := r.Cache.Get(ctx, key, m); err != nil {
 			return true

@@ -587,7 +587,7 @@ func (qs *queues) get(kind string) workqueue.TypedRateLimitingInterface[reconcil
 
 // store is where a subscription's mirror goes: the ConfigMap or Secret t
 // names, owned by the DirectusSubscription.
-func (h *Hub) store(name types.NamespacedName, uid types.UID, t *subscriptions.MirrorTarget, kind subscriptions.Kind) subscriptions.Store {
+func (h *Hub) store(name types.NamespacedName, uid types.UID, t *subscriptions.MirrorTarget, kind subscriptions.TargetKind) subscriptions.Store {
 	return &subscriptions.ObjectStore{
 		Kind: kind, Client: h.client, Reader: h.reader,
 		Key: types.NamespacedName{Namespace: name.Namespace, Name: t.Name},

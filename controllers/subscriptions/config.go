@@ -110,9 +110,9 @@ func (c *Config) TargetName() string {
 
 // Mirror is the mirror's target and the kind of object it writes; nil
 // for the events target.
-func (c *Config) Mirror() (*MirrorTarget, Kind) {
+func (c *Config) Mirror() (*MirrorTarget, TargetKind) {
 	if c.Secret != nil {
-		return c.Secret, KindSecret
+		return c.Secret, TargetSecret
 	}
-	return c.ConfigMap, KindConfigMap
+	return c.ConfigMap, TargetConfigMap
 }
