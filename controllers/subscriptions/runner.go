@@ -221,6 +221,13 @@ func (r *Runner) Run(ctx context.Context) {
 		},
 		losses: r.losses.Load,
 	})
+	r.feed(ctx, sub, exits)
+}
+
+// feed hands the subscription's messages (and the exit watch's) to the
+// sink until ctx ends or the subscription does, and the sink's own work
+// when no message waits.
+func (r *Runner) feed(ctx context.Context, sub *realtime.Subscription, exits *exitFeed) {
 	for {
 		// Apply everything queued before anything slow (a full read, a
 		// write): changes that arrive meanwhile are merged into one write.
@@ -254,15 +261,21 @@ func (r *Runner) Run(ctx context.Context) {
 		case <-timer:
 			r.sink.(timed).tick(ctx)
 		case <-r.wake:
-			r.checkLosses(ctx)
-			if s, ok := r.sink.(verifier); r.verifyReq.Swap(false) && ok {
-				s.verify()
-			}
-			if s, ok := r.sink.(resyncer); ok {
-				if req := r.resyncReq.Swap(nil); req != nil {
-					s.resync(*req)
-				}
-			}
+			r.woken(ctx)
+		}
+	}
+}
+
+// woken passes on what woke the runner: bad frames, a verify or a resync
+// request.
+func (r *Runner) woken(ctx context.Context) {
+	r.checkLosses(ctx)
+	if s, ok := r.sink.(verifier); r.verifyReq.Swap(false) && ok {
+		s.verify()
+	}
+	if s, ok := r.sink.(resyncer); ok {
+		if req := r.resyncReq.Swap(nil); req != nil {
+			s.resync(*req)
 		}
 	}
 }
