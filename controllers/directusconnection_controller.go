@@ -35,6 +35,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -50,7 +51,7 @@ type ConnectionReconciler struct {
 	Hub       *hub.Hub
 	Kind      string
 
-	secrets secretValues
+	secrets resolve.SecretValues
 }
 
 func (r *ConnectionReconciler) newObject() client.Object {
@@ -62,14 +63,14 @@ func (r *ConnectionReconciler) newObject() client.Object {
 
 // describe returns what the reconciler needs of either kind: where its
 // settings are, its status, and what is wrong in its conditions.
-func describe(obj client.Object) (connectionSource, *v1alpha1.DirectusConnectionStatus, []string, error) {
+func describe(obj client.Object) (resolve.Source, *v1alpha1.DirectusConnectionStatus, []string, error) {
 	switch c := obj.(type) {
 	case *v1alpha1.ClusterDirectusConnection:
-		return clusterSource(c), &c.Status, conditionErrors(c), nil
+		return resolve.ClusterSource(c), &c.Status, resolve.ConditionErrors(c), nil
 	case *v1alpha1.DirectusConnection:
-		return namespacedSource(c), &c.Status, nil, nil
+		return resolve.NamespacedSource(c), &c.Status, nil, nil
 	}
-	return connectionSource{}, nil, nil, fmt.Errorf("not a connection object: %T", obj)
+	return resolve.Source{}, nil, nil, fmt.Errorf("not a connection object: %T", obj)
 }
 
 // Reconcile brings a connection object's status in line with its settings
@@ -103,13 +104,13 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 // them and from what the Hub runs for the object. Settings that do not
 // resolve are not an error: the status says so (Stalled).
 func (r *ConnectionReconciler) reconcile(
-	ctx context.Context, key types.NamespacedName, generation int64, src connectionSource, st *v1alpha1.DirectusConnectionStatus, condErrs []string,
+	ctx context.Context, key types.NamespacedName, generation int64, src resolve.Source, st *v1alpha1.DirectusConnectionStatus, condErrs []string,
 ) error {
-	_, _, warning, err := buildRealtime(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, src)
+	_, _, warning, err := resolve.BuildRealtime(ctx, resolve.Credentials{Reader: r.APIReader, Values: &r.secrets}, src)
 	if err == nil && len(condErrs) > 0 {
-		err = &stalledError{v1alpha1.ReasonInvalidSpec, strings.Join(condErrs, "; ") + " (such a condition matches no namespace)"}
+		err = &resolve.StalledError{Reason: v1alpha1.ReasonInvalidSpec, Message: strings.Join(condErrs, "; ") + " (such a condition matches no namespace)"}
 	}
-	stalled, isStalled := errors.AsType[*stalledError](err)
+	stalled, isStalled := errors.AsType[*resolve.StalledError](err)
 	if err != nil && !isStalled {
 		return err
 	}
@@ -127,7 +128,7 @@ func connectionSecretIndex(obj client.Object) []string {
 	if err != nil {
 		return nil
 	}
-	secrets := src.secrets()
+	secrets := src.Secrets()
 	keys := make([]string, 0, len(secrets))
 	for _, k := range secrets {
 		keys = append(keys, k.String())

@@ -24,12 +24,13 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 )
 
 // setConnectionStatus writes the conditions and counters of a connection
 // object: stalled, when its settings or Secrets do not resolve; otherwise
 // what its sockets report.
-func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64, stats hub.ObjectStats, stalled *stalledError, warning string) {
+func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64, stats hub.ObjectStats, stalled *resolve.StalledError, warning string) {
 	st.ObservedGeneration = generation
 	st.Sockets, st.Subscriptions = int32(stats.Sockets), int32(stats.Subscriptions) //nolint:gosec // counts far below 2^31
 	conds := conditions{list: &st.Conditions, generation: generation}
@@ -38,7 +39,7 @@ func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64
 		Message: fmt.Sprintf("%d of %d sockets connected, serving %d subscriptions", stats.Sockets, stats.Sockets, stats.Subscriptions)}
 	switch {
 	case stalled != nil:
-		connected = metav1.Condition{Status: metav1.ConditionFalse, Reason: stalled.reason, Message: stalled.message}
+		connected = metav1.Condition{Status: metav1.ConditionFalse, Reason: stalled.Reason, Message: stalled.Message}
 		authenticated = connected
 		ready = connected
 	case stats.Sockets == 0:
@@ -61,7 +62,7 @@ func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64
 	}
 	st.LastError = ""
 	if stalled != nil {
-		st.LastError = stalled.message
+		st.LastError = stalled.Message
 	}
 	for _, c := range stats.Conns {
 		if c.LastError != "" {

@@ -15,18 +15,14 @@ limitations under the License.
 */
 
 // Package controllers holds the reconcilers of the three kinds
-// (DirectusSubscription, DirectusConnection, ClusterDirectusConnection)
-// and the translation of their specs and Secrets into the Config a
-// subscription runs with.
+// (DirectusSubscription, DirectusConnection, ClusterDirectusConnection).
 //
 // It owns the objects' status: each reconciler is the one writer of its
 // kind's status, once per reconcile, from what the Hub reports
 // (…_status.go holds the pure functions that turn it into conditions, and
 // conditions.go the condition setter and kstatus rule both kinds share).
-// The spec-to-Config translation is config.go (Config, its hash, the
-// connection key), configcache.go (its cache per generation and Secret
-// version), connectionsource.go (inline settings or a connection object)
-// and secretvalues.go (the one reader of Secret values).
+// The translation of a spec and its Secrets into a subscriptions.Config is
+// package resolve's; the running of it, package hub's.
 //
 // It must not talk to Directus or hold connections: it declares what
 // should run (hub.Hub.Ensure, Remove) and reads back how it goes.

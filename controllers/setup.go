@@ -34,6 +34,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 )
 
 // Scheme holds the types the operator reads and writes.
@@ -96,6 +97,16 @@ func StripSecretMetadata(in any) (any, error) {
 func ClientOptions() client.Options {
 	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }
+
+// InlineConnections says whether a subscription may set its own url; see
+// resolve.InlineConnections.
+type InlineConnections = resolve.InlineConnections
+
+// The values of InlineConnections.
+const (
+	InlineAllow = resolve.InlineAllow
+	InlineDeny  = resolve.InlineDeny
+)
 
 // Options tune the operator.
 type Options struct {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"context"
@@ -61,8 +61,8 @@ func configMap(name string, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: name}, Data: data}
 }
 
-func readerWith(objs ...client.Object) credentialReader {
-	return credentialReader{reader: fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(objs...).Build()}
+func readerWith(objs ...client.Object) Credentials {
+	return Credentials{Reader: fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(objs...).Build()}
 }
 
 // tokenSubscription mirrors "messages" into a ConfigMap with a token read
@@ -181,13 +181,13 @@ func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *test
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			_, _, err := buildConfig(context.Background(), readerWith(tc.objs...), tokenSubscription(tc.mutate))
-			var stalled *stalledError
+			var stalled *StalledError
 			g.Expect(errors.As(err, &stalled)).To(BeTrue(), "a terminal error, got %v", err)
-			g.Expect(stalled.reason).To(Equal(tc.reason))
+			g.Expect(stalled.Reason).To(Equal(tc.reason))
 			for _, s := range tc.msgContain {
-				g.Expect(stalled.message).To(ContainSubstring(s))
+				g.Expect(stalled.Message).To(ContainSubstring(s))
 			}
-			g.Expect(err.Error()).To(Equal(stalled.message))
+			g.Expect(err.Error()).To(Equal(stalled.Message))
 			g.Expect(err.Error()).NotTo(ContainSubstring(theToken))
 			g.Expect(err.Error()).NotTo(ContainSubstring(thePassword))
 		})
@@ -196,14 +196,14 @@ func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *test
 
 func TestBuildConfigReturnsAnAPIErrorForARetry(t *testing.T) {
 	g := NewWithT(t)
-	c := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(testScheme()).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
 			return apierrors.NewServiceUnavailable("etcd is slow")
 		},
 	}).Build()
-	_, _, err := buildConfig(context.Background(), credentialReader{reader: c}, tokenSubscription(nil))
+	_, _, err := buildConfig(context.Background(), Credentials{Reader: c}, tokenSubscription(nil))
 	g.Expect(err).To(HaveOccurred())
-	var stalled *stalledError
+	var stalled *StalledError
 	g.Expect(errors.As(err, &stalled)).To(BeFalse(), "an API error is not terminal")
 	g.Expect(apierrors.IsServiceUnavailable(err)).To(BeTrue(), "the API error is wrapped")
 	g.Expect(err.Error()).To(ContainSubstring("apps/directus-token"))
