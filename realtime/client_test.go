@@ -178,7 +178,7 @@ func TestConnectAuthenticatesInEveryMode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.ReadAll(context.Background(), "messages", nil); err != nil {
+		if _, err := r.ReadAll(context.Background(), "messages", nil, ReadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		return r.refresh

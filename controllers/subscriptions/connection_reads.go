@@ -158,13 +158,14 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 		defer release()
 	}
 	overSocket := key != "" || hasSort(query)
+	opts := realtime.ReadOptions{Key: key}
 	var rows []json.RawMessage
 	var err error
 	if overSocket {
-		rows, err = readWith(ctx, c.client, collection, query, key)
+		rows, err = c.client.ReadAll(ctx, collection, query, opts)
 	}
 	if !overSocket || errors.Is(err, realtime.ErrNotConnected) {
-		rows, err = readWith(ctx, c.rest, collection, query, key)
+		rows, err = c.rest.ReadAll(ctx, collection, query, opts)
 	}
 	if over, after := realtime.Overloaded(err); over && c.gate != nil {
 		// Directus is under pressure (429, 503, a rate-limited socket):
@@ -172,20 +173,6 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 		c.gate.Pause(max(after, time.Second))
 	}
 	return rows, err
-}
-
-// fullReader is what the socket (realtime.Client) and REST both offer.
-type fullReader interface {
-	ReadAll(ctx context.Context, collection string, query json.RawMessage) ([]json.RawMessage, error)
-	ReadAllByKey(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error)
-}
-
-// readWith pages by key when there is one, else by offset.
-func readWith(ctx context.Context, r fullReader, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
-	if key == "" {
-		return r.ReadAll(ctx, collection, query)
-	}
-	return r.ReadAllByKey(ctx, collection, query, key)
 }
 
 func hasSort(query json.RawMessage) bool {

@@ -51,7 +51,7 @@ func collectionAs(g Gomega, as *realtime.REST, query string) map[string]any {
 	if query != "" {
 		q = json.RawMessage(query)
 	}
-	rows, err := as.ReadAll(context.Background(), "messages", q)
+	rows, err := as.ReadAll(context.Background(), "messages", q, realtime.ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	out := map[string]any{}
 	for _, r := range rows {
