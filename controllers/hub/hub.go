@@ -399,7 +399,7 @@ func (h *Hub) newEntry(cfg subscriptions.Config) (*entry, error) {
 		OnReconnect: func() { subscriptions.CountReconnect(name.Namespace, name.Name) },
 		Log:         log, SettleTime: h.opts.SettleTime,
 	}, p.conn, sink)
-	return &entry{cfg: cfg, runner: runner, conn: p, done: make(chan struct{})}, nil
+	return &entry{cfg: cfg, runner: runner, conn: p, state: runStarting, done: make(chan struct{})}, nil
 }
 
 // start runs e once its predecessor (the entry it replaces, if any) has

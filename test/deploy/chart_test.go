@@ -88,6 +88,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			namespace: "dop-defaults",
 			values:    "{}",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(1)))
 				c := dep.Spec.Template.Spec.Containers[0]
@@ -134,6 +135,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			values:          "watchNamespaces: [dop-team-a, dop-team-b]\n",
 			extraNamespaces: []string{"dop-team-a", "dop-team-b"},
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=dop-team-a,dop-team-b"))
 
@@ -203,6 +205,7 @@ serviceMonitor: {enabled: true, labels: {release: prometheus}, interval: 15s, sc
 grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				pod := dep.Spec.Template
 				c := pod.Spec.Containers[0]
@@ -272,6 +275,7 @@ serviceMonitor:
     serverName: directus-operator-metrics.dop-metrics-cert.svc
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				pod := onlyDeployment(t, g, objs).Spec.Template
 				c := pod.Spec.Containers[0]
 				g.Expect(c.Args).To(ContainElements("--metrics-secure=true", "--metrics-cert-path=/var/run/directus-operator/metrics-certs"))
@@ -291,6 +295,7 @@ serviceMonitor:
 			namespace: "dop-metrics-http",
 			values:    "metrics: {secure: false, certSecret: ignored-when-plain}\nserviceMonitor: {enabled: true}\n",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
 				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=false"))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-cert-path")))
@@ -319,6 +324,7 @@ serviceMonitor:
     extraRules: [{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: cms}}}], ports: [{port: 8055}]}]
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				nps := ofKind(objs, "NetworkPolicy")
 				g.Expect(nps).To(HaveLen(1))
 				np := typed[networkingv1.NetworkPolicy](t, nps[0])
@@ -364,6 +370,7 @@ serviceMonitor:
 			namespace: "dop-netpol-ingress",
 			values:    "networkPolicy: {enabled: true}\n",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				np := typed[networkingv1.NetworkPolicy](t, ofKind(objs, "NetworkPolicy")[0])
 				g.Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
 				g.Expect(np.Spec.Egress).To(BeEmpty())
@@ -382,6 +389,7 @@ logLevel: 4
 inlineConnections: Deny
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				c := dep.Spec.Template.Spec.Containers[0]
 				g.Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal("custom-sa"))

@@ -302,7 +302,7 @@ func (n *naiveSubject) loop(ctx context.Context, rest *realtime.REST, sub *realt
 				return err
 			}
 		case realtime.KindError:
-			return fmt.Errorf("subscription error: %v", m.Err)
+			return fmt.Errorf("subscription error: %w", m.Err)
 		}
 	}
 	return nil
