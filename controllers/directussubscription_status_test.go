@@ -57,6 +57,7 @@ func condition(g Gomega, obj *v1alpha1.DirectusSubscription, typ string) metav1.
 }
 
 func TestApplyRunnerStatusClaimsAGenerationOnlyOnceTheRunnerRunsIt(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name             string
 		objGen, runner   int64
@@ -82,6 +83,7 @@ func TestApplyRunnerStatusClaimsAGenerationOnlyOnceTheRunnerRunsIt(t *testing.T)
 }
 
 func TestApplyRunnerStatusMapsTheRunnersStateToConditions(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		status          metav1.ConditionStatus
 		reason, message string
@@ -244,6 +246,7 @@ func TestApplyRunnerStatusMapsTheRunnersStateToConditions(t *testing.T) {
 }
 
 func TestApplyRunnerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
+	t.Parallel()
 	const warning = "tls.insecureSkipVerify is set"
 	cases := []struct {
 		name   string
@@ -271,6 +274,7 @@ func TestApplyRunnerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
 }
 
 func TestApplyRunnerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ previous, target string }{
 		{previous: "", target: "ConfigMap/feed"},
 		{previous: "ConfigMap/old", target: "ConfigMap/feed"},
@@ -290,6 +294,7 @@ func TestApplyRunnerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
 }
 
 func TestApplyRunnerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(4)
 	st := healthy(4)
@@ -317,6 +322,7 @@ func TestApplyRunnerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
 }
 
 func TestApplyRunnerStatusLeavesTimesTheRunnerHasNotSeenUnset(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
 	// A previous runner had seen messages; the one now running has not.
@@ -332,6 +338,7 @@ func TestApplyRunnerStatusLeavesTimesTheRunnerHasNotSeenUnset(t *testing.T) {
 }
 
 func TestApplyRunnerStatusTrimsLongMessages(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
 	st := healthy(1)
@@ -345,6 +352,7 @@ func TestApplyRunnerStatusTrimsLongMessages(t *testing.T) {
 }
 
 func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ reason, message string }{
 		{v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found"},
 		{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"},
@@ -376,6 +384,7 @@ func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
 }
 
 func TestMarkSuspendedSetsSinceOnlyOnTheTransition(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(3)
 	st := healthy(2)
@@ -394,6 +403,7 @@ func TestMarkSuspendedSetsSinceOnlyOnTheTransition(t *testing.T) {
 }
 
 func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		before func(obj *v1alpha1.DirectusSubscription)
@@ -439,6 +449,7 @@ func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) 
 }
 
 func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
 	kstatus := func() (reconciling, stalled string) {
@@ -480,6 +491,7 @@ func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
 }
 
 func TestTrimMessageCapsAt1024BytesWithAnEllipsis(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		in      string

@@ -89,6 +89,7 @@ func useCredentials(emailKey, passwordKey string) func(s *v1alpha1.DirectusSubsc
 }
 
 func TestBuildConfigReadsTheCredentialsTheAuthNames(t *testing.T) {
+	t.Parallel()
 	objs := []client.Object{
 		secret(tokenSecret, map[string]string{"token": theToken}),
 		secret(credsSecret, map[string]string{"email": theEmail, "password": thePassword, "user": "other@example.com", "pass": "other-pw"}),
@@ -132,6 +133,7 @@ func TestBuildConfigReadsTheCredentialsTheAuthNames(t *testing.T) {
 }
 
 func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *testing.T) {
+	t.Parallel()
 	ca := testCAPEM(t)
 	withCA := func(src v1alpha1.CABundleSource) func(s *v1alpha1.DirectusSubscriptionSpec) {
 		return func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{CA: &src} }
@@ -195,6 +197,7 @@ func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *test
 }
 
 func TestBuildConfigReturnsAnAPIErrorForARetry(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	c := fake.NewClientBuilder().WithScheme(testScheme()).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
@@ -210,6 +213,7 @@ func TestBuildConfigReturnsAnAPIErrorForARetry(t *testing.T) {
 }
 
 func TestBuildConfigTrustsTheCAItNames(t *testing.T) {
+	t.Parallel()
 	ca := testCAPEM(t)
 	want := x509.NewCertPool()
 	want.AppendCertsFromPEM(ca)
@@ -244,6 +248,7 @@ func TestBuildConfigTrustsTheCAItNames(t *testing.T) {
 }
 
 func TestBuildConfigWithoutTLSUsesTheSystemRoots(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})), tokenSubscription(nil))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -252,6 +257,7 @@ func TestBuildConfigWithoutTLSUsesTheSystemRoots(t *testing.T) {
 }
 
 func TestBuildConfigWarnsWhenVerificationIsOff(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})),
 		tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{InsecureSkipVerify: true} }))
@@ -263,6 +269,7 @@ func TestBuildConfigWarnsWhenVerificationIsOff(t *testing.T) {
 }
 
 func TestBuildConfigHashChangesWithEveryInputAndOnlyThen(t *testing.T) {
+	t.Parallel()
 	caA, caB := testCAPEM(t), testCAPEM(t)
 	type world struct {
 		objs   []client.Object
@@ -346,6 +353,7 @@ func TestBuildConfigHashChangesWithEveryInputAndOnlyThen(t *testing.T) {
 }
 
 func TestBuildConfigHashChangesWithThePassword(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	hashWith := func(password string) string {
 		cfg, _, err := buildConfig(context.Background(),
@@ -359,6 +367,7 @@ func TestBuildConfigHashChangesWithThePassword(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		target v1alpha1.ConfigMapTarget
@@ -397,6 +406,7 @@ func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTheEventsTarget(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		max  int32
@@ -422,6 +432,7 @@ func TestBuildConfigDefaultsTheEventsTarget(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTimings(t *testing.T) {
+	t.Parallel()
 	d := func(x time.Duration) *metav1.Duration { return &metav1.Duration{Duration: x} }
 	cases := []struct {
 		name                   string
@@ -461,6 +472,7 @@ func TestBuildConfigDefaultsTimings(t *testing.T) {
 }
 
 func TestBuildConfigCarriesTheSubscriptionItself(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	limit := int64(10)
 	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
@@ -484,6 +496,7 @@ func TestBuildConfigCarriesTheSubscriptionItself(t *testing.T) {
 }
 
 func TestBuildConfigKeepsTheTokenOutOfTheHashAndTheWarning(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})),
 		tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{InsecureSkipVerify: true} }))
@@ -501,6 +514,7 @@ func testCAPEM(t *testing.T) []byte {
 }
 
 func TestBuildConfigWarnsOfPlainHTTPOutsideTheCluster(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		url    string
 		public bool

@@ -31,6 +31,7 @@ import (
 )
 
 func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
@@ -62,6 +63,7 @@ func TestConfigCacheReadsSecretsOnlyWhenTheirInputsChange(t *testing.T) {
 }
 
 func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(testScheme()).Build()
@@ -76,6 +78,7 @@ func TestConfigCacheDoesNotKeepFailures(t *testing.T) {
 }
 
 func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(
@@ -105,6 +108,7 @@ func TestConfigCacheNoticesANewCABundleInAConfigMap(t *testing.T) {
 }
 
 func TestManySubscriptionsNamingOneSecretReadItOncePerVersion(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	c := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(secret(tokenSecret, map[string]string{"token": "t-1"})).Build()
