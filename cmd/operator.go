@@ -38,7 +38,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -293,7 +293,7 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		InlineConnections:       controllers.InlineConnections(o.InlineConnections),
-		Hub: subscriptions.Options{
+		Hub: hub.Options{
 			MinWriteInterval: o.MinWriteInterval, MaxSubscriptionsPerConnection: o.MaxSubsPerConnection,
 			MaxConcurrentReadsPerServer: o.MaxReadsPerServer, MaxWriteBytesPerSecond: o.MaxWriteBytesPerSecond,
 		},

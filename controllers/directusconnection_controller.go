@@ -17,7 +17,6 @@ limitations under the License.
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,8 +25,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,6 +34,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -49,10 +48,10 @@ type ConnectionReconciler struct {
 	client.Client
 	// APIReader reads Secrets and CA ConfigMaps without caching them.
 	APIReader client.Reader
-	Hub       *subscriptions.Hub
+	Hub       *hub.Hub
 	Kind      string
 
-	secrets secretValues
+	secrets resolve.SecretValues
 }
 
 func (r *ConnectionReconciler) newObject() client.Object {
@@ -64,19 +63,19 @@ func (r *ConnectionReconciler) newObject() client.Object {
 
 // describe returns what the reconciler needs of either kind: where its
 // settings are, its status, and what is wrong in its conditions.
-func describe(obj client.Object) (connectionSource, *v1alpha1.DirectusConnectionStatus, []string) {
+func describe(obj client.Object) (resolve.Source, *v1alpha1.DirectusConnectionStatus, []string, error) {
 	switch c := obj.(type) {
 	case *v1alpha1.ClusterDirectusConnection:
-		return clusterSource(c), &c.Status, conditionErrors(c)
+		return resolve.ClusterSource(c), &c.Status, resolve.ConditionErrors(c), nil
 	case *v1alpha1.DirectusConnection:
-		return namespacedSource(c), &c.Status, nil
+		return resolve.NamespacedSource(c), &c.Status, nil, nil
 	}
-	panic(fmt.Sprintf("not a connection object: %T", obj))
+	return resolve.Source{}, nil, nil, fmt.Errorf("not a connection object: %T", obj)
 }
 
 // Reconcile brings a connection object's status in line with its settings
-// and with the sockets the Hub holds for it.
-func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+// and with the sockets the Hub holds for it, with one status patch.
+func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (_ reconcile.Result, retErr error) {
 	obj := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -84,129 +83,52 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	patchBase := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	src, st, condErrs := describe(obj)
+	src, st, condErrs, err := describe(obj)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	base := obj.DeepCopyObject().(client.Object)
 	before := st.DeepCopy()
-
-	_, _, warning, err := buildRealtime(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, src)
-	if err == nil {
-		if errs := condErrs; len(errs) > 0 {
-			err = &stalledError{v1alpha1.ReasonInvalidSpec, strings.Join(errs, "; ") + " (such a condition matches no namespace)"}
+	defer func() {
+		if equality.Semantic.DeepEqual(before, st) {
+			return
 		}
+		if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	return reconcile.Result{}, r.reconcile(ctx, req.NamespacedName, obj.GetGeneration(), src, st, condErrs)
+}
+
+// reconcile resolves the object's settings and Secrets and sets st from
+// them and from what the Hub runs for the object. Settings that do not
+// resolve are not an error: the status says so (Stalled).
+func (r *ConnectionReconciler) reconcile(
+	ctx context.Context, key types.NamespacedName, generation int64, src resolve.Source, st *v1alpha1.DirectusConnectionStatus, condErrs []string,
+) error {
+	_, _, warning, err := resolve.BuildRealtime(ctx, resolve.Credentials{Reader: r.APIReader, Values: &r.secrets}, src)
+	if err == nil && len(condErrs) > 0 {
+		err = &resolve.StalledError{Reason: v1alpha1.ReasonInvalidSpec, Message: strings.Join(condErrs, "; ") + " (such a condition matches no namespace)"}
 	}
-	stalled, isStalled := errors.AsType[*stalledError](err)
+	stalled, isStalled := errors.AsType[*resolve.StalledError](err)
 	if err != nil && !isStalled {
-		return reconcile.Result{}, err
+		return err
 	}
-	stats := r.Hub.ObjectStats(subscriptions.ConnectionObject{Kind: r.Kind, Key: req.NamespacedName})
-	setConnectionStatus(st, obj.GetGeneration(), stats, stalled, warning)
-	recordConnection(r.Kind, req.NamespacedName, st)
-	if equality.Semantic.DeepEqual(before, st) {
-		return reconcile.Result{}, nil
-	}
-	if err := r.Status().Patch(ctx, obj, patchBase); err != nil && !apierrors.IsNotFound(err) {
-		return reconcile.Result{}, err
-	}
-	return reconcile.Result{}, nil
-}
-
-// setConnectionStatus writes the conditions and counters of a connection
-// object: stalled, when its settings or Secrets do not resolve; otherwise
-// what its sockets report.
-func setConnectionStatus(st *v1alpha1.DirectusConnectionStatus, generation int64, stats subscriptions.ObjectStats, stalled *stalledError, warning string) {
-	st.ObservedGeneration = generation
-	st.Sockets, st.Subscriptions = int32(stats.Sockets), int32(stats.Subscriptions) //nolint:gosec // counts far below 2^31
-	set := func(typ string, status metav1.ConditionStatus, reason, message string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: trimMessage(message), ObservedGeneration: generation,
-		})
-	}
-	connected, authenticated := connectionConditions(stats)
-	ready := metav1.Condition{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonReady,
-		Message: fmt.Sprintf("%d of %d sockets connected, serving %d subscriptions", stats.Sockets, stats.Sockets, stats.Subscriptions)}
-	switch {
-	case stalled != nil:
-		connected = metav1.Condition{Status: metav1.ConditionFalse, Reason: stalled.reason, Message: stalled.message}
-		authenticated = connected
-		ready = connected
-	case stats.Sockets == 0:
-		ready = metav1.Condition{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonIdle, Message: connected.Message}
-	case connected.Status != metav1.ConditionTrue:
-		ready = metav1.Condition{Status: metav1.ConditionFalse, Reason: connected.Reason, Message: connected.Message}
-	}
-	set(v1alpha1.ConditionConnected, connected.Status, connected.Reason, connected.Message)
-	set(v1alpha1.ConditionAuthenticated, authenticated.Status, authenticated.Reason, authenticated.Message)
-	set(v1alpha1.ConditionReady, ready.Status, ready.Reason, withWarning(ready.Message, warning))
-
-	// Reconciling and Stalled, as on subscriptions (kstatus).
-	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionReconciling)
-	meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionStalled)
-	switch v1alpha1.ClassOf(ready.Reason) {
-	case v1alpha1.ClassTerminal:
-		set(v1alpha1.ConditionStalled, metav1.ConditionTrue, ready.Reason, ready.Message)
-	case v1alpha1.ClassProgressing, v1alpha1.ClassTransient:
-		if ready.Status != metav1.ConditionTrue {
-			set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, ready.Reason, ready.Message)
-		}
-	}
-
-	st.ServerVersion = ""
-	for _, c := range stats.Conns {
-		st.ServerVersion = cmp.Or(st.ServerVersion, c.ServerVersion)
-	}
-	st.LastError = ""
-	if stalled != nil {
-		st.LastError = stalled.message
-	}
-	for _, c := range stats.Conns {
-		if c.LastError != "" {
-			st.LastError = c.LastError
-		}
-	}
-}
-
-// connectionConditions sums up the sockets: Connected is True when all are
-// connected, otherwise it carries the first one's reason; Authenticated is
-// True when any socket was accepted, False when Directus refused the
-// credentials.
-func connectionConditions(stats subscriptions.ObjectStats) (connected, authenticated metav1.Condition) {
-	if stats.Sockets == 0 {
-		idle := metav1.Condition{Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonIdle,
-			Message: "no subscription uses this connection, so no socket is open; its settings and Secrets resolve"}
-		return idle, idle
-	}
-	connected = metav1.Condition{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonConnected,
-		Message: fmt.Sprintf("%d of %d sockets connected", stats.Sockets, stats.Sockets)}
-	up := 0
-	for _, c := range stats.Conns {
-		if c.State == v1alpha1.ConnectionStateConnected {
-			up++
-		} else if connected.Status == metav1.ConditionTrue {
-			connected = metav1.Condition{Status: metav1.ConditionFalse, Reason: c.Reason, Message: c.Message}
-		}
-	}
-	if connected.Status != metav1.ConditionTrue {
-		connected.Message = fmt.Sprintf("%d of %d sockets connected; %s", up, stats.Sockets, connected.Message)
-	}
-	authenticated = metav1.Condition{Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonConnecting, Message: "no socket has authenticated yet"}
-	for _, c := range stats.Conns {
-		switch {
-		case c.Authenticated:
-			return connected, metav1.Condition{Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonAuthenticated,
-				Message: "Directus accepted the connection's credentials"}
-		case c.Reason == v1alpha1.ReasonAuthFailed:
-			authenticated = metav1.Condition{Status: metav1.ConditionFalse, Reason: c.Reason, Message: c.Message}
-		}
-	}
-	return connected, authenticated
+	stats := r.Hub.ObjectStats(subscriptions.ConnectionObject{Kind: r.Kind, Key: key})
+	setConnectionStatus(st, generation, stats, stalled, warning)
+	recordConnection(r.Kind, key, st)
+	return nil
 }
 
 // Secret references of connection objects, indexed as namespace/name.
 const connectionSecretIndexKey = ".spec.secrets"
 
 func connectionSecretIndex(obj client.Object) []string {
-	src, _, _ := describe(obj)
-	secrets := src.secrets()
+	src, _, _, err := describe(obj)
+	if err != nil {
+		return nil
+	}
+	secrets := src.Secrets()
 	keys := make([]string, 0, len(secrets))
 	for _, k := range secrets {
 		keys = append(keys, k.String())

@@ -39,7 +39,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -50,7 +52,7 @@ type DirectusSubscriptionReconciler struct {
 	client.Client
 	// APIReader reads Secrets and foreign objects without caching them.
 	APIReader client.Reader
-	Hub       *subscriptions.Hub
+	Hub       *hub.Hub
 	Recorder  events.EventRecorder
 	// Cache reads Secret metadata from the manager's cache, so that
 	// reconciles which only bring status updates read no Secret.
@@ -61,8 +63,8 @@ type DirectusSubscriptionReconciler struct {
 	// (Allow, the default) or must name a connection object (Deny).
 	InlineConnections InlineConnections
 
-	configs configCache
-	secrets secretValues
+	configs resolve.ConfigCache
+	secrets resolve.SecretValues
 }
 
 // Reconcile moves one DirectusSubscription towards its spec.
@@ -71,7 +73,7 @@ func (r *DirectusSubscriptionReconciler) Reconcile(ctx context.Context, req ctrl
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Hub.Remove(req.NamespacedName)
-			r.configs.forget(req.NamespacedName)
+			r.configs.Forget(req.NamespacedName)
 			forgetMetrics(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -105,24 +107,25 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 	key := client.ObjectKeyFromObject(obj)
 	if obj.Spec.Suspend {
 		if !r.Hub.Remove(key) {
-			return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+			// The Hub asks for a reconcile once the runner has stopped.
+			return ctrl.Result{}, nil
 		}
 		markSuspended(obj, time.Now())
 		return ctrl.Result{}, nil
 	}
 
-	obj.Status.Connection.Ref = connectionRef(obj)
-	src, err := connectionResolver{reader: r.Client, inline: r.InlineConnections}.resolve(ctx, obj)
+	obj.Status.Connection.Ref = resolve.ConnectionRef(obj)
+	src, err := resolve.Resolver{Reader: r.Client, Inline: r.InlineConnections}.Resolve(ctx, obj)
 	var cfg subscriptions.Config
 	var warning string
 	if err == nil {
-		cfg, warning, err = r.configs.config(ctx, credentialReader{reader: r.APIReader, values: &r.secrets}, obj, src)
+		cfg, warning, err = r.configs.Config(ctx, resolve.Credentials{Reader: r.APIReader, Values: &r.secrets}, obj, src)
 	}
-	if stalled, ok := errors.AsType[*stalledError](err); ok {
+	if stalled, ok := errors.AsType[*resolve.StalledError](err); ok {
 		// The connection is not ours to use, or its credentials are gone
 		// or wrong: stop the runner; the target keeps its content.
 		r.Hub.Remove(key)
-		markStalled(obj, stalled.reason, stalled.message)
+		markStalled(obj, stalled.Reason, stalled.Message)
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
@@ -133,7 +136,7 @@ func (r *DirectusSubscriptionReconciler) reconcile(ctx context.Context, obj *v1a
 
 // run makes the Hub run cfg and reports how it goes.
 func (r *DirectusSubscriptionReconciler) run(
-	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource,
+	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src resolve.Source,
 ) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if cfg.Events != nil && obj.Status.LastSyncTime != nil {
@@ -149,8 +152,9 @@ func (r *DirectusSubscriptionReconciler) run(
 	}
 	if r.Hub.Replacing(key) {
 		// The previous runner may still write its target: a renamed
-		// ConfigMap is deleted only once it has stopped.
-		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		// ConfigMap is deleted only once it has stopped, which brings a
+		// reconcile from the Hub.
+		return ctrl.Result{}, nil
 	}
 	if err := r.retireTargets(ctx, obj, cfg.TargetName()); err != nil {
 		return ctrl.Result{}, err
@@ -166,7 +170,7 @@ func (r *DirectusSubscriptionReconciler) run(
 // report brings what the Hub reports into the status, and asks the runner
 // to repair its ConfigMap when someone changed it.
 func (r *DirectusSubscriptionReconciler) report(
-	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src connectionSource,
+	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src resolve.Source,
 ) ctrl.Result {
 	key := client.ObjectKeyFromObject(obj)
 	if r.targetTampered(ctx, obj.Namespace, cfg) {
@@ -183,15 +187,15 @@ func (r *DirectusSubscriptionReconciler) report(
 		// once, not per step.
 		return ctrl.Result{}
 	}
-	applyWorkerStatus(obj, st, warning)
+	applyRunnerStatus(obj, st, warning)
 	recordTarget(key, st)
 	switch {
 	case st.SyncReason == v1alpha1.ReasonConfigMapNotOwned || st.SyncReason == v1alpha1.ReasonSecretNotOwned:
 		// Deleting an object we do not own sends us no watch event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}
-	case hasCAConfigMap(src):
+	case resolve.HasCAConfigMap(src):
 		// Nor does a change of the ConfigMap holding the CA bundle.
-		return ctrl.Result{RequeueAfter: caRecheckInterval}
+		return ctrl.Result{RequeueAfter: resolve.CARecheckInterval}
 	}
 	return ctrl.Result{}
 }
@@ -207,7 +211,8 @@ func (r *DirectusSubscriptionReconciler) reconcileDelete(ctx context.Context, ob
 		return ctrl.Result{}, nil
 	}
 	if !r.Hub.Remove(client.ObjectKeyFromObject(obj)) {
-		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		// The Hub asks for a reconcile once the runner has stopped.
+		return ctrl.Result{}, nil
 	}
 	if err := r.retireTargets(ctx, obj, ""); err != nil {
 		return ctrl.Result{}, err
@@ -303,7 +308,7 @@ func (r *DirectusSubscriptionReconciler) targetTampered(ctx context.Context, nam
 		return false
 	}
 	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
-	if kind == subscriptions.KindSecret {
+	if kind == subscriptions.TargetSecret {
 		m := secretMetadata()
 		if err := r.Cache.Get(ctx, key, m); err != nil {
 			return true
@@ -321,7 +326,7 @@ const secretIndexKey = ".spec.secretNames"
 
 // secretNames lists the Secrets a subscription reads.
 func secretNames(obj client.Object) []string {
-	keys := inlineSource(obj.(*v1alpha1.DirectusSubscription)).secrets()
+	keys := resolve.InlineSource(obj.(*v1alpha1.DirectusSubscription)).Secrets()
 	names := make([]string, 0, len(keys))
 	for _, key := range keys {
 		names = append(names, key.Name)
@@ -388,7 +393,7 @@ const connectionRefIndexKey = ".spec.connectionRef"
 // connectionRefIndex indexes subscriptions by the connection object they
 // name, as Kind/name.
 func connectionRefIndex(obj client.Object) []string {
-	if ref := connectionRef(obj.(*v1alpha1.DirectusSubscription)); ref != "" {
+	if ref := resolve.ConnectionRef(obj.(*v1alpha1.DirectusSubscription)); ref != "" {
 		return []string{ref}
 	}
 	return nil
@@ -396,8 +401,8 @@ func connectionRefIndex(obj client.Object) []string {
 
 // SetupWithManager registers the controller and the Hub.
 func (r *DirectusSubscriptionReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	r.configs.metadata, r.configs.apiReader = r.Cache, r.APIReader
-	r.secrets.metadata = r.Cache
+	r.configs.Metadata, r.configs.APIReader = r.Cache, r.APIReader
+	r.secrets.Metadata = r.Cache
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.DirectusSubscription{}, secretIndexKey, secretNames); err != nil {
 		return err
 	}

@@ -27,34 +27,24 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
-// setCondition sets one condition for the object's current generation.
-func setCondition(obj *v1alpha1.DirectusSubscription, typ string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: trimMessage(message), ObservedGeneration: obj.Generation,
-	})
+// conditionsOf writes obj's conditions for its current generation.
+func conditionsOf(obj *v1alpha1.DirectusSubscription) conditions {
+	return conditions{list: &obj.Status.Conditions, generation: obj.Generation}
 }
 
-func trimMessage(s string) string { return subscriptions.Truncate(s, 1024) }
-
-func boolStatus(b bool) metav1.ConditionStatus {
-	if b {
-		return metav1.ConditionTrue
-	}
-	return metav1.ConditionFalse
-}
-
-// applyWorkerStatus turns what the subscription's worker reports into the
-// object's status. The status claims a generation only once the worker runs
+// applyRunnerStatus turns what the subscription's runner reports into the
+// object's status. The status claims a generation only once the runner runs
 // that generation's config.
-func applyWorkerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Status, warning string) {
+func applyRunnerStatus(obj *v1alpha1.DirectusSubscription, st subscriptions.Status, warning string) {
 	s := &obj.Status
 	if st.Generation == obj.Generation {
 		s.ObservedGeneration = obj.Generation
 	}
 	connected := st.ConnState == v1alpha1.ConnectionStateConnected
-	setCondition(obj, v1alpha1.ConditionConnected, boolStatus(connected), st.ConnReason, st.ConnMessage)
-	setCondition(obj, v1alpha1.ConditionSubscribed, boolStatus(st.Subscribed), st.SubReason, st.SubMessage)
-	setCondition(obj, v1alpha1.ConditionSynced, st.Synced, st.SyncReason, st.SyncMessage)
+	conds := conditionsOf(obj)
+	conds.set(v1alpha1.ConditionConnected, boolStatus(connected), st.ConnReason, st.ConnMessage)
+	conds.set(v1alpha1.ConditionSubscribed, boolStatus(st.Subscribed), st.SubReason, st.SubMessage)
+	conds.set(v1alpha1.ConditionSynced, st.Synced, st.SyncReason, st.SyncMessage)
 	s.Target = st.Target
 	setReady(obj, warning)
 	setProgress(obj)
@@ -85,55 +75,27 @@ func setReady(obj *v1alpha1.DirectusSubscription, warning string) {
 			if c != nil {
 				reason, msg = c.Reason, fmt.Sprintf("%s: %s", typ, c.Message)
 			}
-			setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, withWarning(msg, warning))
+			conditionsOf(obj).set(v1alpha1.ConditionReady, metav1.ConditionFalse, reason, withWarning(msg, warning))
 			return
 		}
 	}
 	msg := fmt.Sprintf("mirroring %s into %s", obj.Spec.Collection, obj.Status.Target)
-	setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady, withWarning(msg, warning))
+	conditionsOf(obj).set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReady, withWarning(msg, warning))
 }
 
-// setProgress sets the kstatus conditions from Ready and the reasons of the
-// three it is made of, so that Flux, kpt, kubectl and Argo CD can tell a
-// subscription on its way from one that waits for someone:
-//   - Ready True: neither Reconciling nor Stalled.
-//   - one of Connected, Subscribed, Synced has a terminal reason (see
-//     v1alpha1.Reasons): Stalled True with it. A GitOps wait fails fast
-//     instead of running into its timeout.
-//   - otherwise Reconciling True with Ready's reason: connecting, the first
-//     snapshot, or retrying a failure that can clear by itself.
-//
-// The two are removed rather than set False when they do not hold, as Flux
-// does: kstatus reads a missing one as False.
+// setProgress sets the kstatus conditions (see conditions.setProgress):
+// Stalled when one of Connected, Subscribed, Synced has a terminal reason
+// (see v1alpha1.Reasons), Reconciling while Ready is not True otherwise.
 func setProgress(obj *v1alpha1.DirectusSubscription) {
-	conds := &obj.Status.Conditions
-	ready := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady)
-	if ready != nil && ready.Status == metav1.ConditionTrue {
-		meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
-		meta.RemoveStatusCondition(conds, v1alpha1.ConditionStalled)
-		return
-	}
+	var stalledBy *metav1.Condition
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced} {
-		c := meta.FindStatusCondition(*conds, typ)
+		c := meta.FindStatusCondition(obj.Status.Conditions, typ)
 		if c != nil && c.Status != metav1.ConditionTrue && v1alpha1.ClassOf(c.Reason) == v1alpha1.ClassTerminal {
-			meta.RemoveStatusCondition(conds, v1alpha1.ConditionReconciling)
-			setCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.Reason, fmt.Sprintf("%s: %s", typ, c.Message))
-			return
+			stalledBy = &metav1.Condition{Reason: c.Reason, Message: fmt.Sprintf("%s: %s", typ, c.Message)}
+			break
 		}
 	}
-	meta.RemoveStatusCondition(conds, v1alpha1.ConditionStalled)
-	reason, msg := v1alpha1.ReasonNotReady, "Ready is unknown"
-	if ready != nil {
-		reason, msg = ready.Reason, ready.Message
-	}
-	setCondition(obj, v1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
-}
-
-func withWarning(msg, warning string) string {
-	if warning == "" {
-		return msg
-	}
-	return "WARNING: " + warning + "; " + msg
+	conditionsOf(obj).setProgress(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady), stalledBy)
 }
 
 // markStalled reports a problem only a change of spec or Secret can fix: the
@@ -141,11 +103,12 @@ func withWarning(msg, warning string) string {
 // whatever the reason's class, since nothing runs that could heal it.
 func markStalled(obj *v1alpha1.DirectusSubscription, reason, message string) {
 	obj.Status.ObservedGeneration = obj.Generation
+	conds := conditionsOf(obj)
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed, v1alpha1.ConditionSynced, v1alpha1.ConditionReady} {
-		setCondition(obj, typ, metav1.ConditionFalse, reason, message)
+		conds.set(typ, metav1.ConditionFalse, reason, message)
 	}
 	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionReconciling)
-	setCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	conds.set(v1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
 	obj.Status.Connection.State = v1alpha1.ConnectionStateDisconnected
 	obj.Status.LastError = message
 }
@@ -158,13 +121,14 @@ func markStalled(obj *v1alpha1.DirectusSubscription, reason, message string) {
 func markSuspended(obj *v1alpha1.DirectusSubscription, now time.Time) {
 	obj.Status.ObservedGeneration = obj.Generation
 	msg := "spec.suspend is true: the connection is closed and the target keeps its last content"
+	conds := conditionsOf(obj)
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionSubscribed} {
-		setCondition(obj, typ, metav1.ConditionFalse, v1alpha1.ReasonSuspended, msg)
+		conds.set(typ, metav1.ConditionFalse, v1alpha1.ReasonSuspended, msg)
 	}
 	// Nothing follows Directus while suspended: the target is not known to
 	// be current.
-	setCondition(obj, v1alpha1.ConditionSynced, metav1.ConditionUnknown, v1alpha1.ReasonSuspended, msg)
-	setCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSuspended, msg)
+	conds.set(v1alpha1.ConditionSynced, metav1.ConditionUnknown, v1alpha1.ReasonSuspended, msg)
+	conds.set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSuspended, msg)
 	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionReconciling)
 	meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionStalled)
 	if obj.Status.Connection.State != v1alpha1.ConnectionStateSuspended {
@@ -186,7 +150,7 @@ func timeOrNil(t time.Time) *metav1.Time {
 // status built from st would.
 func statusBehind(obj *v1alpha1.DirectusSubscription, st subscriptions.Status) bool {
 	want := obj.DeepCopy()
-	applyWorkerStatus(want, st, "")
+	applyRunnerStatus(want, st, "")
 	if want.Status.ObservedGeneration != obj.Status.ObservedGeneration || want.Status.Connection.State != obj.Status.Connection.State ||
 		want.Status.LastHandledResyncAt != obj.Status.LastHandledResyncAt ||
 		len(want.Status.Conditions) != len(obj.Status.Conditions) {

@@ -40,7 +40,7 @@ func subscriptionAt(generation int64) *v1alpha1.DirectusSubscription {
 	return obj
 }
 
-// healthy is what a worker reports when everything works.
+// healthy is what a runner reports when everything works.
 func healthy(generation int64) subscriptions.Status {
 	return subscriptions.Status{
 		Generation: generation, Target: "ConfigMap/feed",
@@ -56,23 +56,24 @@ func condition(g Gomega, obj *v1alpha1.DirectusSubscription, typ string) metav1.
 	return *c
 }
 
-func TestApplyWorkerStatusClaimsAGenerationOnlyOnceTheWorkerRunsIt(t *testing.T) {
+func TestApplyRunnerStatusClaimsAGenerationOnlyOnceTheRunnerRunsIt(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name             string
-		objGen, worker   int64
+		objGen, runner   int64
 		previousObserved int64
 		wantObserved     int64
 	}{
-		{name: "the worker runs this generation", objGen: 3, worker: 3, previousObserved: 2, wantObserved: 3},
-		{name: "the worker still runs the previous generation", objGen: 3, worker: 2, previousObserved: 2, wantObserved: 2},
-		{name: "a fresh object whose worker has not caught up claims nothing", objGen: 1, worker: 0, previousObserved: 0, wantObserved: 0},
+		{name: "the runner runs this generation", objGen: 3, runner: 3, previousObserved: 2, wantObserved: 3},
+		{name: "the runner still runs the previous generation", objGen: 3, runner: 2, previousObserved: 2, wantObserved: 2},
+		{name: "a fresh object whose runner has not caught up claims nothing", objGen: 1, runner: 0, previousObserved: 0, wantObserved: 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			obj := subscriptionAt(tc.objGen)
 			obj.Status.ObservedGeneration = tc.previousObserved
-			applyWorkerStatus(obj, healthy(tc.worker), "")
+			applyRunnerStatus(obj, healthy(tc.runner), "")
 			g.Expect(obj.Status.ObservedGeneration).To(Equal(tc.wantObserved))
 			for _, c := range obj.Status.Conditions {
 				g.Expect(c.ObservedGeneration).To(Equal(tc.objGen), "condition %s", c.Type)
@@ -81,7 +82,8 @@ func TestApplyWorkerStatusClaimsAGenerationOnlyOnceTheWorkerRunsIt(t *testing.T)
 	}
 }
 
-func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
+func TestApplyRunnerStatusMapsTheRunnersStateToConditions(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		status          metav1.ConditionStatus
 		reason, message string
@@ -216,10 +218,10 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			obj := subscriptionAt(2)
-			obj.Status.Target = "ConfigMap/feed" // as after the first report; see TestApplyWorkerStatusReadyNamesTheTargetOnTheFirstReport
+			obj.Status.Target = "ConfigMap/feed" // as after the first report; see TestApplyRunnerStatusReadyNamesTheTargetOnTheFirstReport
 			st := healthy(2)
 			tc.mutate(&st)
-			applyWorkerStatus(obj, st, "")
+			applyRunnerStatus(obj, st, "")
 			conditions := 4
 			if tc.progress != nil {
 				conditions = 5
@@ -243,7 +245,8 @@ func TestApplyWorkerStatusMapsTheWorkersStateToConditions(t *testing.T) {
 	}
 }
 
-func TestApplyWorkerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
+func TestApplyRunnerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
+	t.Parallel()
 	const warning = "tls.insecureSkipVerify is set"
 	cases := []struct {
 		name   string
@@ -263,14 +266,15 @@ func TestApplyWorkerStatusPutsTheInsecureTLSWarningFirstInReady(t *testing.T) {
 			obj.Status.Target = "ConfigMap/feed" // as after the first report
 			st := healthy(1)
 			tc.mutate(&st)
-			applyWorkerStatus(obj, st, warning)
+			applyRunnerStatus(obj, st, warning)
 			g.Expect(condition(g, obj, v1alpha1.ConditionReady).Message).To(Equal(tc.want))
 			g.Expect(condition(g, obj, v1alpha1.ConditionConnected).Message).NotTo(ContainSubstring("WARNING"), "only Ready carries the warning")
 		})
 	}
 }
 
-func TestApplyWorkerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
+func TestApplyRunnerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ previous, target string }{
 		{previous: "", target: "ConfigMap/feed"},
 		{previous: "ConfigMap/old", target: "ConfigMap/feed"},
@@ -283,13 +287,14 @@ func TestApplyWorkerStatusReadyNamesTheTargetOnTheFirstReport(t *testing.T) {
 			obj.Status.Target = tc.previous
 			st := healthy(1)
 			st.Target = tc.target
-			applyWorkerStatus(obj, st, "")
+			applyRunnerStatus(obj, st, "")
 			g.Expect(condition(g, obj, v1alpha1.ConditionReady).Message).To(Equal("mirroring messages into " + tc.target))
 		})
 	}
 }
 
-func TestApplyWorkerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
+func TestApplyRunnerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(4)
 	st := healthy(4)
@@ -298,7 +303,7 @@ func TestApplyWorkerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
 	st.LastSync = statusNow
 	st.Reconnects, st.EventsReceived, st.EventsFolded, st.Items = 2, 40, 7, 12
 	st.LastError = "the connection closed (code 1006)"
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 
 	s := obj.Status
 	g.Expect(s.Target).To(Equal("ConfigMap/feed"))
@@ -316,27 +321,29 @@ func TestApplyWorkerStatusCopiesCountersAndWholeSecondTimes(t *testing.T) {
 	g.Expect(s.LastSyncTime.Time).To(Equal(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)))
 }
 
-func TestApplyWorkerStatusLeavesTimesTheWorkerHasNotSeenUnset(t *testing.T) {
+func TestApplyRunnerStatusLeavesTimesTheRunnerHasNotSeenUnset(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
-	// A previous worker had seen messages; the one now running has not.
+	// A previous runner had seen messages; the one now running has not.
 	then := metav1.NewTime(statusNow.Add(-time.Hour).Truncate(time.Second))
 	obj.Status.Connection.LastMessageTime, obj.Status.LastSyncTime, obj.Status.Connection.Since = &then, &then, &then
 	obj.Status.EventsReceived = 99
 	st := healthy(1) // zero times, zero counters
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 	g.Expect(obj.Status.Connection.Since).To(BeNil())
 	g.Expect(obj.Status.Connection.LastMessageTime).To(BeNil())
 	g.Expect(obj.Status.LastSyncTime).To(BeNil())
 	g.Expect(obj.Status.EventsReceived).To(BeZero())
 }
 
-func TestApplyWorkerStatusTrimsLongMessages(t *testing.T) {
+func TestApplyRunnerStatusTrimsLongMessages(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
 	st := healthy(1)
 	st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonServerUnreachable, strings.Repeat("x", 5000)
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 	for _, typ := range []string{v1alpha1.ConditionConnected, v1alpha1.ConditionReady} {
 		msg := condition(g, obj, typ).Message
 		g.Expect(msg).To(HaveLen(1024), typ)
@@ -345,6 +352,7 @@ func TestApplyWorkerStatusTrimsLongMessages(t *testing.T) {
 }
 
 func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ reason, message string }{
 		{v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found"},
 		{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"},
@@ -354,7 +362,7 @@ func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
 			g := NewWithT(t)
 			obj := subscriptionAt(5)
 			obj.Status.ObservedGeneration = 4
-			applyWorkerStatus(obj, healthy(4), "") // it was working before
+			applyRunnerStatus(obj, healthy(4), "") // it was working before
 			markStalled(obj, tc.reason, tc.message)
 
 			g.Expect(obj.Status.ObservedGeneration).To(Equal(int64(5)))
@@ -376,11 +384,12 @@ func TestMarkStalledStopsEveryConditionWithTheReasonAndIsStalled(t *testing.T) {
 }
 
 func TestMarkSuspendedSetsSinceOnlyOnTheTransition(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(3)
 	st := healthy(2)
 	st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionTrue, v1alpha1.ReasonSynced, "3 items written"
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 
 	first := statusNow
 	markSuspended(obj, first)
@@ -394,12 +403,13 @@ func TestMarkSuspendedSetsSinceOnlyOnTheTransition(t *testing.T) {
 }
 
 func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		before func(obj *v1alpha1.DirectusSubscription)
 	}{
 		{name: "suspending a working subscription", before: func(obj *v1alpha1.DirectusSubscription) {
-			applyWorkerStatus(obj, healthy(2), "")
+			applyRunnerStatus(obj, healthy(2), "")
 		}},
 		{name: "suspending a stalled subscription", before: func(obj *v1alpha1.DirectusSubscription) {
 			markStalled(obj, v1alpha1.ReasonSecretNotFound, "Secret apps/directus not found")
@@ -407,7 +417,7 @@ func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) 
 		{name: "suspending a reconnecting subscription", before: func(obj *v1alpha1.DirectusSubscription) {
 			st := healthy(2)
 			st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonServerUnreachable, "cannot reach Directus"
-			applyWorkerStatus(obj, st, "")
+			applyRunnerStatus(obj, st, "")
 		}},
 	}
 	for _, tc := range cases {
@@ -439,6 +449,7 @@ func TestMarkSuspendedIsReadyAsItsSpecAsksWithTheConnectionClosed(t *testing.T) 
 }
 
 func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	obj := subscriptionAt(1)
 	kstatus := func() (reconciling, stalled string) {
@@ -460,17 +471,17 @@ func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
 	st := healthy(1)
 	st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateConnecting, v1alpha1.ReasonConnecting, "connecting to Directus"
 	st.Synced, st.SyncReason, st.SyncMessage = metav1.ConditionUnknown, v1alpha1.ReasonSyncing, "waiting for the first snapshot"
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 	r, s = kstatus()
 	g.Expect([]string{r, s}).To(Equal([]string{v1alpha1.ReasonConnecting, ""}), "the Secret was created: connecting")
 
-	applyWorkerStatus(obj, healthy(1), "")
+	applyRunnerStatus(obj, healthy(1), "")
 	r, s = kstatus()
 	g.Expect([]string{r, s}).To(Equal([]string{"", ""}), "Ready")
 
 	st = healthy(1)
 	st.ConnState, st.ConnReason, st.ConnMessage = v1alpha1.ConnectionStateReconnecting, v1alpha1.ReasonAuthFailed, "bad token"
-	applyWorkerStatus(obj, st, "")
+	applyRunnerStatus(obj, st, "")
 	r, s = kstatus()
 	g.Expect([]string{r, s}).To(Equal([]string{"", v1alpha1.ReasonAuthFailed}), "the token was revoked")
 
@@ -480,6 +491,7 @@ func TestTheKstatusConditionsFollowTheSubscriptionThroughItsLife(t *testing.T) {
 }
 
 func TestTrimMessageCapsAt1024BytesWithAnEllipsis(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		in      string

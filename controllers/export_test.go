@@ -21,12 +21,12 @@ import "github.com/directus-operator/directus-operator/api/v1alpha1"
 // The kstatus table test lives in package controllers_test, beside the
 // suite's API server; it writes statuses the way the operator does.
 var (
-	ApplyWorkerStatus = applyWorkerStatus
+	ApplyRunnerStatus = applyRunnerStatus
 	MarkStalled       = markStalled
 	MarkSuspended     = markSuspended
-	// ReportWithoutConditions is what applyWorkerStatus does after it set
+	// ReportWithoutConditions is what applyRunnerStatus does after it set
 	// the three conditions, for an object that has none: the NotReady
-	// fallback, which no worker report reaches.
+	// fallback, which no runner report reaches.
 	ReportWithoutConditions = func(obj *v1alpha1.DirectusSubscription) {
 		obj.Status.ObservedGeneration = obj.Generation
 		setReady(obj, "")

@@ -68,7 +68,7 @@ var outcomes = map[v1alpha1.ReasonClass]outcome{
 }
 
 // reasonCase is one reason on one condition, set the way the operator sets
-// it: from a worker's report, by the reconciler before any connection
+// it: from a runner's report, by the reconciler before any connection
 // (markStalled), or for spec.suspend.
 type reasonCase struct {
 	condition, reason string
@@ -79,7 +79,7 @@ type reasonCase struct {
 	suspend bool
 }
 
-// report sets the status from a worker report that is healthy but for
+// report sets the status from a runner report that is healthy but for
 // what change alters.
 func report(change func(st *subscriptions.Status)) func(*v1alpha1.DirectusSubscription) {
 	return func(obj *v1alpha1.DirectusSubscription) {
@@ -90,7 +90,7 @@ func report(change func(st *subscriptions.Status)) func(*v1alpha1.DirectusSubscr
 			Synced: metav1.ConditionTrue, SyncReason: v1alpha1.ReasonSynced, SyncMessage: "3 items written", Items: 3,
 		}
 		change(&st)
-		controllers.ApplyWorkerStatus(obj, st, "")
+		controllers.ApplyRunnerStatus(obj, st, "")
 	}
 }
 
@@ -475,7 +475,7 @@ func toLua(L *lua.LState, v any) lua.LValue {
 }
 
 // TestEveryReasonTheOperatorDeclaresIsClassed catches a condition reason
-// declared outside api/v1alpha1 (as the worker's SubscribeFailed was): it
+// declared outside api/v1alpha1 (as the runner's SubscribeFailed was): it
 // must be in v1alpha1.Reasons, or a GitOps tool would see it as transient
 // whatever it means. Blocks documented as Event reasons are Kubernetes Event
 // reasons, not condition reasons.

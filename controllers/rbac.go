@@ -14,8 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controllers holds the DirectusSubscription reconciler and the
-// connection owner that keeps one realtime subscription per object.
 package controllers
 
 // The operator's permissions, at least privilege: it reads its own API, the

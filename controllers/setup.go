@@ -33,7 +33,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/resolve"
 )
 
 // Scheme holds the types the operator reads and writes.
@@ -97,10 +98,20 @@ func ClientOptions() client.Options {
 	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }
 
+// InlineConnections says whether a subscription may set its own url; see
+// resolve.InlineConnections.
+type InlineConnections = resolve.InlineConnections
+
+// The values of InlineConnections.
+const (
+	InlineAllow = resolve.InlineAllow
+	InlineDeny  = resolve.InlineDeny
+)
+
 // Options tune the operator.
 type Options struct {
-	// Hub tunes the connections and subscriptions; see subscriptions.Options.
-	Hub subscriptions.Options
+	// Hub tunes the connections and subscriptions; see hub.Options.
+	Hub hub.Options
 	// MaxConcurrentReconciles defaults to 4.
 	MaxConcurrentReconciles int
 	// InlineConnections is Allow (the default) or Deny: see
@@ -116,7 +127,7 @@ type Options struct {
 // size, and Events one with a quarter of it. A thousand busy subscriptions
 // then cannot starve the mirrors of their writes with status patches or
 // Events.
-func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub, error) {
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*hub.Hub, error) {
 	rc := mgr.GetConfig()
 	writes, err := budgetClient(mgr, rc.QPS, rc.Burst)
 	if err != nil {
@@ -127,9 +138,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub
 			return nil, err
 		}
 	}
-	hub := subscriptions.NewHub(writes, mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"), o.Hub)
+	h := hub.NewHub(writes, mgr.GetAPIReader(), ctrl.Log.WithName("subscriptions"), o.Hub)
 	r := &DirectusSubscriptionReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Hub: hub,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cache: mgr.GetCache(), Hub: h,
 		Recorder: mgr.GetEventRecorder("directus-operator"), MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, 4),
 		InlineConnections: cmp.Or(o.InlineConnections, InlineAllow),
 	}
@@ -137,12 +148,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*subscriptions.Hub
 		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
 	}
 	for _, kind := range []string{v1alpha1.KindDirectusConnection, v1alpha1.KindClusterDirectusConnection} {
-		cr := &ConnectionReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: hub, Kind: kind}
+		cr := &ConnectionReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: h, Kind: kind}
 		if err := cr.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("set up the %s controller: %w", kind, err)
 		}
 	}
-	return hub, nil
+	return h, nil
 }
 
 // budgetClient is a client like the manager's (same scheme, mapper and

@@ -41,7 +41,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 	"github.com/directus-operator/directus-operator/test/testutil"
@@ -80,7 +80,7 @@ func run(m *testing.M) int {
 	defer func() { _ = env.Stop() }()
 	restConfig = cfg
 
-	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: 500 * time.Millisecond}})
+	stop, err := envtestutil.StartOperator(cfg, controllers.Options{Hub: hub.Options{StatusInterval: 500 * time.Millisecond}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -88,8 +88,12 @@ func TestRESTFullReadsStopWhenTheirPagesTogetherExceedMaxResponseBytes(t *testin
 		t.Fatal(err)
 	}
 	for name, read := range map[string]func() ([]json.RawMessage, error){
-		"ReadAll":      func() ([]json.RawMessage, error) { return r.ReadAll(context.Background(), "messages", nil) },
-		"ReadAllByKey": func() ([]json.RawMessage, error) { return r.ReadAllByKey(context.Background(), "messages", nil, "id") },
+		"ReadAll": func() ([]json.RawMessage, error) {
+			return r.ReadAll(context.Background(), "messages", nil, ReadOptions{})
+		},
+		"ReadAllByKey": func() ([]json.RawMessage, error) {
+			return r.ReadAll(context.Background(), "messages", nil, ReadOptions{Key: "id"})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -124,6 +128,7 @@ type elsewhere struct {
 }
 
 func newElsewhere(t *testing.T) *elsewhere {
+	t.Helper()
 	e := &elsewhere{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -145,6 +150,7 @@ func (e *elsewhere) requests() []string {
 // redirector answers every request with code and a Location on target, keeping path and
 // query, as a misconfigured or hostile proxy would.
 func redirector(t *testing.T, code int, target string) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target+r.URL.RequestURI(), code)
 	}))
@@ -204,7 +210,7 @@ func TestRedirectsWithinTheHostAreFollowed(t *testing.T) {
 	defer front.Close()
 	r, err := NewREST(RESTOptions{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}})
 	g.Expect(err).NotTo(HaveOccurred())
-	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"sort":["id"]}`))
+	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"sort":["id"]}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rows).To(HaveLen(3))
 }

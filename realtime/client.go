@@ -40,7 +40,9 @@ type Client struct {
 	events  *eventQueue
 	rnd     func() float64
 
-	ctx    context.Context // the client's lifetime; cancelled by Close
+	// ctx is the client's own lifetime, not a caller's: New makes it, Close
+	// cancels it, and it bounds every goroutine and request the client starts.
+	ctx    context.Context //nolint:containedctx // the client's lifetime (see above)
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the supervisor goroutine
 	done   chan struct{}

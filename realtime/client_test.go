@@ -174,11 +174,12 @@ func field(t *testing.T, raw json.RawMessage, name string) any {
 
 func TestConnectAuthenticatesInEveryMode(t *testing.T) {
 	restLogin := func(t *testing.T, s *fakedirectus.Server) string {
+		t.Helper()
 		r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{Email: "bot@example.com", Password: "bot-password"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.ReadAll(context.Background(), "messages", nil); err != nil {
+		if _, err := r.ReadAll(context.Background(), "messages", nil, ReadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		return r.refresh
@@ -202,6 +203,7 @@ func TestConnectAuthenticatesInEveryMode(t *testing.T) {
 			o.Auth = Auth{Email: "bot@example.com", Password: "bot-password"}
 		}},
 		{name: "refresh token", logins: 1, edit: func(t *testing.T, s *fakedirectus.Server, o *Options) {
+			t.Helper()
 			o.Auth = Auth{RefreshToken: restLogin(t, s)}
 		}},
 		{name: "public mode, then elevated by an auth frame", server: fakedirectus.Options{AuthMode: "public"},

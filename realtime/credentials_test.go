@@ -107,6 +107,6 @@ func TestRESTSetAccessTokenUsesTheNewToken(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.SetAccessToken("bot-rotated-token")).To(Succeed())
 	s.RevokeToken("bot-static-token")
-	_, err = r.ReadAll(context.Background(), "messages", nil)
+	_, err = r.ReadAll(context.Background(), "messages", nil, ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 }

@@ -77,7 +77,7 @@ func ExampleREST_ReadAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"],"filter":{"id":{"_gt":1000}}}`))
+	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"],"filter":{"id":{"_gt":1000}}}`), realtime.ReadOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

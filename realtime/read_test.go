@@ -38,7 +38,7 @@ func TestASocketReadPagesByKeyThroughEverythingTheQueryMatches(t *testing.T) {
 	c, _ := client(t, s, nil)
 	connect(t, c)
 
-	rows, err := c.ReadAllByKey(context.Background(), "messages", json.RawMessage(`{"fields":["id","user"],"filter":{"user":{"_eq":"alice"}},"sort":["-id"],"limit":3}`), "id")
+	rows, err := c.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","user"],"filter":{"user":{"_eq":"alice"}},"sort":["-id"],"limit":3}`), ReadOptions{Key: "id"})
 	g.Expect(err).NotTo(HaveOccurred())
 	got := ids(t, rows)
 	g.Expect(got).To(HaveLen(500), "every third of 1500, over two pages; the query's sort and limit do not apply to a set")
@@ -60,9 +60,9 @@ func TestASocketReadHonoursLimitOffsetAndSortLikeREST(t *testing.T) {
 		`{"fields":["id","user"],"filter":{"_and":[{"user":{"_eq":"alice"}},{"id":{"_gt":1400}}]},"sort":["-id"]}`,
 		`{"fields":["id"],"sort":["-id"],"offset":700,"limit":-1}`,
 	} {
-		overSocket, err := c.ReadAll(context.Background(), "messages", json.RawMessage(q))
+		overSocket, err := c.ReadAll(context.Background(), "messages", json.RawMessage(q), ReadOptions{})
 		g.Expect(err).NotTo(HaveOccurred(), q)
-		overREST, err := r.ReadAll(context.Background(), "messages", json.RawMessage(q))
+		overREST, err := r.ReadAll(context.Background(), "messages", json.RawMessage(q), ReadOptions{})
 		g.Expect(err).NotTo(HaveOccurred(), q)
 		g.Expect(ids(t, overSocket)).To(Equal(ids(t, overREST)), q)
 		g.Expect(overSocket).NotTo(BeEmpty(), q)
@@ -72,7 +72,7 @@ func TestASocketReadHonoursLimitOffsetAndSortLikeREST(t *testing.T) {
 func TestASocketReadNeedsAConnection(t *testing.T) {
 	s := fake(t, fakedirectus.Options{})
 	c, _ := client(t, s, nil)
-	_, err := c.ReadAll(context.Background(), "messages", json.RawMessage(`{"sort":["id"]}`))
+	_, err := c.ReadAll(context.Background(), "messages", json.RawMessage(`{"sort":["id"]}`), ReadOptions{})
 	NewWithT(t).Expect(err).To(MatchError(ErrNotConnected))
 }
 
@@ -88,7 +88,7 @@ func TestAnAnswerTooLargeForTheSocketFailsOnlyItsReadAndLosesNoChange(t *testing
 	sub := subscribe(t, c, SubscribeOptions{Collection: "messages", Event: "create", UID: "creates"})
 	g.Expect(nextOf(t, sub, KindInit).Kind).To(Equal(KindInit))
 
-	_, err := c.ReadAllByKey(context.Background(), "messages", nil, "id")
+	_, err := c.ReadAll(context.Background(), "messages", nil, ReadOptions{Key: "id"})
 	g.Expect(err).To(MatchError(ErrResponseTooLarge), "40 items of 2 KB do not fit a 32 KiB frame")
 	var tooLarge *ResponseTooLargeError
 	g.Expect(errors.As(err, &tooLarge)).To(BeTrue())

@@ -53,8 +53,8 @@ type RESTOptions struct {
 	Timeout time.Duration
 	// PageSize is the limit of each page ReadAll fetches. Defaults to 500.
 	PageSize int
-	// MaxResponseBytes bounds the body of each response, and the pages of one ReadAll or
-	// ReadAllByKey together, so that a hostile or broken endpoint cannot exhaust memory. A
+	// MaxResponseBytes bounds the body of each response, and the pages of one ReadAll
+	// together, so that a hostile or broken endpoint cannot exhaust memory. A
 	// larger answer is not read further and fails with a *ResponseTooLargeError
 	// (errors.Is ErrResponseTooLarge). Defaults to 64 MiB.
 	MaxResponseBytes int64
@@ -272,17 +272,17 @@ func (r *REST) PrimaryKey(ctx context.Context, collection string) (string, error
 }
 
 // ReadAll returns every item of collection matching query (a JSON object with any of fields,
-// filter, sort, search, deep, alias, limit, offset, ...), fetching pages of PageSize with
-// limit/offset. A "limit" in the query caps the total (-1 means no cap); an "offset" is the
-// start. When the query has no sort, pages are sorted by the primary key so that paging is
-// stable.
+// filter, sort, search, deep, alias, limit, offset, ...), paging as o says (see ReadOptions):
+// by default, pages of PageSize with limit/offset, where a "limit" in the query caps the total
+// (-1 means no cap) and an "offset" is the start; when the query has no sort, pages are sorted
+// by the primary key so that paging is stable.
 //
 // The query travels as URL parameters of GET /items/<collection> (fields=a,b; sort=a,-b;
 // filter, deep, alias JSON-encoded), exactly as the JS SDK sends it. Directus also accepts
 // SEARCH /items/<collection> with {"query":{...}} in the body (middleware/validate-batch.ts),
 // but GET works on every version and through every proxy.
-func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMessage) ([]json.RawMessage, error) {
-	return r.pager(collection).readAll(ctx, query)
+func (r *REST) ReadAll(ctx context.Context, collection string, query json.RawMessage, o ReadOptions) ([]json.RawMessage, error) {
+	return r.pager(collection).read(ctx, query, o)
 }
 
 // pager reads collection over GET /items/<collection>.
@@ -322,17 +322,6 @@ func jsonInt(raw json.RawMessage) (int, error) {
 
 // queryParams encodes a Directus query as URL parameters: arrays of strings (fields, sort,
 // groupBy) comma-joined, strings and numbers as they are, objects JSON-encoded.
-// ReadAllByKey reads every item matching query, paging by key (keyset
-// pagination): pages are sorted by key and each asks for keys greater than
-// the last one seen. Unlike limit/offset paging, an item created or deleted
-// while the pages are read cannot shift another item out of them. key must
-// be unique (the primary key, or a unique field) and be among the returned
-// fields. The query's sort, limit, offset and page are ignored: the result is
-// a set, in key order.
-func (r *REST) ReadAllByKey(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
-	return r.pager(collection).readAllByKey(ctx, query, key)
-}
-
 func queryParams(q map[string]json.RawMessage) (url.Values, error) {
 	v := url.Values{}
 	for k, raw := range q {

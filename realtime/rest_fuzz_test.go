@@ -73,9 +73,9 @@ func FuzzReadAllDecodesAnyPage(f *testing.F) {
 			}
 			var rows []json.RawMessage
 			if byKey {
-				rows, err = r.ReadAllByKey(context.Background(), "messages", json.RawMessage(query), "id")
+				rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(query), ReadOptions{Key: "id"})
 			} else {
-				rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(query))
+				rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(query), ReadOptions{})
 			}
 			if err != nil {
 				continue

@@ -19,6 +19,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -80,7 +81,7 @@ func TestRESTReadAllPagesThroughEverything(t *testing.T) {
 	s := fake(t, fakedirectus.Options{})
 	seed(s, 1500)
 	r, ct := restClient(t, s, Auth{AccessToken: "bot-static-token"})
-	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"]}`))
+	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"]}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rows).To(HaveLen(1500))
 	got := ids(t, rows)
@@ -109,7 +110,7 @@ func (a *afterFirstPage) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func TestRESTReadAllByKeyMissesNoItemWhenAnEarlierOneIsDeletedBetweenPages(t *testing.T) {
+func TestRESTReadByKeyMissesNoItemWhenAnEarlierOneIsDeletedBetweenPages(t *testing.T) {
 	read := func(byKey bool) []int {
 		s := fake(t, fakedirectus.Options{})
 		seed(s, 1200)
@@ -121,9 +122,9 @@ func TestRESTReadAllByKeyMissesNoItemWhenAnEarlierOneIsDeletedBetweenPages(t *te
 		q := json.RawMessage(`{"fields":["id","text"],"filter":{"text":{"_contains":"m"}}}`)
 		var rows []json.RawMessage
 		if byKey {
-			rows, err = r.ReadAllByKey(context.Background(), "messages", q, "id")
+			rows, err = r.ReadAll(context.Background(), "messages", q, ReadOptions{Key: "id"})
 		} else {
-			rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"],"sort":["id"]}`))
+			rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","text"],"sort":["id"]}`), ReadOptions{})
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -135,15 +136,15 @@ func TestRESTReadAllByKeyMissesNoItemWhenAnEarlierOneIsDeletedBetweenPages(t *te
 	g.Expect(byKey).To(HaveLen(1200), "item 1 was read before it was deleted, and nothing else is lost")
 	g.Expect(byKey).To(ContainElement(501), "the item at the page boundary is not skipped")
 	byOffset := read(false)
-	g.Expect(byOffset).NotTo(ContainElement(501), "limit/offset paging skips it: why ReadAllByKey exists")
+	g.Expect(byOffset).NotTo(ContainElement(501), "limit/offset paging skips it: why ReadOptions.Key exists")
 }
 
-func TestRESTReadAllByKeyNeedsTheKeyInTheFields(t *testing.T) {
+func TestRESTReadByKeyNeedsTheKeyInTheFields(t *testing.T) {
 	g := NewWithT(t)
 	s := fake(t, fakedirectus.Options{})
 	seed(s, 600)
 	r, _ := restClient(t, s, Auth{AccessToken: "bot-static-token"})
-	_, err := r.ReadAllByKey(context.Background(), "messages", json.RawMessage(`{"fields":["text"]}`), "id")
+	_, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["text"]}`), ReadOptions{Key: "id"})
 	g.Expect(err).To(MatchError(ContainSubstring(`lack the key field "id"`)))
 }
 
@@ -153,19 +154,19 @@ func TestRESTReadAllHonoursLimitFilterAndSort(t *testing.T) {
 	seed(s, 1500)
 	r, ct := restClient(t, s, Auth{AccessToken: "bot-static-token"})
 
-	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id"],"limit":1234}`))
+	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id"],"limit":1234}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rows).To(HaveLen(1234))
 	g.Expect(ct.items.Load()).To(BeEquivalentTo(3))
 
-	rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","user"],"filter":{"_and":[{"user":{"_eq":"alice"}},{"id":{"_gt":1400}}]},"sort":["-id"]}`))
+	rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"fields":["id","user"],"filter":{"_and":[{"user":{"_eq":"alice"}},{"id":{"_gt":1400}}]},"sort":["-id"]}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	got := ids(t, rows)
 	g.Expect(got).To(HaveLen(33))
 	g.Expect(got[0]).To(Equal(1498))
 	g.Expect(got[len(got)-1]).To(Equal(1402))
 
-	rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"search":"m150","fields":["id"]}`))
+	rows, err = r.ReadAll(context.Background(), "messages", json.RawMessage(`{"search":"m150","fields":["id"]}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ids(t, rows)).To(Equal([]int{150, 1500}))
 }
@@ -187,19 +188,19 @@ func TestRESTPrimaryKeyAndTypedErrors(t *testing.T) {
 	api, _ := restClient(t, s, Auth{AccessToken: "api-token"})
 	_, err = api.PrimaryKey(context.Background(), "things")
 	g.Expect(IsCode(err, CodeForbidden)).To(BeTrue(), "%v", err)
-	rows, err := api.ReadAll(context.Background(), "things", nil)
+	rows, err := api.ReadAll(context.Background(), "things", nil, ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rows).To(HaveLen(2))
 
 	_, err = r.PrimaryKey(context.Background(), "secrets")
 	var se *ServerError
 	g.Expect(err).To(BeAssignableToTypeOf(se))
-	se = err.(*ServerError)
+	g.Expect(errors.As(err, &se)).To(BeTrue())
 	g.Expect(se.Code).To(Equal(CodeForbidden))
 	g.Expect(se.StatusCode).To(Equal(http.StatusForbidden))
 
 	bad, _ := restClient(t, s, Auth{AccessToken: "nope"})
-	_, err = bad.ReadAll(context.Background(), "things", nil)
+	_, err = bad.ReadAll(context.Background(), "things", nil, ReadOptions{})
 	g.Expect(IsCode(err, CodeInvalidCredentials)).To(BeTrue(), "%v", err)
 }
 

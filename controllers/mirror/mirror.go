@@ -14,10 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package mirror holds the in-memory copy of a Directus query result and
-// renders it as ConfigMap data. It knows nothing of Kubernetes clients or
-// sockets: the subscription worker feeds it messages and a writer persists
-// what it renders.
 package mirror
 
 import (

@@ -27,6 +27,7 @@ import (
 )
 
 func TestKeyToDataKeyIsAValidConfigMapKeyAndReversible(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"42":         "42.json",
 		"a.b":        "a_2Eb.json",
@@ -52,6 +53,7 @@ func TestKeyToDataKeyIsAValidConfigMapKeyAndReversible(t *testing.T) {
 }
 
 func TestKeyToDataKeyRoundTripsAnyString(t *testing.T) {
+	t.Parallel()
 	f := func(key string) bool {
 		dk, err := KeyToDataKey(key)
 		if err != nil {
@@ -66,6 +68,7 @@ func TestKeyToDataKeyRoundTripsAnyString(t *testing.T) {
 }
 
 func TestKeyToDataKeyRefusesKeysTooLongOrEmpty(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	_, err := KeyToDataKey(strings.Repeat("x", 250))
 	g.Expect(err).To(MatchError(ContainSubstring("too long for a ConfigMap key")))
@@ -76,6 +79,7 @@ func TestKeyToDataKeyRefusesKeysTooLongOrEmpty(t *testing.T) {
 }
 
 func TestItemKeyTreatsNumbersAndStringsAlike(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	for _, item := range []string{`{"id":44,"text":"a"}`, `{"id":"44"}`} {
 		k, err := ItemKey(json.RawMessage(item), "id")
@@ -94,6 +98,7 @@ func TestItemKeyTreatsNumbersAndStringsAlike(t *testing.T) {
 }
 
 func TestWithoutFieldDropsOnlyThatField(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	out, err := WithoutField(json.RawMessage(`{"id":1,"user":"Ben","text":"Hi"}`), "id")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -101,6 +106,7 @@ func TestWithoutFieldDropsOnlyThatField(t *testing.T) {
 }
 
 func TestMirrorPerItemLayout(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	m := New(PerItem, "")
 	m.Replace(map[string]json.RawMessage{"1": json.RawMessage(`{"id":1, "text":"a"}`), "2": json.RawMessage(`{"id":2}`)})
@@ -117,6 +123,7 @@ func TestMirrorPerItemLayout(t *testing.T) {
 }
 
 func TestMirrorListLayoutIsOrderedByKey(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	m := New(List, "all.json")
 	for _, k := range []int{10, 9, 100, 1} {
@@ -129,6 +136,7 @@ func TestMirrorListLayoutIsOrderedByKey(t *testing.T) {
 }
 
 func TestRenderHashChangesWithContentOnly(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	a, b := New(PerItem, ""), New(PerItem, "")
 	a.Upsert("1", json.RawMessage(`{"x":1}`))
@@ -145,6 +153,7 @@ func TestRenderHashChangesWithContentOnly(t *testing.T) {
 }
 
 func TestSortKeysNumericBeforeText(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	keys := []string{"b", "10", "a", "2", "-1"}
 	SortKeys(keys)

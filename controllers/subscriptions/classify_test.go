@@ -34,6 +34,7 @@ import (
 )
 
 func TestClassifyConnErrorNamesTheCauseAPersonCanActOn(t *testing.T) {
+	t.Parallel()
 	cert, _ := testutil.SelfSignedCert(t, "example.test", false)
 	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8055},
 		Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -124,6 +125,7 @@ func TestClassifyConnErrorNamesTheCauseAPersonCanActOn(t *testing.T) {
 }
 
 func TestClassifySubErrorKeepsDirectusMessage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		code, message string
 		reason        string
@@ -148,6 +150,7 @@ func TestClassifySubErrorKeepsDirectusMessage(t *testing.T) {
 }
 
 func TestClassifySnapshotErrorSaysTheRESTReadFailed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		err        error

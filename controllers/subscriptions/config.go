@@ -14,21 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package subscriptions owns every live Directus realtime subscription of the
-// operator. The data path is
-//
-//	Connection (one socket, shared) → Runner (one per subscription) → Sink (mirror or Events) → Status
-//
-// A Connection is one realtime client with its only reconnect loop, shared
-// by the subscriptions with the same Directus identity, up to a cap per
-// socket. A Runner subscribes on it and hands each message to its Sink,
-// which alone decides its Synced condition. Runner.Status assembles the
-// connection's state, the subscription's and the sink's. The Hub owns all of
-// them for the operator: the reconciler declares what should run (Ensure,
-// Remove) and reads back how it goes (Status); runners never write the
-// subscription's status, they only ask for a reconcile when something the
-// status shows has changed. The sidecar uses a Connection, a Runner and a
-// MirrorSink directly.
 package subscriptions
 
 import (
@@ -76,8 +61,8 @@ type Config struct {
 
 	// ConfigMap is set for the ConfigMap target, Secret for the Secret
 	// target, Events for the events target.
-	ConfigMap *ConfigMapTarget
-	Secret    *ConfigMapTarget
+	ConfigMap *MirrorTarget
+	Secret    *MirrorTarget
 	Events    *EventsTarget
 
 	// ResyncInterval is the period of full resyncs; 0 turns them off.
@@ -91,8 +76,9 @@ type ConnectionObject struct {
 	Key  types.NamespacedName
 }
 
-// ConfigMapTarget configures the mirror, into a ConfigMap or a Secret.
-type ConfigMapTarget struct {
+// MirrorTarget configures the mirror, written into a ConfigMap or a Secret
+// (Kind says which).
+type MirrorTarget struct {
 	Name string
 	// KeyField names items; empty means the collection's primary key.
 	KeyField string
@@ -124,9 +110,9 @@ func (c *Config) TargetName() string {
 
 // Mirror is the mirror's target and the kind of object it writes; nil
 // for the events target.
-func (c *Config) Mirror() (*ConfigMapTarget, Kind) {
+func (c *Config) Mirror() (*MirrorTarget, TargetKind) {
 	if c.Secret != nil {
-		return c.Secret, KindSecret
+		return c.Secret, TargetSecret
 	}
-	return c.ConfigMap, KindConfigMap
+	return c.ConfigMap, TargetConfigMap
 }

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/realtime"
@@ -61,39 +60,41 @@ type connWatcher interface {
 // shared by the subscriptions that use the same Directus identity. It owns
 // the only reconnect loop (the realtime client's, which also retries a
 // failed first connect) and turns its lifecycle events into a ConnStatus.
+// What it asks Directus once (primary keys, the server version) is in its
+// lookups, the watches of items leaving a filter in its exits; the
+// socket's life and status are under mu, in state.
 type Connection struct {
 	client *realtime.Client
 	rest   *realtime.REST
 	gate   *Gate
 	url    string
 	log    logr.Logger
-
-	mu            sync.Mutex
-	st            ConnStatus
-	everConnected bool
-	watchers      map[connWatcher]struct{}
-	primaryKeys   map[string]string
-	pkLookups     singleflight.Group
-	started       bool
-	done          chan struct{}
 	// login is true for email and password: such a connection makes
 	// sessions of its own (logged out on Close), and a refused login is not
 	// retried, since Directus locks an account after repeated failures.
-	login  bool
-	halted bool
-	// versionAsked is set once the server version was asked for; bg runs
-	// that request, cancelled by Close.
-	versionAsked bool
-	bg           sync.WaitGroup
-	bgCtx        context.Context
-	bgCancel     context.CancelFunc
+	login bool
+	// onChange is ConnectionOptions.OnChange.
+	onChange func()
+	lookups  *lookups
+	exits    *exitWatches
+	// done is closed when the client's Connect returns, once started.
+	done chan struct{}
 
-	// exitMu guards exits; it is held while subscribing a new watch, so
-	// that two runners cannot open two.
-	exitMu  sync.Mutex
-	exits   map[string]*exitWatch
-	exitSeq int
-	exitWG  sync.WaitGroup
+	mu    sync.Mutex
+	state lockedState
+}
+
+// lockedState is what changes in a Connection's life, under its mu.
+type lockedState struct {
+	st       ConnStatus
+	watchers map[connWatcher]struct{}
+	started  bool
+	// everConnected is set on the first authentication: the next ones are
+	// reconnects.
+	everConnected bool
+	// halted is set once Directus refused an email and password: no event
+	// changes the status any more.
+	halted bool
 }
 
 // ConnectionOptions configure a Connection.
@@ -106,19 +107,21 @@ type ConnectionOptions struct {
 	Gate *Gate
 	// Log receives the connection's logs.
 	Log logr.Logger
+	// OnChange, if set, is called outside any lock whenever the status
+	// changes, as a subscription on the connection is told.
+	OnChange func()
 }
 
 // NewConnection returns an idle connection; Start dials.
 func NewConnection(o ConnectionOptions) (*Connection, error) {
 	c := &Connection{
-		gate: o.Gate, url: o.Realtime.URL, log: o.Log,
-		watchers:    map[connWatcher]struct{}{},
-		primaryKeys: map[string]string{},
-		exits:       map[string]*exitWatch{},
-		done:        make(chan struct{}),
-		st: ConnStatus{
-			State: v1alpha1.ConnectionStateConnecting, Since: time.Now(),
-			Reason: v1alpha1.ReasonConnecting, Message: "connecting to Directus",
+		gate: o.Gate, url: o.Realtime.URL, log: o.Log, onChange: o.OnChange, done: make(chan struct{}),
+		state: lockedState{
+			watchers: map[connWatcher]struct{}{},
+			st: ConnStatus{
+				State: v1alpha1.ConnectionStateConnecting, Since: time.Now(),
+				Reason: v1alpha1.ReasonConnecting, Message: "connecting to Directus",
+			},
 		},
 	}
 	opts := o.Realtime
@@ -141,22 +144,24 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 		return nil, err
 	}
 	c.client, c.rest = client, rest
+	c.lookups = newLookups(rest, o.Log)
+	c.exits = newExitWatches(client)
 	c.login = opts.Auth.Email != ""
-	connectionsGauge.WithLabelValues(string(c.st.State)).Inc()
+	connectionsGauge.WithLabelValues(string(c.state.st.State)).Inc()
 	return c, nil
 }
 
 // Start dials in the background; failures are retried by the realtime
-// client's loop and show in Status.
+// client's loop and show in Status. It runs until ctx ends or Close.
 func (c *Connection) Start(ctx context.Context) {
 	c.mu.Lock()
-	if c.started {
+	if c.state.started {
 		c.mu.Unlock()
 		return
 	}
-	c.started = true
-	c.bgCtx, c.bgCancel = context.WithCancel(ctx)
+	c.state.started = true
 	c.mu.Unlock()
+	c.lookups.start(ctx, func(v string) { c.update(func(st *ConnStatus) { st.ServerVersion = v }) })
 	go func() {
 		defer close(c.done)
 		if err := c.client.Connect(ctx); err != nil && !errors.Is(err, realtime.ErrClosed) {
@@ -174,12 +179,7 @@ func (c *Connection) Start(ctx context.Context) {
 // email and password, logs the sessions it made out.
 func (c *Connection) Close() {
 	_ = c.client.Close()
-	c.mu.Lock()
-	if c.bgCancel != nil {
-		c.bgCancel()
-	}
-	c.mu.Unlock()
-	c.bg.Wait()
+	c.lookups.stop()
 	if c.login {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := c.rest.Logout(ctx, c.client.RefreshToken()); err != nil {
@@ -188,13 +188,13 @@ func (c *Connection) Close() {
 		cancel()
 	}
 	c.mu.Lock()
-	started := c.started
-	state := c.st.State
+	started := c.state.started
+	state := c.state.st.State
 	c.mu.Unlock()
 	if started {
 		<-c.done
 	}
-	c.exitWG.Wait()
+	c.exits.wait()
 	connectionsGauge.WithLabelValues(string(state)).Dec()
 }
 
@@ -202,18 +202,18 @@ func (c *Connection) Close() {
 func (c *Connection) Status() ConnStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.st
+	return c.state.st
 }
 
 func (c *Connection) watch(w connWatcher) {
 	c.mu.Lock()
-	c.watchers[w] = struct{}{}
+	c.state.watchers[w] = struct{}{}
 	c.mu.Unlock()
 }
 
 func (c *Connection) unwatch(w connWatcher) {
 	c.mu.Lock()
-	delete(c.watchers, w)
+	delete(c.state.watchers, w)
 	c.mu.Unlock()
 }
 
@@ -222,33 +222,53 @@ func (c *Connection) subscribe(ctx context.Context, o realtime.SubscribeOptions)
 	return c.client.Subscribe(ctx, o)
 }
 
+// primaryKey returns the collection's primary key field (see
+// lookups.primaryKey).
+func (c *Connection) primaryKey(ctx context.Context, collection string) (string, error) {
+	return c.lookups.primaryKey(ctx, collection)
+}
+
+// joinExits returns a feed of the socket's exit watch of collection (see
+// exitWatches.join).
+func (c *Connection) joinExits(ctx context.Context, collection, keyField string) (*exitFeed, error) {
+	return c.exits.join(ctx, collection, keyField)
+}
+
+// leaveExits gives f back (see exitWatches.leave).
+func (c *Connection) leaveExits(ctx context.Context, f *exitFeed) { c.exits.leave(ctx, f) }
+
 // update changes the status and tells every watcher when something a
 // condition shows changed.
 func (c *Connection) update(fn func(st *ConnStatus)) {
 	c.mu.Lock()
-	before := c.st
-	fn(&c.st)
-	if c.st.Reason == v1alpha1.ReasonAuthFailed {
-		c.st.Authenticated = false
+	before := c.state.st
+	fn(&c.state.st)
+	st := &c.state.st
+	if st.Reason == v1alpha1.ReasonAuthFailed {
+		st.Authenticated = false
 	}
-	if c.st.State != before.State {
-		c.st.Since = time.Now()
+	if st.State != before.State {
+		st.Since = time.Now()
 		connectionsGauge.WithLabelValues(string(before.State)).Dec()
-		connectionsGauge.WithLabelValues(string(c.st.State)).Inc()
+		connectionsGauge.WithLabelValues(string(st.State)).Inc()
 	}
-	changed := c.st != before
+	changed := *st != before
 	watchers := c.watcherList()
 	c.mu.Unlock()
 	if changed {
 		for _, w := range watchers {
 			w.connectionChanged()
 		}
+		if c.onChange != nil {
+			c.onChange()
+		}
 	}
 }
 
+// watcherList runs under mu.
 func (c *Connection) watcherList() []connWatcher {
-	ws := make([]connWatcher, 0, len(c.watchers))
-	for w := range c.watchers {
+	ws := make([]connWatcher, 0, len(c.state.watchers))
+	for w := range c.state.watchers {
 		ws = append(ws, w)
 	}
 	return ws
@@ -261,11 +281,11 @@ func (c *Connection) watcherList() []connWatcher {
 // connection.
 func (c *Connection) haltLogins(msg string) {
 	c.mu.Lock()
-	if c.halted {
+	if c.state.halted {
 		c.mu.Unlock()
 		return
 	}
-	c.halted = true
+	c.state.halted = true
 	c.mu.Unlock()
 	c.log.Info("Directus refused the email and password; not logging in again until the Secret changes")
 	c.update(func(st *ConnStatus) {
@@ -276,100 +296,124 @@ func (c *Connection) haltLogins(msg string) {
 	go func() { _ = c.client.Close() }()
 }
 
-// onEvent turns the realtime client's lifecycle events into the status. It
-// runs on the client's event goroutine, one event at a time.
+// onEvent turns the realtime client's lifecycle events into the status,
+// one function per kind. It runs on the client's event goroutine, one event
+// at a time.
 func (c *Connection) onEvent(ev realtime.Event) {
 	c.mu.Lock()
-	halted := c.halted
+	halted := c.state.halted
 	c.mu.Unlock()
-	if halted {
+	if halted || c.refusedLogin(ev) {
 		return
-	}
-	if c.login && (ev.Kind == realtime.EventError || ev.Kind == realtime.EventClose) && ev.Err != nil {
-		if reason, msg := classifyConnError(ev.Err); reason == v1alpha1.ReasonAuthFailed {
-			c.haltLogins(msg)
-			return
-		}
 	}
 	switch ev.Kind {
 	case realtime.EventAuthenticated:
-		c.mu.Lock()
-		again := c.everConnected
-		c.everConnected = true
-		askVersion := !c.versionAsked && c.bgCtx != nil
-		c.versionAsked = true
-		if askVersion {
-			c.bg.Add(1)
-		}
-		c.mu.Unlock()
-		if askVersion {
-			go c.readVersion()
-		}
-		c.log.V(1).Info("Authenticated to Directus", "url", c.url, "epoch", ev.Epoch)
-		c.update(func(st *ConnStatus) {
-			if again && ev.Epoch != st.Epoch {
-				st.Reconnects++
-			}
-			st.Epoch = ev.Epoch
-			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateConnected, v1alpha1.ReasonConnected, "connected and authenticated"
-			st.Authenticated = true
-		})
+		c.onAuthenticated(ev)
 	case realtime.EventClose:
-		reason, msg := v1alpha1.ReasonReconnecting, fmt.Sprintf("the connection closed (code %d)", ev.CloseCode)
-		if ev.Err != nil {
-			reason, msg = classifyConnError(ev.Err)
-		}
-		c.update(func(st *ConnStatus) {
-			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateReconnecting, reason, msg
-			if ev.Err != nil && !errors.Is(ev.Err, realtime.ErrClosed) {
-				st.LastError = msg
-			}
-		})
+		c.onClose(ev)
 	case realtime.EventReconnecting:
-		c.update(func(st *ConnStatus) {
-			st.State = v1alpha1.ConnectionStateReconnecting
-			if st.Reason == v1alpha1.ReasonConnected || st.Reason == v1alpha1.ReasonConnecting {
-				st.Reason = v1alpha1.ReasonReconnecting
-			}
-			if ev.Attempt > 0 && ev.Err != nil {
-				_, msg := classifyConnError(ev.Err)
-				st.Message = fmt.Sprintf("%s (attempt %d, next in %s)", msg, ev.Attempt, ev.Delay.Round(time.Millisecond))
-			}
-		})
+		c.onReconnecting(ev)
 	case realtime.EventError:
-		if ev.Err == nil {
-			return
-		}
-		if errors.Is(ev.Err, realtime.ErrBadFrame) {
-			// A frame on a shared socket may have belonged to any
-			// subscription on it: each one resynchronises.
-			c.log.Info("Directus sent a frame that could not be read", "error", ev.Err.Error())
-			c.mu.Lock()
-			watchers := c.watcherList()
-			c.mu.Unlock()
-			for _, w := range watchers {
-				w.badFrame(ev.Err)
-			}
-			return
-		}
-		reason, msg := classifyConnError(ev.Err)
-		c.log.V(1).Info("Directus connection error", "reason", reason, "error", ev.Err.Error())
-		c.update(func(st *ConnStatus) {
-			st.LastError = msg
-			if ev.State == realtime.StateReconnecting {
-				// A dial failed (the first one too): the loop retries.
-				st.State = v1alpha1.ConnectionStateReconnecting
-			}
-			if st.State != v1alpha1.ConnectionStateConnected {
-				st.Reason, st.Message = reason, msg
-			}
-		})
+		c.onError(ev)
 	case realtime.EventGaveUp:
 		reason, msg := classifyConnError(ev.Err)
 		c.update(func(st *ConnStatus) {
 			st.State, st.Reason, st.Message = v1alpha1.ConnectionStateDisconnected, reason, msg
 		})
 	}
+}
+
+// refusedLogin halts the logins of an email and password that Directus
+// refused (see haltLogins); it reports whether it did.
+func (c *Connection) refusedLogin(ev realtime.Event) bool {
+	if !c.login || (ev.Kind != realtime.EventError && ev.Kind != realtime.EventClose) || ev.Err == nil {
+		return false
+	}
+	reason, msg := classifyConnError(ev.Err)
+	if reason != v1alpha1.ReasonAuthFailed {
+		return false
+	}
+	c.haltLogins(msg)
+	return true
+}
+
+// onAuthenticated is a socket Directus accepted: connected, and a
+// reconnect when it is not the first.
+func (c *Connection) onAuthenticated(ev realtime.Event) {
+	c.mu.Lock()
+	again := c.state.everConnected
+	c.state.everConnected = true
+	c.mu.Unlock()
+	c.lookups.authenticated()
+	c.log.V(1).Info("Authenticated to Directus", "url", c.url, "epoch", ev.Epoch)
+	c.update(func(st *ConnStatus) {
+		if again && ev.Epoch != st.Epoch {
+			st.Reconnects++
+		}
+		st.Epoch = ev.Epoch
+		st.State, st.Reason, st.Message = v1alpha1.ConnectionStateConnected, v1alpha1.ReasonConnected, "connected and authenticated"
+		st.Authenticated = true
+	})
+}
+
+// onClose is a socket that closed; the client's loop reconnects.
+func (c *Connection) onClose(ev realtime.Event) {
+	reason, msg := v1alpha1.ReasonReconnecting, fmt.Sprintf("the connection closed (code %d)", ev.CloseCode)
+	if ev.Err != nil {
+		reason, msg = classifyConnError(ev.Err)
+	}
+	c.update(func(st *ConnStatus) {
+		st.State, st.Reason, st.Message = v1alpha1.ConnectionStateReconnecting, reason, msg
+		if ev.Err != nil && !errors.Is(ev.Err, realtime.ErrClosed) {
+			st.LastError = msg
+		}
+	})
+}
+
+// onReconnecting is the client's loop waiting for its next attempt.
+func (c *Connection) onReconnecting(ev realtime.Event) {
+	c.update(func(st *ConnStatus) {
+		st.State = v1alpha1.ConnectionStateReconnecting
+		if st.Reason == v1alpha1.ReasonConnected || st.Reason == v1alpha1.ReasonConnecting {
+			st.Reason = v1alpha1.ReasonReconnecting
+		}
+		if ev.Attempt > 0 && ev.Err != nil {
+			_, msg := classifyConnError(ev.Err)
+			st.Message = fmt.Sprintf("%s (attempt %d, next in %s)", msg, ev.Attempt, ev.Delay.Round(time.Millisecond))
+		}
+	})
+}
+
+// onError is a failure on the socket: a frame that could not be read,
+// which every subscription on it must hear of, or a dial or protocol error.
+func (c *Connection) onError(ev realtime.Event) {
+	if ev.Err == nil {
+		return
+	}
+	if errors.Is(ev.Err, realtime.ErrBadFrame) {
+		// A frame on a shared socket may have belonged to any
+		// subscription on it: each one resynchronises.
+		c.log.Info("Directus sent a frame that could not be read", "error", ev.Err.Error())
+		c.mu.Lock()
+		watchers := c.watcherList()
+		c.mu.Unlock()
+		for _, w := range watchers {
+			w.badFrame(ev.Err)
+		}
+		return
+	}
+	reason, msg := classifyConnError(ev.Err)
+	c.log.V(1).Info("Directus connection error", "reason", reason, "error", ev.Err.Error())
+	c.update(func(st *ConnStatus) {
+		st.LastError = msg
+		if ev.State == realtime.StateReconnecting {
+			// A dial failed (the first one too): the loop retries.
+			st.State = v1alpha1.ConnectionStateReconnecting
+		}
+		if st.State != v1alpha1.ConnectionStateConnected {
+			st.Reason, st.Message = reason, msg
+		}
+	})
 }
 
 // SetAccessToken moves the connection to a new static access token (a

@@ -20,31 +20,95 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
 // What a connection reads from Directus besides its socket's messages: a
-// collection's primary key, full reads of a query, the server's version.
+// collection's primary key and the server's version (its lookups), and
+// full reads of a query.
+
+// lookups are what a connection asks Directus once and keeps: each
+// collection's primary key, and the server's version, read after the first
+// authentication for the status of connection objects.
+type lookups struct {
+	rest *realtime.REST
+	log  logr.Logger
+	// authOnce closes authed on the first authentication.
+	authOnce sync.Once
+	authed   chan struct{}
+	// wg waits for the version read.
+	wg sync.WaitGroup
+
+	mu sync.Mutex
+	// cancel ends the version read.
+	cancel      context.CancelFunc
+	primaryKeys map[string]string
+	pkFlight    singleflight.Group
+}
+
+func newLookups(rest *realtime.REST, log logr.Logger) *lookups {
+	return &lookups{rest: rest, log: log, authed: make(chan struct{}), cancel: func() {}, primaryKeys: map[string]string{}}
+}
+
+// start reads the server's version once the socket first authenticates
+// (see authenticated), until ctx ends or stop, and hands it to set.
+func (l *lookups) start(ctx context.Context, set func(version string)) {
+	ctx, cancel := context.WithCancel(ctx)
+	l.mu.Lock()
+	l.cancel = cancel
+	l.mu.Unlock()
+	l.wg.Go(func() {
+		select {
+		case <-l.authed:
+		case <-ctx.Done():
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		v, err := l.rest.ServerVersion(ctx)
+		if err != nil {
+			l.log.V(1).Info("Reading the Directus version failed", "error", err.Error())
+			return
+		}
+		set(v)
+	})
+}
+
+// authenticated says Directus accepted the socket's credentials.
+func (l *lookups) authenticated() { l.authOnce.Do(func() { close(l.authed) }) }
+
+// stop ends the version read and waits for it.
+func (l *lookups) stop() {
+	l.mu.Lock()
+	cancel := l.cancel
+	l.mu.Unlock()
+	cancel()
+	l.wg.Wait()
+}
 
 // primaryKey returns the collection's primary key field, asked once per
 // connection. The user may not read the collection's fields (most API users
 // may not): then Directus's default, id, is the best guess, and an item
 // without it is reported, not dropped silently. Only a network error is
 // returned, for the caller to retry.
-func (c *Connection) primaryKey(ctx context.Context, collection string) (string, error) {
-	c.mu.Lock()
-	pk, ok := c.primaryKeys[collection]
-	c.mu.Unlock()
+func (l *lookups) primaryKey(ctx context.Context, collection string) (string, error) {
+	l.mu.Lock()
+	pk, ok := l.primaryKeys[collection]
+	l.mu.Unlock()
 	if ok {
 		return pk, nil
 	}
 	// Every runner on a new connection asks at once: one request answers
 	// them all (a thousand lookups were seconds of Directus's time after a
 	// restart).
-	ch := c.pkLookups.DoChan(collection, func() (any, error) {
-		return c.lookupPrimaryKey(context.WithoutCancel(ctx), collection)
+	ch := l.pkFlight.DoChan(collection, func() (any, error) {
+		return l.lookupPrimaryKey(context.WithoutCancel(ctx), collection)
 	})
 	select {
 	case r := <-ch:
@@ -57,19 +121,19 @@ func (c *Connection) primaryKey(ctx context.Context, collection string) (string,
 	}
 }
 
-func (c *Connection) lookupPrimaryKey(ctx context.Context, collection string) (string, error) {
-	pk, err := c.rest.PrimaryKey(ctx, collection)
+func (l *lookups) lookupPrimaryKey(ctx context.Context, collection string) (string, error) {
+	pk, err := l.rest.PrimaryKey(ctx, collection)
 	switch {
 	case err == nil:
 	case isNetworkError(err):
 		return "", err
 	default:
-		c.log.V(1).Info("Primary key lookup failed, assuming id", "collection", collection, "error", err.Error())
+		l.log.V(1).Info("Primary key lookup failed, assuming id", "collection", collection, "error", err.Error())
 		pk = "id"
 	}
-	c.mu.Lock()
-	c.primaryKeys[collection] = pk
-	c.mu.Unlock()
+	l.mu.Lock()
+	l.primaryKeys[collection] = pk
+	l.mu.Unlock()
 	return pk, nil
 }
 
@@ -94,13 +158,14 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 		defer release()
 	}
 	overSocket := key != "" || hasSort(query)
+	opts := realtime.ReadOptions{Key: key}
 	var rows []json.RawMessage
 	var err error
 	if overSocket {
-		rows, err = readWith(ctx, c.client, collection, query, key)
+		rows, err = c.client.ReadAll(ctx, collection, query, opts)
 	}
 	if !overSocket || errors.Is(err, realtime.ErrNotConnected) {
-		rows, err = readWith(ctx, c.rest, collection, query, key)
+		rows, err = c.rest.ReadAll(ctx, collection, query, opts)
 	}
 	if over, after := realtime.Overloaded(err); over && c.gate != nil {
 		// Directus is under pressure (429, 503, a rate-limited socket):
@@ -110,37 +175,9 @@ func (c *Connection) readAll(ctx context.Context, collection string, query json.
 	return rows, err
 }
 
-// fullReader is what the socket (realtime.Client) and REST both offer.
-type fullReader interface {
-	ReadAll(ctx context.Context, collection string, query json.RawMessage) ([]json.RawMessage, error)
-	ReadAllByKey(ctx context.Context, collection string, query json.RawMessage, key string) ([]json.RawMessage, error)
-}
-
-// readWith pages by key when there is one, else by offset.
-func readWith(ctx context.Context, r fullReader, collection string, query json.RawMessage, key string) ([]json.RawMessage, error) {
-	if key == "" {
-		return r.ReadAll(ctx, collection, query)
-	}
-	return r.ReadAllByKey(ctx, collection, query, key)
-}
-
 func hasSort(query json.RawMessage) bool {
 	var q struct {
 		Sort json.RawMessage `json:"sort"`
 	}
 	return json.Unmarshal(query, &q) == nil && len(q.Sort) > 0 && string(q.Sort) != "null"
-}
-
-// readVersion asks Directus for its version once, for the status of
-// connection objects; a failure leaves it unknown.
-func (c *Connection) readVersion() {
-	defer c.bg.Done()
-	ctx, cancel := context.WithTimeout(c.bgCtx, 10*time.Second)
-	defer cancel()
-	v, err := c.rest.ServerVersion(ctx)
-	if err != nil {
-		c.log.V(1).Info("Reading the Directus version failed", "error", err.Error())
-		return
-	}
-	c.update(func(st *ConnStatus) { st.ServerVersion = v })
 }

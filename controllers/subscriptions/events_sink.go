@@ -80,7 +80,7 @@ type EventsSink struct {
 	flushAt  time.Time
 	retries  []*corev1.Event
 	retryAt  time.Time
-	retryGap time.Duration
+	retryGap retryBackoff
 	dropped  int
 	lastErr  string
 	alarm    alarm
@@ -102,8 +102,6 @@ func NewEventsSink(o EventsOptions) *EventsSink {
 }
 
 const eventsRecordedMessage = "each change becomes a Kubernetes Event on this object"
-
-func (s *EventsSink) planInput() planInput { return planInput{} }
 
 func (s *EventsSink) start(plan queryPlan, env sinkEnv) { s.keyName, s.env = plan.keyField, env }
 
@@ -162,10 +160,6 @@ func (s *EventsSink) change(ctx context.Context, m realtime.Message) {
 	}
 }
 
-func (s *EventsSink) idle(context.Context) {}
-
-func (s *EventsSink) verify() {}
-
 // resync has nothing to read: an events target holds no copy. It is
 // handled at once.
 func (s *EventsSink) resync(request string) {
@@ -174,8 +168,6 @@ func (s *EventsSink) resync(request string) {
 	s.mu.Unlock()
 	s.env.changed()
 }
-
-func (s *EventsSink) touched([]json.RawMessage) {}
 
 func (s *EventsSink) timer() <-chan time.Time { return s.alarm.C(s.flushAt, s.retryAt) }
 
@@ -255,8 +247,7 @@ func (s *EventsSink) keep(ev *corev1.Event, err error) {
 	}
 	s.retries = append(s.retries, ev)
 	if s.retryAt.IsZero() {
-		s.retryGap = backoff(s.retryGap, time.Second)
-		s.retryAt = time.Now().Add(s.retryGap)
+		s.retryAt = time.Now().Add(s.retryGap.next(time.Second))
 	}
 	if err != nil {
 		s.lastErr = err.Error()
@@ -275,8 +266,7 @@ func (s *EventsSink) retry(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.retryGap = backoff(s.retryGap, time.Second)
-			s.retryAt = time.Now().Add(s.retryGap)
+			s.retryAt = time.Now().Add(s.retryGap.next(time.Second))
 			s.lastErr = err.Error()
 			msg := fmt.Sprintf("recording an Event failed: %s; %d Event(s) wait for a retry", s.lastErr, len(s.retries))
 			s.setSynced(metav1.ConditionFalse, v1alpha1.ReasonWriteFailed, msg, true)
@@ -285,7 +275,7 @@ func (s *EventsSink) retry(ctx context.Context) {
 		targetWrites.WithLabelValues(targetEvents, resultSuccess).Inc()
 		s.retries = s.retries[1:]
 	}
-	s.retryGap = 0
+	s.retryGap.reset()
 	if s.dropped > 0 {
 		msg := fmt.Sprintf("%d Event(s) could not be written and were dropped while the API server refused them", s.dropped)
 		s.dropped = 0

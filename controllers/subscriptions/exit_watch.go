@@ -84,49 +84,65 @@ func (f *exitFeed) push(msgs []realtime.Message) {
 	}
 }
 
-// joinExits returns a feed of the exit watch of collection, keyed by
-// keyField, subscribing it on the socket when this is its first runner.
-func (c *Connection) joinExits(ctx context.Context, collection, keyField string) (*exitFeed, error) {
+// exitWatches are a socket's exit watches, by collection and key field.
+type exitWatches struct {
+	client *realtime.Client
+	// wg waits for the watches' fan-out goroutines.
+	wg sync.WaitGroup
+
+	// mu is held while subscribing a new watch, so that two runners cannot
+	// open two.
+	mu    sync.Mutex
+	byKey map[string]*exitWatch
+	seq   int
+}
+
+func newExitWatches(client *realtime.Client) *exitWatches {
+	return &exitWatches{client: client, byKey: map[string]*exitWatch{}}
+}
+
+// join returns a feed of the exit watch of collection, keyed by keyField,
+// subscribing it on the socket when this is its first runner.
+func (x *exitWatches) join(ctx context.Context, collection, keyField string) (*exitFeed, error) {
 	key := collection + "\x00" + keyField
 	f := &exitFeed{key: key, notify: make(chan struct{}, 1)}
-	c.exitMu.Lock()
-	defer c.exitMu.Unlock()
-	if w, ok := c.exits[key]; ok {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if w, ok := x.byKey[key]; ok {
 		w.feeds[f] = struct{}{}
 		return f, nil
 	}
-	c.exitSeq++
+	x.seq++
 	// A new uid each time: the unsubscribe of a watch that just lost its
 	// last runner may still be on its way and must not cancel this one.
-	sub, err := c.client.Subscribe(ctx, realtime.SubscribeOptions{
-		Collection: collection, Event: "update", UID: fmt.Sprintf("exits:%d:%s", c.exitSeq, collection),
+	sub, err := x.client.Subscribe(ctx, realtime.SubscribeOptions{
+		Collection: collection, Event: "update", UID: fmt.Sprintf("exits:%d:%s", x.seq, collection),
 		Query: queryPlan{keyField: keyField}.exitWatchQuery(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	w := &exitWatch{sub: sub, feeds: map[*exitFeed]struct{}{f: {}}, done: make(chan struct{})}
-	c.exits[key] = w
-	c.exitWG.Add(1)
-	go c.fanOutExits(w)
+	x.byKey[key] = w
+	x.wg.Go(func() { x.fanOut(w) })
 	return f, nil
 }
 
-// leaveExits removes f from its watch and unsubscribes the watch when f
-// was its last runner.
-func (c *Connection) leaveExits(ctx context.Context, f *exitFeed) {
-	c.exitMu.Lock()
-	w := c.exits[f.key]
+// leave removes f from its watch and unsubscribes the watch when f was its
+// last runner.
+func (x *exitWatches) leave(ctx context.Context, f *exitFeed) {
+	x.mu.Lock()
+	w := x.byKey[f.key]
 	if w == nil {
-		c.exitMu.Unlock()
+		x.mu.Unlock()
 		return
 	}
 	delete(w.feeds, f)
 	last := len(w.feeds) == 0
 	if last {
-		delete(c.exits, f.key)
+		delete(x.byKey, f.key)
 	}
-	c.exitMu.Unlock()
+	x.mu.Unlock()
 	if last {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -135,10 +151,12 @@ func (c *Connection) leaveExits(ctx context.Context, f *exitFeed) {
 	}
 }
 
-// fanOutExits copies each batch of the watch's messages to every feed, until
+// wait waits for every watch to end (the client closes them all).
+func (x *exitWatches) wait() { x.wg.Wait() }
+
+// fanOut copies each batch of the watch's messages to every feed, until
 // the watch is unsubscribed or the client closes.
-func (c *Connection) fanOutExits(w *exitWatch) {
-	defer c.exitWG.Done()
+func (x *exitWatches) fanOut(w *exitWatch) {
 	defer close(w.done)
 	for {
 		select {
@@ -150,12 +168,12 @@ func (c *Connection) fanOutExits(w *exitWatch) {
 		if len(msgs) == 0 {
 			continue
 		}
-		c.exitMu.Lock()
+		x.mu.Lock()
 		feeds := make([]*exitFeed, 0, len(w.feeds))
 		for f := range w.feeds {
 			feeds = append(feeds, f)
 		}
-		c.exitMu.Unlock()
+		x.mu.Unlock()
 		for _, f := range feeds {
 			f.push(msgs)
 		}

@@ -22,12 +22,12 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// withValues is log.WithValues for a logger that lives as long as a
+// WithValues is log.WithValues for a logger that lives as long as a
 // subscription: it keeps the values as they are and hands them to the sink
 // with each line, where WithValues makes the sink encode them at once. zap,
 // the operator's sink, clones its encoder for that, about 2 KiB per logger:
 // 2 MiB of heap at a thousand subscriptions that rarely log at all.
-func withValues(log logr.Logger, kv ...any) logr.Logger {
+func WithValues(log logr.Logger, kv ...any) logr.Logger {
 	sink := log.GetSink()
 	if sink == nil {
 		return log

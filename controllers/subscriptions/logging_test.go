@@ -30,7 +30,7 @@ func TestALazyLoggerWritesItsValuesWithEachLineAndNamesTheCaller(t *testing.T) {
 	base := funcr.New(func(prefix, args string) { lines = append(lines, prefix+" "+args) },
 		funcr.Options{LogCaller: funcr.All, Verbosity: 1})
 
-	log := withValues(base.WithName("hub"), "DirectusSubscription", "ns/a")
+	log := WithValues(base.WithName("hub"), "DirectusSubscription", "ns/a")
 	log.Info("Subscribed", "epoch", 1)
 	log.WithValues("collection", "messages").WithName("sink").V(1).Info("Full read")
 	log.Error(errors.New("boom"), "Write failed")

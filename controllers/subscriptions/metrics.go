@@ -61,6 +61,12 @@ var (
 	}, []string{"reason"})
 )
 
+// CountReconnect counts a reconnect under the subscription namespace/name
+// (directus_operator_reconnects_total).
+func CountReconnect(namespace, name string) {
+	reconnectsTotal.WithLabelValues(namespace, name).Inc()
+}
+
 func init() {
 	metrics.Registry.MustRegister(exitChecksTotal, connectionsGauge, eventsReceived, reconnectsTotal, targetWrites, writeErrors, eventToWrite, resyncsTotal)
 	for _, s := range []v1alpha1.ConnectionState{v1alpha1.ConnectionStateConnecting, v1alpha1.ConnectionStateConnected,

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
@@ -86,13 +85,13 @@ type MirrorSink struct {
 	// back an older state.
 	readStarted time.Time
 	lastRead    time.Time
-	readRetry   time.Duration
+	readRetry   retryBackoff
 	readAt      time.Time // no full read before
 	resyncAt    time.Time
 	dirty       bool
 	verifyReq   bool
 	lastWrite   time.Time
-	writeRetry  time.Duration
+	writeRetry  retryBackoff
 	writeAt     time.Time // no write before
 	missing     int
 	missingWhy  string
@@ -301,8 +300,7 @@ func (s *MirrorSink) read(ctx context.Context) {
 		r, msg := classifySnapshotError(err)
 		s.env.log.Info("Full read failed", "reason", r, "error", err.Error())
 		s.current = false
-		s.readRetry = backoff(s.readRetry, time.Second)
-		delay := s.readRetry
+		delay := s.readRetry.next(time.Second)
 		if over, after := realtime.Overloaded(err); over {
 			delay = max(delay, after)
 		}
@@ -325,7 +323,8 @@ func (s *MirrorSink) read(ctx context.Context) {
 	}
 	s.m.Replace(items)
 	s.env.log.V(1).Info("Full read", "reason", reason, "items", len(items), "duration", time.Since(start).String())
-	s.pending, s.readRetry, s.resyncRead = "", 0, asked
+	s.pending, s.resyncRead = "", asked
+	s.readRetry.reset()
 	s.readStarted, s.lastRead = start, time.Now()
 	s.readAt = s.lastRead.Add(s.o.MinRefreshInterval)
 	s.primed = true
@@ -359,58 +358,85 @@ func (s *MirrorSink) itemEntry(item json.RawMessage) (string, json.RawMessage, e
 	return key, item, nil
 }
 
-// write persists the mirror. On a refusal it keeps the target's last
-// content and reports why; on a transient failure it retries with backoff.
+// write persists the mirror, in four steps: render it, admit the write
+// (the byte budget, the store's size limit), apply it to the store, and
+// record the outcome. On a refusal it keeps the target's last content and
+// reports why; on a transient failure it retries with backoff.
 func (s *MirrorSink) write(ctx context.Context) {
+	r, ok := s.render()
+	if !ok || !s.admit(r) {
+		return
+	}
+	began := time.Now()
+	result, ok := s.apply(ctx, r)
+	if !ok {
+		return
+	}
+	s.record(r, result, began)
+}
+
+// render renders the mirror; when it cannot, the target keeps its content
+// and the status says why.
+func (s *MirrorSink) render() (mirror.Rendered, bool) {
 	r, err := s.m.Render()
 	if te, ok := errors.AsType[*mirror.TemplateError](err); ok {
 		// Every change tries again; until one renders, the target keeps
 		// what it holds.
 		s.fail(v1alpha1.ReasonTemplateFailed, te.Error()+"; "+s.o.Store.Name()+" keeps its last content", false)
-		return
+		return r, false
 	}
 	if err != nil {
 		s.fail(v1alpha1.ReasonMissingKey, err.Error(), false)
-		return
+		return r, false
 	}
-	store := s.o.Store
+	return r, true
+}
+
+// admit tells whether r may be written now: within the byte budget (over
+// it, the write waits and what comes meanwhile is merged into it) and
+// within the store's size limit (over it, nothing is written).
+func (s *MirrorSink) admit(r mirror.Rendered) bool {
 	if s.budget != nil {
 		now := time.Now()
 		if res := s.budget.ReserveN(now, r.Size); res.OK() {
 			if d := res.DelayFrom(now); d > 0 {
-				// Over the byte budget: merge what comes meanwhile.
 				res.CancelAt(now)
 				s.writeAt = now.Add(d)
-				return
+				return false
 			}
 		}
 	}
+	store := s.o.Store
 	if limited, ok := store.(sizeLimited); ok && r.Size > limited.MaxSize() {
 		s.fail(v1alpha1.ReasonTooLarge, fmt.Sprintf(
 			"the mirror of %d items needs %d bytes, over the limit of %d bytes of %s; nothing was written and it keeps its last content. "+
 				"Narrow the query (fields, filter, limit) to resume",
 			r.Items, r.Size, limited.MaxSize(), store.Name()), false)
-		return
+		return false
 	}
-	var result string
-	began := time.Now()
-	for attempt := 0; ; attempt++ {
-		result, err = store.Apply(ctx, r)
-		if err == nil || !apierrors.IsConflict(err) || attempt >= 5 {
-			break
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		if te, ok := errors.AsType[*TargetError](err); ok {
-			s.fail(te.Reason, te.Message, te.Backoff)
-			return
-		}
+	return true
+}
+
+// apply writes r to the store and returns the store's result; a failure
+// is reported, and retried as its kind says.
+func (s *MirrorSink) apply(ctx context.Context, r mirror.Rendered) (string, bool) {
+	store := s.o.Store
+	result, err := store.Apply(ctx, r)
+	switch te, isTarget := errors.AsType[*TargetError](err); {
+	case err == nil:
+		return result, true
+	case ctx.Err() != nil:
+	case isTarget:
+		s.fail(te.Reason, te.Message, te.Backoff)
+	default:
 		s.fail(v1alpha1.ReasonWriteFailed, fmt.Sprintf("writing %s failed: %v", store.Name(), err), true)
-		return
 	}
+	return "", false
+}
+
+// record notes a write of r that began at began: metrics, the write
+// timers, the changes it carried, and the Synced condition.
+func (s *MirrorSink) record(r mirror.Rendered, result string, began time.Time) {
 	targetWrites.WithLabelValues(s.metricTarget(), result).Inc()
 	now := time.Now()
 	if log := s.env.log.V(1); log.Enabled() {
@@ -421,7 +447,8 @@ func (s *MirrorSink) write(ctx context.Context) {
 		log.Info("Wrote the mirror", "result", result, "items", r.Items, "bytes", r.Size,
 			"took", now.Sub(began).String(), "oldestChange", oldest.String())
 	}
-	s.lastWrite, s.writeRetry = now, 0
+	s.lastWrite = now
+	s.writeRetry.reset()
 	s.writeAt = time.Time{}
 	if s.o.MinWriteInterval > 0 {
 		s.writeAt = now.Add(s.o.MinWriteInterval)
@@ -439,6 +466,13 @@ func (s *MirrorSink) write(ctx context.Context) {
 		}
 	}
 	s.changes = keep
+	s.setWritten(r, now)
+}
+
+// setWritten is the status after a write of r at now: Synced True when the
+// mirror is current and whole.
+func (s *MirrorSink) setWritten(r mirror.Rendered, now time.Time) {
+	name := s.o.Store.Name()
 	s.setStatus(func(st *SinkStatus) {
 		st.Items, st.Bytes, st.Resynced = int64(r.Items), int64(r.Size), s.resyncRead
 		switch {
@@ -447,10 +481,10 @@ func (s *MirrorSink) write(ctx context.Context) {
 			// (one failed or is pending): say so, not Synced.
 		case s.missing > 0:
 			st.Synced, st.Reason = metav1.ConditionFalse, v1alpha1.ReasonMissingKey
-			st.Message = fmt.Sprintf("%d item(s) could not be named and are not in %s: %s", s.missing, store.Name(), s.missingWhy)
+			st.Message = fmt.Sprintf("%d item(s) could not be named and are not in %s: %s", s.missing, name, s.missingWhy)
 		default:
 			st.Synced, st.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
-			st.Message = fmt.Sprintf("%s holds the %d items received", store.Name(), r.Items)
+			st.Message = fmt.Sprintf("%s holds the %d items received", name, r.Items)
 			st.LastSync = now
 		}
 	})
@@ -473,8 +507,7 @@ func (s *MirrorSink) fail(reason, msg string, retry bool) {
 	writeErrors.WithLabelValues(s.metricTarget(), reason).Inc()
 	s.env.log.Info("Mirror not written", "reason", reason, "message", msg)
 	if retry {
-		s.writeRetry = backoff(s.writeRetry, 500*time.Millisecond)
-		s.writeAt = time.Now().Add(s.writeRetry)
+		s.writeAt = time.Now().Add(s.writeRetry.next(500 * time.Millisecond))
 	} else {
 		s.dirty, s.verifyReq = false, false
 	}

@@ -38,7 +38,7 @@ import (
 // annotations, binaryData) as others wrote it.
 type ObjectStore struct {
 	// Kind is ConfigMap (the zero value) or Secret.
-	Kind Kind
+	Kind TargetKind
 	// Client writes; its reads may come from a cache that only sees
 	// ConfigMaps labelled as the operator's.
 	Client client.Client
@@ -72,14 +72,14 @@ func (s *ObjectStore) MaxSize() int { return mirror.MaxDataSize }
 // Apply implements Store.
 func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, error) {
 	key := s.Key
-	cm := s.Kind.new()
-	err := s.Client.Get(ctx, key, cm)
+	obj := s.Kind.new()
+	err := s.Client.Get(ctx, key, obj)
 	if apierrors.IsNotFound(err) {
-		cm = s.Kind.new()
-		cm.SetName(key.Name)
-		cm.SetNamespace(key.Namespace)
-		s.desired(cm, r)
-		err = s.Client.Create(ctx, cm)
+		obj = s.Kind.new()
+		obj.SetName(key.Name)
+		obj.SetNamespace(key.Namespace)
+		s.desired(obj, r)
+		err = s.Client.Create(ctx, obj)
 		if err == nil {
 			return resultSuccess, nil
 		}
@@ -88,45 +88,47 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 		}
 		// It exists but the cache (which only sees ConfigMaps labelled as
 		// ours) does not show it: read it directly.
-		cm = s.Kind.new()
-		err = s.Reader.Get(ctx, key, cm)
+		obj = s.Kind.new()
+		err = s.Reader.Get(ctx, key, obj)
 	}
 	if err != nil {
 		return "", err
 	}
-	if !s.mayWrite(cm) {
+	if !s.mayWrite(obj) {
 		return "", s.notOwned()
 	}
 	// An adopted object is written even when its data is current: the
 	// write moves its owner reference.
-	if ownedBy(cm, s.Owner.UID) && cm.GetAnnotations()[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(s.Kind.data(cm), r.Data) &&
-		s.metaCurrent(cm) && s.lastIs(r.Data) {
+	if ownedBy(obj, s.Owner.UID) && obj.GetAnnotations()[v1alpha1.AnnotationContentHash] == r.Hash && maps.Equal(s.Kind.data(obj), r.Data) &&
+		s.metaCurrent(obj) && s.lastIs(r.Data) {
 		return resultSkipped, nil
 	}
 	// Only the keys that changed travel, below MergePatchMaxBytes: the
 	// client's cost follows the change, not the mirror.
-	if patch, ok := s.smallPatch(cm, r); ok {
-		if err := s.Client.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); err != nil {
+	if patch, ok := s.smallPatch(obj, r); ok {
+		if err := s.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
 			return "", err
 		}
-		s.remember(r.Data, cm.GetResourceVersion())
+		s.remember(r.Data, obj.GetResourceVersion())
 		return resultSuccess, nil
 	}
-	if v := s.writtenVersion(); v != "" && v != cm.GetResourceVersion() && ownedBy(cm, s.Owner.UID) {
+	if v := s.writtenVersion(); v != "" && v != obj.GetResourceVersion() && ownedBy(obj, s.Owner.UID) {
 		// The cache has not seen our last write yet (the usual case), or
 		// someone wrote after it. Write on top of our last write: the
 		// whole data is replaced, and if someone did write since, the
 		// conflict below reads the current version. Without this, every
 		// write that follows the previous one closely would meet a
 		// conflict first.
-		cm.SetResourceVersion(v)
+		obj.SetResourceVersion(v)
 	}
-	s.desired(cm, r)
-	err = s.Client.Update(ctx, cm)
-	written := cm
-	if apierrors.IsConflict(err) {
-		// The cache lags behind our previous write: read the current
-		// version directly instead of retrying against the same stale copy.
+	s.desired(obj, r)
+	err = s.Client.Update(ctx, obj)
+	written := obj
+	// This is the data plane's one place that retries conflicts.
+	for attempt := 0; apierrors.IsConflict(err) && attempt < maxConflictRetries; attempt++ {
+		// The cache lags behind our previous write, or someone wrote: read
+		// the current version directly instead of retrying against the
+		// same stale copy.
 		fresh := s.Kind.new()
 		if err := s.Reader.Get(ctx, key, fresh); err != nil {
 			return "", err
@@ -144,6 +146,11 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 	return resultSuccess, err
 }
 
+// maxConflictRetries bounds the writes Apply tries again, each on a fresh
+// read, when the object changed under it; past it the sink retries with
+// backoff.
+const maxConflictRetries = 5
+
 // MergePatchMaxBytes is the mirror size from which a write sends the whole
 // object (an Update) instead of a merge patch of the changed keys. The
 // patch keeps the client's cost with the change, but the API server then
@@ -154,9 +161,9 @@ func (s *ObjectStore) Apply(ctx context.Context, r mirror.Rendered) (string, err
 // CPU, which every tenant shares, is the scarcer resource.
 const MergePatchMaxBytes = 64 << 10
 
-// mayWrite tells whether the store owns cm or may adopt it.
-func (s *ObjectStore) mayWrite(cm client.Object) bool {
-	return ownedBy(cm, s.Owner.UID) || (s.Adopt != nil && s.Adopt(cm))
+// mayWrite tells whether the store owns obj or may adopt it.
+func (s *ObjectStore) mayWrite(obj client.Object) bool {
+	return ownedBy(obj, s.Owner.UID) || (s.Adopt != nil && s.Adopt(obj))
 }
 
 // lastIs tells whether the last write (if any) wrote data: a cache that
@@ -184,28 +191,28 @@ func (s *ObjectStore) writtenVersion() string {
 
 // smallPatch is mergePatch for a mirror under MergePatchMaxBytes; a larger
 // one is sent whole, and its patch is not even built.
-func (s *ObjectStore) smallPatch(cm client.Object, r mirror.Rendered) ([]byte, bool) {
+func (s *ObjectStore) smallPatch(obj client.Object, r mirror.Rendered) ([]byte, bool) {
 	if r.Size >= MergePatchMaxBytes {
 		return nil, false
 	}
-	return s.mergePatch(cm, r)
+	return s.mergePatch(obj, r)
 }
 
-// mergePatch is a JSON merge patch that makes cm (as the cache shows it)
+// mergePatch is a JSON merge patch that makes obj (as the cache shows it)
 // hold r: the keys whose value differs from the cache or from the last
 // write, null for keys in either that r no longer has, and the operator's
 // labels and annotations. Sending a key twice or deleting one that is gone
 // is harmless, so a cache that lags behind the last write cannot leave a
 // stale key behind. It is not used when the owner reference must be added
 // (a list, which a merge patch replaces whole).
-func (s *ObjectStore) mergePatch(cm client.Object, r mirror.Rendered) ([]byte, bool) {
-	if !ownedBy(cm, s.Owner.UID) {
+func (s *ObjectStore) mergePatch(obj client.Object, r mirror.Rendered) ([]byte, bool) {
+	if !ownedBy(obj, s.Owner.UID) {
 		return nil, false
 	}
 	s.mu.Lock()
 	last := s.last
 	s.mu.Unlock()
-	current := s.Kind.data(cm)
+	current := s.Kind.data(obj)
 	data := map[string]any{}
 	for k, v := range r.Data {
 		if cur, ok := current[k]; !ok || cur != v {
@@ -244,38 +251,38 @@ func (s *ObjectStore) notOwned() *TargetError {
 
 // desired sets what the operator owns on the object and leaves the rest
 // (other labels, annotations, binaryData) as others wrote it.
-func (s *ObjectStore) desired(cm client.Object, r mirror.Rendered) {
-	labels := cm.GetLabels()
+func (s *ObjectStore) desired(obj client.Object, r mirror.Rendered) {
+	labels := obj.GetLabels()
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	maps.Copy(labels, s.Labels)
 	labels[v1alpha1.LabelManagedBy] = v1alpha1.ManagedByValue
 	labels[v1alpha1.LabelSubscription] = s.Subscription
-	cm.SetLabels(labels)
-	annotations := cm.GetAnnotations()
+	obj.SetLabels(labels)
+	annotations := obj.GetAnnotations()
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
 	maps.Copy(annotations, s.Annotations)
 	annotations[v1alpha1.AnnotationContentHash] = r.Hash
-	cm.SetAnnotations(annotations)
-	s.Kind.setData(cm, r.Data)
-	if !ownedBy(cm, s.Owner.UID) {
+	obj.SetAnnotations(annotations)
+	s.Kind.setData(obj, r.Data)
+	if !ownedBy(obj, s.Owner.UID) {
 		// An adopted ConfigMap leaves its previous owner: the API server
 		// allows one controller, and the old owner's deletion must not
 		// take the ConfigMap with it.
-		cm.SetOwnerReferences(slices.DeleteFunc(cm.GetOwnerReferences(), func(r metav1.OwnerReference) bool {
+		obj.SetOwnerReferences(slices.DeleteFunc(obj.GetOwnerReferences(), func(r metav1.OwnerReference) bool {
 			return r.Controller != nil && *r.Controller
 		}))
 		ref := s.Owner
 		ref.Controller, ref.BlockOwnerDeletion = new(true), new(true)
-		cm.SetOwnerReferences(append(cm.GetOwnerReferences(), ref))
+		obj.SetOwnerReferences(append(obj.GetOwnerReferences(), ref))
 	}
 }
 
-func (s *ObjectStore) metaCurrent(cm client.Object) bool {
-	labels, annotations := cm.GetLabels(), cm.GetAnnotations()
+func (s *ObjectStore) metaCurrent(obj client.Object) bool {
+	labels, annotations := obj.GetLabels(), obj.GetAnnotations()
 	if labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue || labels[v1alpha1.LabelSubscription] != s.Subscription {
 		return false
 	}

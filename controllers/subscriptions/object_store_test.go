@@ -145,6 +145,7 @@ func TestACacheThatLagsBehindTheLastWriteCannotLeaveAStaleKeyOrValue(t *testing.
 // largeItems returns items just past MergePatchMaxBytes once rendered: a
 // mirror the store writes whole.
 func largeItems(t *testing.T) map[string]string {
+	t.Helper()
 	items := map[string]string{}
 	for i := 0; mirror.DataSize(renderItems(t, items).Data) < MergePatchMaxBytes; i++ {
 		items[fmt.Sprint(i)] = fmt.Sprintf(`{"id":%d,"text":"%s"}`, i, strings.Repeat("x", 200))
@@ -207,4 +208,47 @@ func TestALaggingCacheCostsNoConflictAndAForeignWriteIsNotLost(t *testing.T) {
 	g.Expect(l.server.Get(ctx, l.store.Key, fresh)).To(Succeed())
 	g.Expect(fresh.Labels).To(HaveKeyWithValue("team", "web"))
 	g.Expect(fresh.Data).To(HaveKey("d.json"))
+}
+
+// The store is the one place that retries conflicts: a target that keeps
+// changing under it is read again and written on top, a few times, before
+// the conflict goes to the sink (which retries with backoff).
+func TestTheStoreRetriesConflictsOnFreshReadsAndThenGivesUp(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		conflicts int
+		ok        bool
+	}{
+		{"a few conflicts", maxConflictRetries, true},
+		{"one conflict too many", maxConflictRetries + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			l := newLaggingStore(t)
+			ctx := context.Background()
+			items := largeItems(t) // past MergePatchMaxBytes: written by Update
+			_, err := l.store.Apply(ctx, renderItems(t, items))
+			g.Expect(err).NotTo(HaveOccurred())
+			items["a"] = `{"id":"a"}`
+			updates := 0
+			l.store.Client = interceptor.NewClient(l.server, interceptor.Funcs{
+				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+					updates++
+					if updates <= tc.conflicts {
+						return apierrors.NewConflict(corev1.Resource("configmaps"), obj.GetName(), fmt.Errorf("changed"))
+					}
+					return c.Update(ctx, obj, opts...)
+				},
+			})
+			_, err = l.store.Apply(ctx, renderItems(t, items))
+			if tc.ok {
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(updates).To(Equal(maxConflictRetries + 1))
+				g.Expect(l.data(t)).To(HaveKey("a.json"))
+				return
+			}
+			g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "%v", err)
+			g.Expect(updates).To(Equal(maxConflictRetries + 1))
+		})
+	}
 }

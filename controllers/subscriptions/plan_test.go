@@ -34,6 +34,7 @@ import (
 )
 
 func TestSnapshotQuerySortsByTheKeyFieldOnlyWhenTheQueryNamesNoOrder(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		query    string // "" is no query
@@ -67,6 +68,7 @@ func TestSnapshotQuerySortsByTheKeyFieldOnlyWhenTheQueryNamesNoOrder(t *testing.
 }
 
 func TestSnapshotQueryDoesNotChangeThePlansQuery(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	p := queryPlan{query: json.RawMessage(`{"fields":["id"]}`), keyField: "id"}
 	_ = p.snapshotQuery()
@@ -74,6 +76,7 @@ func TestSnapshotQueryDoesNotChangeThePlansQuery(t *testing.T) {
 }
 
 func TestKeysOfNamesItemsByTheKeyFieldAndSkipsThoseWithout(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		items []string
@@ -128,6 +131,7 @@ func newTestConnection(t *testing.T, url string) *Connection {
 }
 
 func TestMakePlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		query     string // "" is no query
@@ -172,6 +176,7 @@ func TestMakePlanWithTheKeyFieldShapesTheQuery(t *testing.T) {
 }
 
 func TestMakePlanWithoutAKeyFieldUsesThePrimaryKey(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	p, err := makePlan(json.RawMessage(`{"fields":["title"]}`), "uuid", planInput{storesItems: true})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -181,6 +186,7 @@ func TestMakePlanWithoutAKeyFieldUsesThePrimaryKey(t *testing.T) {
 }
 
 func TestPrimaryKeyIsReadOnceAndFallsBackToIDWhenItCannotBeRead(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	var calls atomic.Int32
 	srv := fieldsServer(t, http.StatusForbidden, "")
@@ -199,6 +205,7 @@ func TestPrimaryKeyIsReadOnceAndFallsBackToIDWhenItCannotBeRead(t *testing.T) {
 }
 
 func TestPrimaryKeyIsTheFieldDirectusMarks(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	c := newTestConnection(t, fieldsServer(t, http.StatusOK, "uuid").URL)
 	pk, err := c.primaryKey(context.Background(), "messages")
@@ -207,6 +214,7 @@ func TestPrimaryKeyIsTheFieldDirectusMarks(t *testing.T) {
 }
 
 func TestPrimaryKeyReturnsANetworkErrorSoTheRunnerRetries(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
@@ -217,6 +225,7 @@ func TestPrimaryKeyReturnsANetworkErrorSoTheRunnerRetries(t *testing.T) {
 }
 
 func TestMakePlanKeyedByAnotherFieldThanThePrimaryKeyRefreshesFromFullReads(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	p, err := makePlan(nil, "id", planInput{keyField: "slug", storesItems: true})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -229,6 +238,7 @@ func TestMakePlanKeyedByAnotherFieldThanThePrimaryKeyRefreshesFromFullReads(t *t
 }
 
 func TestMakePlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	p, err := makePlan(json.RawMessage(`{"fields":["title"],"limit":3}`), "id", planInput{})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -239,6 +249,7 @@ func TestMakePlanForTheEventsTargetLeavesFieldsAlone(t *testing.T) {
 }
 
 func TestMakePlanRefusesAQueryThatIsNotAnObject(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	_, err := makePlan(json.RawMessage(`["title"]`), "id", planInput{keyField: "id", storesItems: true})
 	g.Expect(err).To(MatchError(ContainSubstring("query is not a JSON object")))

@@ -232,6 +232,13 @@ func (r *Runner) Run(ctx context.Context) {
 		},
 		losses: r.losses.Load,
 	})
+	r.feed(ctx, sub, exits)
+}
+
+// feed hands the subscription's messages (and the exit watch's) to the
+// sink until ctx ends or the subscription does, and the sink's own work
+// when no message waits.
+func (r *Runner) feed(ctx context.Context, sub *realtime.Subscription, exits *exitFeed) {
 	for {
 		// Apply everything queued before anything slow (a full read, a
 		// write): changes that arrive meanwhile are merged into one write.
@@ -248,7 +255,13 @@ func (r *Runner) Run(ctx context.Context) {
 			}
 		}
 		r.checkLosses(ctx)
-		r.sink.idle(ctx)
+		if s, ok := r.sink.(idler); ok {
+			s.idle(ctx)
+		}
+		var timer <-chan time.Time
+		if s, ok := r.sink.(timed); ok {
+			timer = s.timer()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -256,16 +269,24 @@ func (r *Runner) Run(ctx context.Context) {
 			return
 		case <-sub.Ready():
 		case <-exits.Ready():
-		case <-r.sink.timer():
-			r.sink.tick(ctx)
+		case <-timer:
+			r.sink.(timed).tick(ctx)
 		case <-r.wake:
-			r.checkLosses(ctx)
-			if r.verifyReq.Swap(false) {
-				r.sink.verify()
-			}
-			if req := r.resyncReq.Swap(nil); req != nil {
-				r.sink.resync(*req)
-			}
+			r.woken(ctx)
+		}
+	}
+}
+
+// woken passes on what woke the runner: bad frames, a verify or a resync
+// request.
+func (r *Runner) woken(ctx context.Context) {
+	r.checkLosses(ctx)
+	if s, ok := r.sink.(verifier); r.verifyReq.Swap(false) && ok {
+		s.verify()
+	}
+	if s, ok := r.sink.(resyncer); ok {
+		if req := r.resyncReq.Swap(nil); req != nil {
+			s.resync(*req)
 		}
 	}
 }
@@ -299,7 +320,9 @@ func (r *Runner) handleExits(ctx context.Context, msgs []realtime.Message) {
 	for _, m := range msgs {
 		switch m.Kind {
 		case realtime.KindUpdate:
-			r.sink.touched(m.Items)
+			if s, ok := r.sink.(exitTracker); ok {
+				s.touched(m.Items)
+			}
 		case realtime.KindGap:
 			r.sink.lost(ctx, v1alpha1.ReasonSyncing, "updates that may move items out of the filter were lost")
 		case realtime.KindError:
@@ -314,11 +337,14 @@ func (r *Runner) handleExits(ctx context.Context, msgs []realtime.Message) {
 // per collection) and shapes the query; it retries while Directus cannot
 // be reached.
 func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
-	delay := 500 * time.Millisecond
+	var retry retryBackoff
 	for {
 		pk, err := r.conn.primaryKey(ctx, r.o.Collection)
 		if err == nil {
-			in := r.sink.planInput()
+			var in planInput
+			if s, ok := r.sink.(planner); ok {
+				in = s.planInput()
+			}
 			in.event = r.o.Event
 			p, err := makePlan(r.o.Query, pk, in)
 			if err != nil {
@@ -331,14 +357,13 @@ func (r *Runner) plan(ctx context.Context) (queryPlan, bool) {
 			return queryPlan{}, false
 		}
 		r.log.V(1).Info("Waiting for Directus to read the collection's primary key", "error", err.Error())
-		t := time.NewTimer(delay)
+		t := time.NewTimer(retry.next(500 * time.Millisecond))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return queryPlan{}, false
 		case <-t.C:
 		}
-		delay = min(delay*2, 30*time.Second)
 	}
 }
 

@@ -61,8 +61,11 @@ type sinkEnv struct {
 // Store, or Kubernetes Events. Its methods run on the runner's goroutine,
 // except status, which must be safe to call from any. A sink is the only
 // place that decides its Synced condition.
+//
+// Sink is what every sink does; what only some do is in the optional
+// interfaces below (planner, idler, timed, verifier, resyncer,
+// exitTracker), which the runner finds by type assertion.
 type Sink interface {
-	planInput() planInput
 	// start is called once, with the plan, before any message.
 	start(plan queryPlan, env sinkEnv)
 	// init is a (re)subscription's first message on a socket: nothing
@@ -72,20 +75,57 @@ type Sink interface {
 	change(ctx context.Context, m realtime.Message)
 	// lost says changes may have been lost, with a Synced reason.
 	lost(ctx context.Context, reason, why string)
-	// idle is called when no message waits: the time for pending work.
+	status() SinkStatus
+}
+
+// planner is a sink that shapes the query it is fed (see makePlan).
+type planner interface {
+	planInput() planInput
+}
+
+// idler is a sink with pending work to do when no message waits.
+type idler interface {
 	idle(ctx context.Context)
+}
+
+// timed is a sink with work due at a time of its own: retries, resyncs,
+// write floors.
+type timed interface {
 	// timer fires when the sink wants tick; nil when it does not.
 	timer() <-chan time.Time
 	tick(ctx context.Context)
+}
+
+// verifier is a sink that can compare its target with what it holds.
+type verifier interface {
 	// verify makes the next idle compare the target with what the sink
 	// holds.
 	verify()
+}
+
+// resyncer is a sink that reads everything again on demand.
+type resyncer interface {
 	// resync asks for a full read on demand; request names it, and the
 	// status's Resynced shows it once it has been handled. Asking again
 	// with the same request does nothing.
 	resync(request string)
-	// touched names items an update changed, whether or not they still
-	// match the query (plan.watchExits).
-	touched(items []json.RawMessage)
-	status() SinkStatus
 }
+
+// exitTracker is a sink that follows items out of its filter
+// (plan.watchExits).
+type exitTracker interface {
+	// touched names items an update changed, whether or not they still
+	// match the query.
+	touched(items []json.RawMessage)
+}
+
+var (
+	_ planner     = (*MirrorSink)(nil)
+	_ idler       = (*MirrorSink)(nil)
+	_ timed       = (*MirrorSink)(nil)
+	_ verifier    = (*MirrorSink)(nil)
+	_ resyncer    = (*MirrorSink)(nil)
+	_ exitTracker = (*MirrorSink)(nil)
+	_ timed       = (*EventsSink)(nil)
+	_ resyncer    = (*EventsSink)(nil)
+)

@@ -24,10 +24,10 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
 
-// Status is what a worker reports about its subscription. The reconciler
+// Status is what a runner reports about its subscription. The reconciler
 // turns it into conditions; it holds no secrets.
 type Status struct {
-	// Hash and Generation are those of the Config the worker runs.
+	// Hash and Generation are those of the Config the runner runs.
 	Hash       string
 	Generation int64
 	Target     string

@@ -16,7 +16,12 @@ limitations under the License.
 
 package subscriptions
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/directus-operator/directus-operator/realtime"
+)
 
 // alarm is one timer armed for the earliest of several deadlines, so that
 // a sink's retries, resyncs and write floors cost no goroutine: the
@@ -62,7 +67,18 @@ func (a *alarm) fired() { a.t, a.at = nil, time.Time{} }
 // maxRetryDelay caps the retries of reads and writes.
 const maxRetryDelay = 30 * time.Second
 
-// backoff doubles d, from lo up to maxRetryDelay.
-func backoff(d, lo time.Duration) time.Duration {
-	return min(max(d*2, lo), maxRetryDelay)
+// retryBackoff is the data plane's one backoff for its retries (full
+// reads, writes, Events, primary-key lookups): realtime.Backoff, the
+// socket's own, doubling from a floor up to maxRetryDelay and spread by
+// its jitter, so that many subscriptions failing at once do not retry in
+// lockstep. It counts the attempts since the last success.
+type retryBackoff struct{ attempts int }
+
+// next is the delay before the next attempt, from floor.
+func (b *retryBackoff) next(floor time.Duration) time.Duration {
+	b.attempts++
+	return realtime.Backoff(realtime.ReconnectOptions{InitialDelay: floor, MaxDelay: maxRetryDelay}, b.attempts, rand.Float64)
 }
+
+// reset starts again from the floor, after a success.
+func (b *retryBackoff) reset() { b.attempts = 0 }

@@ -138,6 +138,7 @@ const authOK = `{"type":"auth","status":"ok"}`
 const handshakeFailed = `{"type":"auth","status":"error","error":{"code":"AUTH_FAILED","message":"Authentication handshake failed."}}`
 
 func authed(t *testing.T, s *Server) *peer {
+	t.Helper()
 	p := dial(t, s, "")
 	p.send(`{"type":"auth","access_token":"bot-static-token"}`)
 	p.expect(authOK)

@@ -89,6 +89,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			namespace: "dop-defaults",
 			values:    "{}",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Replicas).To(HaveValue(BeEquivalentTo(1)))
 				c := dep.Spec.Template.Spec.Containers[0]
@@ -135,6 +136,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 			values:          "watchNamespaces: [dop-team-a, dop-team-b]\n",
 			extraNamespaces: []string{"dop-team-a", "dop-team-b"},
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				g.Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces=dop-team-a,dop-team-b"))
 
@@ -204,6 +206,7 @@ serviceMonitor: {enabled: true, labels: {release: prometheus}, interval: 15s, sc
 grafana: {dashboard: {enabled: true, annotations: {grafana_folder: Operators}}}
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				pod := dep.Spec.Template
 				c := pod.Spec.Containers[0]
@@ -273,6 +276,7 @@ serviceMonitor:
     serverName: directus-operator-metrics.dop-metrics-cert.svc
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				pod := onlyDeployment(t, g, objs).Spec.Template
 				c := pod.Spec.Containers[0]
 				g.Expect(c.Args).To(ContainElements("--metrics-secure=true", "--metrics-cert-path=/var/run/directus-operator/metrics-certs"))
@@ -292,6 +296,7 @@ serviceMonitor:
 			namespace: "dop-metrics-http",
 			values:    "metrics: {secure: false, certSecret: ignored-when-plain}\nserviceMonitor: {enabled: true}\n",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				c := onlyDeployment(t, g, objs).Spec.Template.Spec.Containers[0]
 				g.Expect(c.Args).To(ContainElements("--metrics-bind-address=:8443", "--metrics-secure=false"))
 				g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-cert-path")))
@@ -320,6 +325,7 @@ serviceMonitor:
     extraRules: [{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: cms}}}], ports: [{port: 8055}]}]
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				nps := ofKind(objs, "NetworkPolicy")
 				g.Expect(nps).To(HaveLen(1))
 				np := typed[networkingv1.NetworkPolicy](t, nps[0])
@@ -365,6 +371,7 @@ serviceMonitor:
 			namespace: "dop-netpol-ingress",
 			values:    "networkPolicy: {enabled: true}\n",
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				np := typed[networkingv1.NetworkPolicy](t, ofKind(objs, "NetworkPolicy")[0])
 				g.Expect(np.Spec.PolicyTypes).To(ConsistOf(networkingv1.PolicyTypeIngress))
 				g.Expect(np.Spec.Egress).To(BeEmpty())
@@ -383,6 +390,7 @@ logLevel: 4
 inlineConnections: Deny
 `,
 			check: func(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+				t.Helper()
 				dep := onlyDeployment(t, g, objs)
 				c := dep.Spec.Template.Spec.Containers[0]
 				g.Expect(dep.Spec.Template.Spec.ServiceAccountName).To(Equal("custom-sa"))

@@ -33,8 +33,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/directus-operator/directus-operator/test/testutil"
 	. "github.com/onsi/gomega"
+
+	"github.com/directus-operator/directus-operator/test/testutil"
 )
 
 // buildOperatorBinary builds the real ./cmd as a static Linux binary, or,

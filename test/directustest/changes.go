@@ -105,7 +105,7 @@ func Collection(g Gomega, rest *realtime.REST, query string) map[string]any {
 	if query != "" {
 		q = json.RawMessage(query)
 	}
-	rows, err := rest.ReadAll(context.Background(), "messages", q)
+	rows, err := rest.ReadAll(context.Background(), "messages", q, realtime.ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	out := map[string]any{}
 	for _, r := range rows {

@@ -85,6 +85,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 	faults := []fault{
 		{name: "socket cut",
 			inject: func(t *testing.T, f *faultRun) {
+				t.Helper()
 				f.p.cut()
 				condition(t, f.namespace, f.name, v1alpha1.ConditionConnected, metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable)
 			},
@@ -94,21 +95,23 @@ func TestFaultsLoseNothing(t *testing.T) {
 				s.Heartbeat = &v1alpha1.HeartbeatSpec{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: time.Second}}
 			},
 			inject: func(t *testing.T, f *faultRun) {
+				t.Helper()
 				f.p.stall()
 				condition(t, f.namespace, f.name, v1alpha1.ConditionConnected, metav1.ConditionFalse, v1alpha1.ReasonServerUnreachable)
 			},
 			heal: func(_ *testing.T, f *faultRun) { f.p.restore() }},
 		{name: "Directus restart",
-			inject: func(t *testing.T, _ *faultRun) { dx.restart(t) },
+			inject: func(t *testing.T, _ *faultRun) { t.Helper(); dx.restart(t) },
 			heal:   func(*testing.T, *faultRun) {}},
 		{name: "API server unreachable",
-			inject: func(t *testing.T, _ *faultRun) { apiProxy.cut() },
+			inject: func(_ *testing.T, _ *faultRun) { apiProxy.cut() },
 			heal:   func(*testing.T, *faultRun) { apiProxy.restore() }},
 		{name: "operator stopped mid-stream",
-			inject: func(t *testing.T, _ *faultRun) { NewWithT(t).Expect(stopOperator()).To(Succeed()) },
-			heal:   func(t *testing.T, _ *faultRun) { NewWithT(t).Expect(startOperator()).To(Succeed()) }},
+			inject: func(t *testing.T, _ *faultRun) { t.Helper(); NewWithT(t).Expect(stopOperator()).To(Succeed()) },
+			heal:   func(t *testing.T, _ *faultRun) { t.Helper(); NewWithT(t).Expect(startOperator()).To(Succeed()) }},
 		{name: "token revoked, then restored",
 			inject: func(t *testing.T, f *faultRun) {
+				t.Helper()
 				setBotToken(t, "revoked-"+f.namespace)
 				// An open socket keeps its authentication: drop it, so the
 				// next one presents the revoked token.
@@ -116,15 +119,17 @@ func TestFaultsLoseNothing(t *testing.T) {
 				f.p.restore()
 				condition(t, f.namespace, f.name, v1alpha1.ConditionConnected, metav1.ConditionFalse, v1alpha1.ReasonAuthFailed)
 			},
-			heal: func(t *testing.T, _ *faultRun) { setBotToken(t, botToken) }},
+			heal: func(t *testing.T, _ *faultRun) { t.Helper(); setBotToken(t, botToken) }},
 		{name: "ConfigMap deleted",
 			inject: func(t *testing.T, f *faultRun) {
+				t.Helper()
 				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: f.namespace, Name: f.name}}
 				NewWithT(t).Expect(k8s.Delete(context.Background(), cm)).To(Succeed())
 			},
 			heal: func(*testing.T, *faultRun) {}},
 		{name: "ConfigMap edited",
 			inject: func(t *testing.T, f *faultRun) {
+				t.Helper()
 				cm := &corev1.ConfigMap{}
 				g := NewWithT(t)
 				g.Expect(k8s.Get(context.Background(), types.NamespacedName{Namespace: f.namespace, Name: f.name}, cm)).To(Succeed())

@@ -76,17 +76,17 @@ func TestAReadOverTheSocketReturnsWhatRESTReturns(t *testing.T) {
 	ctx := context.Background()
 	filter := fmt.Sprintf(`{"user":{"_eq":%q}}`, user)
 
-	bySocket, err := c.ReadAllByKey(ctx, "messages", json.RawMessage(`{"fields":["id","text"],"filter":`+filter+`}`), "id")
+	bySocket, err := c.ReadAll(ctx, "messages", json.RawMessage(`{"fields":["id","text"],"filter":`+filter+`}`), realtime.ReadOptions{Key: "id"})
 	g.Expect(err).NotTo(HaveOccurred())
-	byREST, err := bot.ReadAllByKey(ctx, "messages", json.RawMessage(`{"fields":["id","text"],"filter":`+filter+`}`), "id")
+	byREST, err := bot.ReadAll(ctx, "messages", json.RawMessage(`{"fields":["id","text"],"filter":`+filter+`}`), realtime.ReadOptions{Key: "id"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(bySocket).To(HaveLen(1200), "three pages of 500, by key")
 	g.Expect(keysOf(g, bySocket)).To(Equal(keysOf(g, byREST)))
 
 	window := json.RawMessage(`{"fields":["id"],"filter":` + filter + `,"sort":["-id"],"offset":100,"limit":700}`)
-	bySocket, err = c.ReadAll(ctx, "messages", window)
+	bySocket, err = c.ReadAll(ctx, "messages", window, realtime.ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
-	byREST, err = bot.ReadAll(ctx, "messages", window)
+	byREST, err = bot.ReadAll(ctx, "messages", window, realtime.ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(bySocket).To(HaveLen(700), "a window over two pages, by offset")
 	g.Expect(keysOf(g, bySocket)).To(Equal(keysOf(g, byREST)))
@@ -123,7 +123,7 @@ func TestAnAnswerTooLargeForTheSocketFailsOnlyThatRead(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(sub.C(), 30*time.Second).Should(Receive(HaveField("Kind", realtime.KindInit)))
 
-	_, err = c.ReadAllByKey(ctx, "messages", json.RawMessage(fmt.Sprintf(`{"filter":{"user":{"_eq":%q}}}`, user)), "id")
+	_, err = c.ReadAll(ctx, "messages", json.RawMessage(fmt.Sprintf(`{"filter":{"user":{"_eq":%q}}}`, user)), realtime.ReadOptions{Key: "id"})
 	g.Expect(err).To(MatchError(realtime.ErrResponseTooLarge), "40 items of 2 KB do not fit a 32 KiB frame")
 
 	keys := createREST(t, map[string]any{"text": "small", "user": user})

@@ -44,7 +44,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/realtime"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -71,7 +71,7 @@ var (
 
 // startOperator runs the operator in-process, through apiProxy.
 func startOperator() error {
-	stop, err := envtestutil.StartOperator(operatorCfg, controllers.Options{Hub: subscriptions.Options{StatusInterval: time.Second}})
+	stop, err := envtestutil.StartOperator(operatorCfg, controllers.Options{Hub: hub.Options{StatusInterval: time.Second}})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 )
 
 // The operator binary's default API budget; cmd/operator.go's flags must
@@ -101,7 +101,7 @@ func StartOperator(cfg *rest.Config, opts controllers.Options) (stop func() erro
 
 // StartOperatorHub is StartOperator, and also returns the operator's Hub,
 // for tests that compare what it reports with the objects' status.
-func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (hub *subscriptions.Hub, stop func() error, err error) {
+func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (h *hub.Hub, stop func() error, err error) {
 	// The API budget the operator binary has by default (--kube-api-qps,
 	// --kube-api-burst), not client-go's.
 	cfg = rest.CopyConfig(cfg)
@@ -118,14 +118,14 @@ func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (hub *subscrip
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	hub, err = controllers.Setup(ctx, mgr, opts)
+	h, err = controllers.Setup(ctx, mgr, opts)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	return hub, func() error {
+	return h, func() error {
 		cancel()
 		return <-done
 	}, nil

@@ -30,6 +30,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
@@ -40,7 +41,7 @@ func TestAnEventsTargetWarnsOfChangesMadeWhileTheOperatorWasDown(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	dx, ns := newWorld(t, "events-restart")
-	opts := controllers.Options{Hub: subscriptions.Options{StatusInterval: 200 * time.Millisecond}}
+	opts := controllers.Options{Hub: hub.Options{StatusInterval: 200 * time.Millisecond}}
 	_, stop := startOperator(t, opts)
 
 	g.Expect(k8s.Create(ctx, &v1alpha1.DirectusSubscription{

@@ -42,7 +42,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -93,7 +93,7 @@ func TestEveryStatusIsTrueAfterAManagerRestartAtScale(t *testing.T) {
 		dx.Create("messages", map[string]any{"text": "a", "user": user}, map[string]any{"text": "b", "user": user})
 	}
 
-	opts := controllers.Options{MaxConcurrentReconciles: 8, Hub: subscriptions.Options{StatusInterval: time.Second}}
+	opts := controllers.Options{MaxConcurrentReconciles: 8, Hub: hub.Options{StatusInterval: time.Second}}
 	_, stop := startOperator(t, opts)
 
 	createAll(t, k8s, ns, n, dx.URL())
@@ -103,18 +103,18 @@ func TestEveryStatusIsTrueAfterAManagerRestartAtScale(t *testing.T) {
 
 	stop()
 	restarted := time.Now().Truncate(time.Second)
-	hub, _ := startOperator(t, opts)
+	h, _ := startOperator(t, opts)
 
 	waitAllReady(t, k8s, ns, n, restarted)
 	t.Logf("%d subscriptions Ready again %s after the restart", n, time.Since(restarted).Round(time.Millisecond))
-	g.Expect(hub.Sockets()).To(Equal((n+99)/100), "one socket per 100 subscriptions of one identity")
+	g.Expect(h.Sockets()).To(Equal((n+99)/100), "one socket per 100 subscriptions of one identity")
 
 	// Every status says what the new process's connection and sink report.
 	list := &v1alpha1.DirectusSubscriptionList{}
 	g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
 	for i := range list.Items {
 		obj := &list.Items[i]
-		st, ok := hub.Status(client.ObjectKeyFromObject(obj))
+		st, ok := h.Status(client.ObjectKeyFromObject(obj))
 		g.Expect(ok).To(BeTrue(), obj.Name)
 		g.Expect(obj.Status.Connection.State).To(Equal(st.ConnState), obj.Name)
 		g.Expect(meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionSubscribed)).To(Equal(st.Subscribed), obj.Name)

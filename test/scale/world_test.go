@@ -31,7 +31,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
-	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+	"github.com/directus-operator/directus-operator/controllers/hub"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
@@ -63,6 +63,7 @@ func newWorld(t *testing.T, base string) (dx *fakedirectus.Server, ns string) {
 // the tests share the control plane, and the next test's operator must
 // not run them, however this test ended.
 func leaveNoSubscriptions(t *testing.T, ns string) {
+	t.Helper()
 	t.Cleanup(func() {
 		g := NewWithT(t)
 		ctx := context.Background()
@@ -85,9 +86,9 @@ func leaveNoSubscriptions(t *testing.T, ns string) {
 // returned stop may be called mid-test (a restart); whatever happens, the
 // operator is stopped when the test ends, so that a failed test cannot
 // leave it running the next tests' subscriptions.
-func startOperator(t *testing.T, opts controllers.Options) (hub *subscriptions.Hub, stop func()) {
+func startOperator(t *testing.T, opts controllers.Options) (h *hub.Hub, stop func()) {
 	t.Helper()
-	hub, stopFn, err := envtestutil.StartOperatorHub(cfg, opts)
+	h, stopFn, err := envtestutil.StartOperatorHub(cfg, opts)
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	var once sync.Once
 	stop = func() {
@@ -98,5 +99,5 @@ func startOperator(t *testing.T, opts controllers.Options) (hub *subscriptions.H
 		})
 	}
 	t.Cleanup(stop)
-	return hub, stop
+	return h, stop
 }

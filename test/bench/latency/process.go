@@ -42,7 +42,7 @@ func startProc(name, bin string, args, env []string, logPath string) (*proc, err
 
 // exitError describes the process's exit, for a harness error.
 func (p *proc) exitError() error {
-	return fmt.Errorf("the %s exited (%v); see %s", p.Name, p.Err(), p.LogPath)
+	return fmt.Errorf("the %s exited (%w); see %s", p.Name, p.Err(), p.LogPath)
 }
 
 // waitOK polls url until it answers 200, the process exits or the

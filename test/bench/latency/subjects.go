@@ -261,7 +261,7 @@ func (n *naiveSubject) loop(ctx context.Context, rest *realtime.REST, sub *realt
 		switch m.Kind {
 		case realtime.KindInit, realtime.KindGap:
 			// The init is capped at 100 items: read the collection in full.
-			items, err := rest.ReadAll(ctx, coll, nil)
+			items, err := rest.ReadAll(ctx, coll, nil, realtime.ReadOptions{})
 			if err != nil {
 				return fmt.Errorf("read %s: %w", coll, err)
 			}
@@ -302,7 +302,7 @@ func (n *naiveSubject) loop(ctx context.Context, rest *realtime.REST, sub *realt
 				return err
 			}
 		case realtime.KindError:
-			return fmt.Errorf("subscription error: %v", m.Err)
+			return fmt.Errorf("subscription error: %w", m.Err)
 		}
 	}
 	return nil

@@ -234,7 +234,7 @@ func subscribeRaw(ctx context.Context, c *realtime.Client, collection string, ti
 					once.Do(func() { close(inited) })
 				}
 			case realtime.KindError:
-				tr.fail(fmt.Errorf("raw subscriber, %s: %v", collection, m.Err))
+				tr.fail(fmt.Errorf("raw subscriber, %s: %w", collection, m.Err))
 			case realtime.KindGap:
 				tr.fail(fmt.Errorf("raw subscriber, %s: messages were lost (gap)", collection))
 			}
@@ -258,7 +258,7 @@ func subscribeRaw(ctx context.Context, c *realtime.Client, collection string, ti
 		tr.mu.Lock()
 		err := tr.err
 		tr.mu.Unlock()
-		return nil, nil, fmt.Errorf("raw subscriber: no init for %s in %s (%v): %w", collection, timeout, err, errDeadline)
+		return nil, nil, fmt.Errorf("raw subscriber: no init for %s in %s (%w): %w", collection, timeout, err, errDeadline)
 	}
 }
 
@@ -341,7 +341,7 @@ func watchDir(dir string) (*tracker, func(), error) {
 				continue
 			}
 			if err != nil || n <= 0 {
-				tr.fail(fmt.Errorf("read inotify events of %s: %v", dir, err))
+				tr.fail(fmt.Errorf("read inotify events of %s: %w", dir, err))
 				return
 			}
 			var keys []string

@@ -54,7 +54,7 @@ func (p *operatorProc) waitHealthy(ctx context.Context, probeAddr string, timeou
 	err := p.PollOK(ctx, "http://"+probeAddr+"/healthz", timeout, 100*time.Millisecond)
 	switch {
 	case errors.Is(err, benchkit.ErrExited):
-		return fmt.Errorf("the operator exited during start (%v); see %s", p.Err(), p.LogPath)
+		return fmt.Errorf("the operator exited during start (%w); see %s", p.Err(), p.LogPath)
 	case err != nil:
 		return fmt.Errorf("the operator's /healthz on %s did not answer in %s; see %s", probeAddr, timeout, p.LogPath)
 	}

@@ -136,7 +136,7 @@ func (h *harness) settle(ctx context.Context, op2 *operatorProc) error {
 	res.settleCounts = h.tr.count(h.fresh)
 	res.afterRestart = measure(op2, h.metricsAddr, h.bearer, h.dx)
 	if op2.Exited() {
-		return fmt.Errorf("the restarted operator exited during the settle window (%v); see %s", op2.Err(), res.restartedLog)
+		return fmt.Errorf("the restarted operator exited during the settle window (%w); see %s", op2.Err(), res.restartedLog)
 	}
 	return nil
 }
@@ -159,7 +159,7 @@ func phaseFailed(ctx context.Context, op *operatorProc, phase string, timeout ti
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case op.Exited():
-		return fmt.Errorf("%s: the operator exited (%v); see %s", phase, op.Err(), op.LogPath)
+		return fmt.Errorf("%s: the operator exited (%w); see %s", phase, op.Err(), op.LogPath)
 	}
 	return fmt.Errorf("%s: %w after %s: %d/%d correct, %d Ready; not correct: %s",
 		phase, errDeadline, timeout, c.correct, c.total, c.ready, c.whySummary(6))

@@ -68,10 +68,10 @@ func (h *harness) measureReads(ctx context.Context) error {
 		read func(ctx context.Context, q json.RawMessage) ([]json.RawMessage, error)
 	}{
 		{"over the socket", func(ctx context.Context, q json.RawMessage) ([]json.RawMessage, error) {
-			return c.ReadAllByKey(ctx, "messages", q, "id")
+			return c.ReadAll(ctx, "messages", q, realtime.ReadOptions{Key: "id"})
 		}},
 		{"over REST", func(ctx context.Context, q json.RawMessage) ([]json.RawMessage, error) {
-			return rest.ReadAllByKey(ctx, "messages", q, "id")
+			return rest.ReadAll(ctx, "messages", q, realtime.ReadOptions{Key: "id"})
 		}},
 	}
 	for _, way := range ways {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"context"
@@ -32,22 +32,22 @@ import (
 	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
-// configCache remembers the Config built for each subscription with the
+// ConfigCache remembers the Config built for each subscription with the
 // inputs it was built from: the object's UID and generation and the
 // resourceVersions of the Secrets it names, read from the metadata cache
 // that the Secret watch keeps anyway. Most reconciles only carry status
-// updates from a worker; with the cache they read no Secret from the API
+// updates from a runner; with the cache they read no Secret from the API
 // server. A CA bundle in a ConfigMap is not watched (the cache only holds
 // the ConfigMaps the operator writes): its resourceVersion is read directly
 // at most once a minute, and the reconciler requeues such subscriptions
-// every caRecheckInterval so a new bundle is noticed even when nothing else
+// every CARecheckInterval so a new bundle is noticed even when nothing else
 // happens.
-type configCache struct {
-	// metadata reads Secret metadata from the manager's cache.
-	metadata client.Reader
-	// apiReader reads the metadata of a CA ConfigMap, which the manager's
+type ConfigCache struct {
+	// Metadata reads Secret metadata from the manager's cache.
+	Metadata client.Reader
+	// APIReader reads the metadata of a CA ConfigMap, which the manager's
 	// cache (it only holds the ConfigMaps the operator writes) does not.
-	apiReader client.Reader
+	APIReader client.Reader
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]configEntry
@@ -72,9 +72,9 @@ type configEntry struct {
 	warning string
 }
 
-// config returns obj's Config, building it only when its inputs changed.
-func (c *configCache) config(
-	ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource,
+// Config returns obj's Config, building it only when its inputs changed.
+func (c *ConfigCache) Config(
+	ctx context.Context, cr Credentials, obj *v1alpha1.DirectusSubscription, src Source,
 ) (subscriptions.Config, string, error) {
 	key := client.ObjectKeyFromObject(obj)
 	inputs, known := c.inputs(ctx, obj, src)
@@ -100,8 +100,8 @@ func (c *configCache) config(
 	return cfg, warning, nil
 }
 
-// forget drops a deleted subscription's entry.
-func (c *configCache) forget(key types.NamespacedName) {
+// Forget drops a deleted subscription's entry.
+func (c *ConfigCache) Forget(key types.NamespacedName) {
 	c.mu.Lock()
 	delete(c.entries, key)
 	c.mu.Unlock()
@@ -109,15 +109,15 @@ func (c *configCache) forget(key types.NamespacedName) {
 
 // inputs describes what obj's Config depends on; known is false when a
 // Secret's metadata is not in the cache (then the Config is always built).
-func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscription, src connectionSource) (string, bool) {
-	if c.metadata == nil {
+func (c *ConfigCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscription, src Source) (string, bool) {
+	if c.Metadata == nil {
 		return "", false
 	}
 	parts := []string{string(obj.UID), fmt.Sprint(obj.Generation), src.Identity, fmt.Sprint(src.Generation)}
-	for _, key := range src.secrets() {
+	for _, key := range src.Secrets() {
 		m := &metav1.PartialObjectMetadata{}
 		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		if err := c.metadata.Get(ctx, key, m); err != nil {
+		if err := c.Metadata.Get(ctx, key, m); err != nil {
 			return "", false
 		}
 		parts = append(parts, key.String()+"@"+m.ResourceVersion)
@@ -134,8 +134,8 @@ func (c *configCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscrip
 
 // caVersion reads a CA ConfigMap's resourceVersion, at most once per
 // caCheckTTL.
-func (c *configCache) caVersion(ctx context.Context, key types.NamespacedName) (string, bool) {
-	if c.apiReader == nil {
+func (c *ConfigCache) caVersion(ctx context.Context, key types.NamespacedName) (string, bool) {
+	if c.APIReader == nil {
 		return "", false
 	}
 	now := time.Now
@@ -150,7 +150,7 @@ func (c *configCache) caVersion(ctx context.Context, key types.NamespacedName) (
 	}
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-	if err := c.apiReader.Get(ctx, key, m); err != nil {
+	if err := c.APIReader.Get(ctx, key, m); err != nil {
 		return "", false
 	}
 	c.mu.Lock()
@@ -162,12 +162,12 @@ func (c *configCache) caVersion(ctx context.Context, key types.NamespacedName) (
 	return m.ResourceVersion, true
 }
 
-// caRecheckInterval is how often a subscription whose CA bundle is in a
+// CARecheckInterval is how often a subscription whose CA bundle is in a
 // ConfigMap (not watched) is reconciled to notice a new bundle.
-const caRecheckInterval = 5 * time.Minute
+const CARecheckInterval = 5 * time.Minute
 
-// hasCAConfigMap tells whether src's CA bundle is in a ConfigMap.
-func hasCAConfigMap(src connectionSource) bool {
+// HasCAConfigMap tells whether src's CA bundle is in a ConfigMap.
+func HasCAConfigMap(src Source) bool {
 	_, ok := src.caConfigMap()
 	return ok
 }

@@ -23,26 +23,26 @@ import (
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 )
 
-// Kind is the kind of object an ObjectStore writes. The mirror is the same
+// TargetKind is the kind of object an ObjectStore writes. The mirror is the same
 // string data for both; only how an object holds it differs.
-type Kind string
+type TargetKind string
 
 const (
-	// KindConfigMap writes a ConfigMap's data. The zero Kind.
-	KindConfigMap Kind = ""
-	// KindSecret writes an Opaque Secret's data.
-	KindSecret Kind = "Secret"
+	// TargetConfigMap writes a ConfigMap's data. The zero TargetKind.
+	TargetConfigMap TargetKind = ""
+	// TargetSecret writes an Opaque Secret's data.
+	TargetSecret TargetKind = "Secret"
 )
 
-func (k Kind) name() string {
-	if k == KindSecret {
+func (k TargetKind) name() string {
+	if k == TargetSecret {
 		return "Secret"
 	}
 	return "ConfigMap"
 }
 
-func (k Kind) new() client.Object {
-	if k == KindSecret {
+func (k TargetKind) new() client.Object {
+	if k == TargetSecret {
 		return &corev1.Secret{}
 	}
 	return &corev1.ConfigMap{}
@@ -50,7 +50,7 @@ func (k Kind) new() client.Object {
 
 // data is the object's data as the mirror renders it; nil for an object
 // of another kind.
-func (k Kind) data(obj client.Object) map[string]string {
+func (k TargetKind) data(obj client.Object) map[string]string {
 	switch o := obj.(type) {
 	case *corev1.ConfigMap:
 		return o.Data
@@ -67,7 +67,7 @@ func (k Kind) data(obj client.Object) map[string]string {
 	return nil
 }
 
-func (k Kind) setData(obj client.Object, data map[string]string) {
+func (k TargetKind) setData(obj client.Object, data map[string]string) {
 	switch o := obj.(type) {
 	case *corev1.ConfigMap:
 		o.Data = data
@@ -86,15 +86,15 @@ func (k Kind) setData(obj client.Object, data map[string]string) {
 // patchValue is how v travels in a JSON merge patch of the object's data:
 // as is for a ConfigMap, base64 (what encoding/json makes of a []byte) for
 // a Secret.
-func (k Kind) patchValue(v string) any {
-	if k == KindSecret {
+func (k TargetKind) patchValue(v string) any {
+	if k == TargetSecret {
 		return []byte(v)
 	}
 	return v
 }
 
-func (k Kind) notOwnedReason() string {
-	if k == KindSecret {
+func (k TargetKind) notOwnedReason() string {
+	if k == TargetSecret {
 		return v1alpha1.ReasonSecretNotOwned
 	}
 	return v1alpha1.ReasonConfigMapNotOwned

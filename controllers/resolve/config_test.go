@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"context"
@@ -61,8 +61,8 @@ func configMap(name string, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: name}, Data: data}
 }
 
-func readerWith(objs ...client.Object) credentialReader {
-	return credentialReader{reader: fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(objs...).Build()}
+func readerWith(objs ...client.Object) Credentials {
+	return Credentials{Reader: fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(objs...).Build()}
 }
 
 // tokenSubscription mirrors "messages" into a ConfigMap with a token read
@@ -89,6 +89,7 @@ func useCredentials(emailKey, passwordKey string) func(s *v1alpha1.DirectusSubsc
 }
 
 func TestBuildConfigReadsTheCredentialsTheAuthNames(t *testing.T) {
+	t.Parallel()
 	objs := []client.Object{
 		secret(tokenSecret, map[string]string{"token": theToken}),
 		secret(credsSecret, map[string]string{"email": theEmail, "password": thePassword, "user": "other@example.com", "pass": "other-pw"}),
@@ -132,6 +133,7 @@ func TestBuildConfigReadsTheCredentialsTheAuthNames(t *testing.T) {
 }
 
 func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *testing.T) {
+	t.Parallel()
 	ca := testCAPEM(t)
 	withCA := func(src v1alpha1.CABundleSource) func(s *v1alpha1.DirectusSubscriptionSpec) {
 		return func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{CA: &src} }
@@ -181,13 +183,13 @@ func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *test
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			_, _, err := buildConfig(context.Background(), readerWith(tc.objs...), tokenSubscription(tc.mutate))
-			var stalled *stalledError
+			var stalled *StalledError
 			g.Expect(errors.As(err, &stalled)).To(BeTrue(), "a terminal error, got %v", err)
-			g.Expect(stalled.reason).To(Equal(tc.reason))
+			g.Expect(stalled.Reason).To(Equal(tc.reason))
 			for _, s := range tc.msgContain {
-				g.Expect(stalled.message).To(ContainSubstring(s))
+				g.Expect(stalled.Message).To(ContainSubstring(s))
 			}
-			g.Expect(err.Error()).To(Equal(stalled.message))
+			g.Expect(err.Error()).To(Equal(stalled.Message))
 			g.Expect(err.Error()).NotTo(ContainSubstring(theToken))
 			g.Expect(err.Error()).NotTo(ContainSubstring(thePassword))
 		})
@@ -195,21 +197,23 @@ func TestBuildConfigStallsOnMissingCredentialsAndNamesThemButNotTheValue(t *test
 }
 
 func TestBuildConfigReturnsAnAPIErrorForARetry(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
-	c := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
+	c := fake.NewClientBuilder().WithScheme(testScheme()).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
 			return apierrors.NewServiceUnavailable("etcd is slow")
 		},
 	}).Build()
-	_, _, err := buildConfig(context.Background(), credentialReader{reader: c}, tokenSubscription(nil))
+	_, _, err := buildConfig(context.Background(), Credentials{Reader: c}, tokenSubscription(nil))
 	g.Expect(err).To(HaveOccurred())
-	var stalled *stalledError
+	var stalled *StalledError
 	g.Expect(errors.As(err, &stalled)).To(BeFalse(), "an API error is not terminal")
 	g.Expect(apierrors.IsServiceUnavailable(err)).To(BeTrue(), "the API error is wrapped")
 	g.Expect(err.Error()).To(ContainSubstring("apps/directus-token"))
 }
 
 func TestBuildConfigTrustsTheCAItNames(t *testing.T) {
+	t.Parallel()
 	ca := testCAPEM(t)
 	want := x509.NewCertPool()
 	want.AppendCertsFromPEM(ca)
@@ -244,6 +248,7 @@ func TestBuildConfigTrustsTheCAItNames(t *testing.T) {
 }
 
 func TestBuildConfigWithoutTLSUsesTheSystemRoots(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})), tokenSubscription(nil))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -252,6 +257,7 @@ func TestBuildConfigWithoutTLSUsesTheSystemRoots(t *testing.T) {
 }
 
 func TestBuildConfigWarnsWhenVerificationIsOff(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})),
 		tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{InsecureSkipVerify: true} }))
@@ -263,6 +269,7 @@ func TestBuildConfigWarnsWhenVerificationIsOff(t *testing.T) {
 }
 
 func TestBuildConfigHashChangesWithEveryInputAndOnlyThen(t *testing.T) {
+	t.Parallel()
 	caA, caB := testCAPEM(t), testCAPEM(t)
 	type world struct {
 		objs   []client.Object
@@ -346,6 +353,7 @@ func TestBuildConfigHashChangesWithEveryInputAndOnlyThen(t *testing.T) {
 }
 
 func TestBuildConfigHashChangesWithThePassword(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	hashWith := func(password string) string {
 		cfg, _, err := buildConfig(context.Background(),
@@ -359,6 +367,7 @@ func TestBuildConfigHashChangesWithThePassword(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		target v1alpha1.ConfigMapTarget
@@ -367,7 +376,7 @@ func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
 		{name: "everything defaulted", target: v1alpha1.ConfigMapTarget{},
 			want: func(g Gomega, name, keyField string, layout mirror.Layout, listKey string, labels map[string]string) {
 				g.Expect(name).To(Equal("feed"), "the subscription's name")
-				g.Expect(keyField).To(BeEmpty(), "the primary key, looked up by the worker")
+				g.Expect(keyField).To(BeEmpty(), "the primary key, looked up by the runner")
 				g.Expect(layout).To(Equal(mirror.PerItem))
 				g.Expect(listKey).To(Equal("items.json"))
 				g.Expect(labels).To(BeEmpty())
@@ -397,6 +406,7 @@ func TestBuildConfigDefaultsTheConfigMapTarget(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTheEventsTarget(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		max  int32
@@ -422,6 +432,7 @@ func TestBuildConfigDefaultsTheEventsTarget(t *testing.T) {
 }
 
 func TestBuildConfigDefaultsTimings(t *testing.T) {
+	t.Parallel()
 	d := func(x time.Duration) *metav1.Duration { return &metav1.Duration{Duration: x} }
 	cases := []struct {
 		name                   string
@@ -461,6 +472,7 @@ func TestBuildConfigDefaultsTimings(t *testing.T) {
 }
 
 func TestBuildConfigCarriesTheSubscriptionItself(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	limit := int64(10)
 	obj := tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) {
@@ -484,6 +496,7 @@ func TestBuildConfigCarriesTheSubscriptionItself(t *testing.T) {
 }
 
 func TestBuildConfigKeepsTheTokenOutOfTheHashAndTheWarning(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	cfg, warning, err := buildConfig(context.Background(), readerWith(secret(tokenSecret, map[string]string{"token": theToken})),
 		tokenSubscription(func(s *v1alpha1.DirectusSubscriptionSpec) { s.TLS = &v1alpha1.TLSSpec{InsecureSkipVerify: true} }))
@@ -495,11 +508,13 @@ func TestBuildConfigKeepsTheTokenOutOfTheHashAndTheWarning(t *testing.T) {
 
 // testCAPEM is a new self-signed CA certificate, PEM-encoded.
 func testCAPEM(t *testing.T) []byte {
+	t.Helper()
 	_, pem := testutil.SelfSignedCert(t, "Test CA", true)
 	return pem
 }
 
 func TestBuildConfigWarnsOfPlainHTTPOutsideTheCluster(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		url    string
 		public bool

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"context"
@@ -26,15 +26,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// secretValues keeps the data of the Secrets that subscriptions name, with
+// SecretValues keeps the data of the Secrets that subscriptions name, with
 // the resourceVersion it was read at. A thousand subscriptions that name one
 // Secret then read it from the API server once, not a thousand times, after
 // an operator restart. Whether an entry is current is told by the Secret's
 // metadata, which the manager's cache watches anyway; only the Secrets that
 // subscriptions name are kept, and the values already live in the
 // connections' settings.
-type secretValues struct {
-	metadata client.Reader
+type SecretValues struct {
+	// Metadata reads Secret metadata from the manager's cache.
+	Metadata client.Reader
 
 	mu      sync.Mutex
 	entries map[types.NamespacedName]secretEntry
@@ -47,12 +48,12 @@ type secretEntry struct {
 
 // get returns the Secret's data, read with reader unless the kept copy has
 // the resourceVersion the metadata cache shows.
-func (sv *secretValues) get(ctx context.Context, reader client.Reader, key types.NamespacedName) (map[string][]byte, error) {
+func (sv *SecretValues) get(ctx context.Context, reader client.Reader, key types.NamespacedName) (map[string][]byte, error) {
 	rv := ""
-	if sv.metadata != nil {
+	if sv.Metadata != nil {
 		m := &metav1.PartialObjectMetadata{}
 		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		if err := sv.metadata.Get(ctx, key, m); err == nil {
+		if err := sv.Metadata.Get(ctx, key, m); err == nil {
 			rv = m.ResourceVersion
 		}
 	}

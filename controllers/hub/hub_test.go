@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package subscriptions
+package hub
 
 import (
 	"context"
@@ -36,6 +36,7 @@ import (
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers/mirror"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	"github.com/directus-operator/directus-operator/realtime"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 )
@@ -75,21 +76,21 @@ func newHubWorld(t *testing.T, opts Options) *hubWorld {
 }
 
 // config is subscription i of user token, mirroring that user's items.
-func (w *hubWorld) config(i int, token string) Config {
-	return Config{
+func (w *hubWorld) config(i int, token string) subscriptions.Config {
+	return subscriptions.Config{
 		Name: types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("sub-%d", i)}, UID: types.UID(fmt.Sprintf("uid-%d", i)),
 		Generation: 1, Hash: fmt.Sprintf("hash-%d-%s", i, token), ConnectionKey: "key-" + token,
 		Realtime: realtime.Options{URL: w.dx.URL(), Auth: realtime.Auth{AccessToken: token},
 			Reconnect: realtime.ReconnectOptions{InitialDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond}},
 		Collection: "messages", Query: json.RawMessage(fmt.Sprintf(`{"filter":{"user":{"_eq":"u%d"}}}`, i)),
-		ConfigMap: &ConfigMapTarget{Name: fmt.Sprintf("sub-%d", i), Layout: mirror.PerItem},
+		ConfigMap: &subscriptions.MirrorTarget{Name: fmt.Sprintf("sub-%d", i), Layout: mirror.PerItem},
 	}
 }
 
 // subscriptions gives users u0 to u<n-1> an item each and returns the
 // configs of their subscriptions under token-a (see config), not yet run.
-func (w *hubWorld) subscriptions(n int) []Config {
-	cfgs := make([]Config, 0, n)
+func (w *hubWorld) subscriptions(n int) []subscriptions.Config {
+	cfgs := make([]subscriptions.Config, 0, n)
 	for i := range n {
 		w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})
 		cfgs = append(cfgs, w.config(i, "token-a"))
@@ -98,7 +99,7 @@ func (w *hubWorld) subscriptions(n int) []Config {
 }
 
 // run makes the Hub run cfgs.
-func (w *hubWorld) run(cfgs ...Config) {
+func (w *hubWorld) run(cfgs ...subscriptions.Config) {
 	w.t.Helper()
 	for _, cfg := range cfgs {
 		w.g.Expect(w.hub.Ensure(cfg)).To(Succeed())
@@ -107,7 +108,7 @@ func (w *hubWorld) run(cfgs ...Config) {
 
 // ready waits until every named subscription is connected, subscribed and
 // synced, with the items of its user in its ConfigMap.
-func (w *hubWorld) ready(cfgs ...Config) {
+func (w *hubWorld) ready(cfgs ...subscriptions.Config) {
 	w.t.Helper()
 	w.g.Eventually(func(g Gomega) {
 		for _, cfg := range cfgs {
@@ -154,10 +155,10 @@ func TestAddingOrRemovingASubscriptionNeverReconnectsTheOthers(t *testing.T) {
 	w.dx.Create("messages", map[string]any{"text": "hello", "user": "u5"})
 	added := w.config(5, "token-a")
 	w.g.Expect(w.hub.Ensure(added)).To(Succeed())
-	w.ready(append([]Config{changed, added}, cfgs[2:]...)...)
+	w.ready(append([]subscriptions.Config{changed, added}, cfgs[2:]...)...)
 
 	w.g.Expect(w.dx.Connections()).To(Equal(1))
-	for _, cfg := range append([]Config{changed, added}, cfgs[2:]...) {
+	for _, cfg := range append([]subscriptions.Config{changed, added}, cfgs[2:]...) {
 		st, _ := w.hub.Status(cfg.Name)
 		w.g.Expect(st.Reconnects).To(BeZero(), "%s was not reconnected", cfg.Name.Name)
 	}
@@ -219,7 +220,7 @@ func TestFilteredSubscriptionsOnOneSocketShareOneExitWatch(t *testing.T) {
 	w := newHubWorld(t, Options{})
 	const n = 5
 	keys := make([]any, 0, n)
-	cfgs := make([]Config, 0, n)
+	cfgs := make([]subscriptions.Config, 0, n)
 	for i := range n {
 		keys = append(keys, w.dx.Create("messages", map[string]any{"text": "hello", "user": fmt.Sprintf("u%d", i)})...)
 		cfgs = append(cfgs, w.config(i, "token-a"))
@@ -246,7 +247,7 @@ func TestFilteredSubscriptionsOnOneSocketShareOneExitWatch(t *testing.T) {
 
 // emptied waits until every named subscription's ConfigMap holds no item
 // while its status still says Synced.
-func (w *hubWorld) emptied(cfgs ...Config) {
+func (w *hubWorld) emptied(cfgs ...subscriptions.Config) {
 	w.t.Helper()
 	w.g.Eventually(func(g Gomega) {
 		for _, cfg := range cfgs {
@@ -300,4 +301,58 @@ func TestTheEndOfSettlingAsksForAStatusWrite(t *testing.T) {
 		g.Expect(st.Settling).To(BeFalse())
 		g.Expect(st.ConnReason).To(Equal(v1alpha1.ReasonConnecting))
 	}, 10*time.Second, 20*time.Millisecond).Should(Succeed())
+}
+
+// drained is a queue fed by the Hub, emptied of what the start of cfgs
+// asked for.
+func (w *hubWorld) drained(cfgs ...subscriptions.Config) priorityqueue.PriorityQueue[reconcile.Request] {
+	w.t.Helper()
+	q := priorityqueue.New[reconcile.Request]("test")
+	w.t.Cleanup(q.ShutDown)
+	w.g.Expect(w.hub.Source().Start(context.Background(), q)).To(Succeed())
+	w.run(cfgs...)
+	w.ready(cfgs...)
+	for q.Len() > 0 {
+		req, _, _ := q.GetWithPriority()
+		q.Done(req)
+	}
+	return q
+}
+
+// A runner told to stop asks for a reconcile once it has stopped: the
+// reconciler that waits for it (to delete the target, or to show the
+// subscription suspended) needs no timer of its own.
+func TestAStoppedRunnerAsksForAReconcile(t *testing.T) {
+	w := newHubWorld(t, Options{StatusInterval: time.Hour})
+	cfg := w.subscriptions(1)[0]
+	q := w.drained(cfg)
+
+	w.g.Expect(w.hub.Remove(cfg.Name)).To(BeFalse(), "the runner is still on its way out")
+	w.g.Eventually(q.Len, 10*time.Second, 10*time.Millisecond).Should(Equal(1))
+	req, _, _ := q.GetWithPriority()
+	w.g.Expect(req.NamespacedName).To(Equal(cfg.Name))
+	w.g.Expect(w.hub.Remove(cfg.Name)).To(BeTrue(), "the reconcile comes once the runner has stopped")
+	_, ok := w.hub.Status(cfg.Name)
+	w.g.Expect(ok).To(BeFalse())
+}
+
+// A changed subscription's old runner asks for a reconcile once it has
+// stopped, when the reconciler may retire what it wrote.
+func TestAReplacedRunnerAsksForAReconcileWhenItStops(t *testing.T) {
+	w := newHubWorld(t, Options{StatusInterval: time.Hour})
+	cfg := w.subscriptions(1)[0]
+	q := w.drained(cfg)
+
+	changed := cfg
+	changed.Hash, changed.Generation = "hash-0-changed", 2
+	w.g.Expect(w.hub.Ensure(changed)).To(Succeed())
+	w.g.Eventually(func() bool {
+		if q.Len() == 0 {
+			return false
+		}
+		req, _, _ := q.GetWithPriority()
+		q.Done(req)
+		return !w.hub.Replacing(changed.Name)
+	}, 10*time.Second, 10*time.Millisecond).Should(BeTrue(), "a reconcile comes after the old runner stopped")
+	w.ready(changed)
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"cmp"
@@ -47,9 +47,9 @@ const (
 	InlineDeny InlineConnections = "Deny"
 )
 
-// connectionSource is where a subscription's connection settings come
+// Source is where a subscription's connection settings come
 // from: its own spec (inline), or the connection object it names.
-type connectionSource struct {
+type Source struct {
 	// Ref is "" for an inline connection, else Kind/name, as
 	// status.connection.ref shows it; Object names it.
 	Ref    string
@@ -68,13 +68,13 @@ type connectionSource struct {
 	MaxPerSocket, MaxConcurrentReads int
 }
 
-// inlineSource is obj's own connection settings.
-func inlineSource(obj *v1alpha1.DirectusSubscription) connectionSource {
-	return connectionSource{Spec: &obj.Spec.DirectusConnectionSpec, Namespace: obj.Namespace}
+// InlineSource is obj's own connection settings.
+func InlineSource(obj *v1alpha1.DirectusSubscription) Source {
+	return Source{Spec: &obj.Spec.DirectusConnectionSpec, Namespace: obj.Namespace}
 }
 
-func namespacedSource(c *v1alpha1.DirectusConnection) connectionSource {
-	return connectionSource{
+func NamespacedSource(c *v1alpha1.DirectusConnection) Source {
+	return Source{
 		Ref:        v1alpha1.KindDirectusConnection + "/" + c.Name,
 		Object:     subscriptions.ConnectionObject{Kind: v1alpha1.KindDirectusConnection, Key: client.ObjectKeyFromObject(c)},
 		Identity:   fmt.Sprintf("%s/%s/%s@%s", v1alpha1.KindDirectusConnection, c.Namespace, c.Name, c.UID),
@@ -83,8 +83,8 @@ func namespacedSource(c *v1alpha1.DirectusConnection) connectionSource {
 	}
 }
 
-func clusterSource(c *v1alpha1.ClusterDirectusConnection) connectionSource {
-	return connectionSource{
+func ClusterSource(c *v1alpha1.ClusterDirectusConnection) Source {
+	return Source{
 		Ref:          v1alpha1.KindClusterDirectusConnection + "/" + c.Name,
 		Object:       subscriptions.ConnectionObject{Kind: v1alpha1.KindClusterDirectusConnection, Key: client.ObjectKeyFromObject(c)},
 		Identity:     fmt.Sprintf("%s/%s@%s", v1alpha1.KindClusterDirectusConnection, c.Name, c.UID),
@@ -94,15 +94,15 @@ func clusterSource(c *v1alpha1.ClusterDirectusConnection) connectionSource {
 }
 
 // in returns the namespace a reference is read from.
-func (s connectionSource) in(refNamespace string) string {
+func (s Source) in(refNamespace string) string {
 	if refNamespace != "" {
 		return refNamespace
 	}
 	return s.Namespace
 }
 
-// secrets lists the Secrets the connection reads.
-func (s connectionSource) secrets() []types.NamespacedName {
+// Secrets lists the Secrets the connection reads.
+func (s Source) Secrets() []types.NamespacedName {
 	var out []types.NamespacedName
 	a := s.Spec.Auth
 	if a.Token != nil {
@@ -118,69 +118,69 @@ func (s connectionSource) secrets() []types.NamespacedName {
 }
 
 // caConfigMap names the ConfigMap holding the CA bundle, if any.
-func (s connectionSource) caConfigMap() (types.NamespacedName, bool) {
+func (s Source) caConfigMap() (types.NamespacedName, bool) {
 	if t := s.Spec.TLS; t != nil && t.CA != nil && t.CA.ConfigMapKeyRef != nil {
 		return types.NamespacedName{Namespace: s.in(t.CA.ConfigMapKeyRef.Namespace), Name: t.CA.ConfigMapKeyRef.Name}, true
 	}
 	return types.NamespacedName{}, false
 }
 
-// connectionResolver finds the connection settings a subscription uses,
+// Resolver finds the connection settings a subscription uses,
 // and enforces who may use what.
-type connectionResolver struct {
-	// reader reads connection objects and Namespaces from the cache.
-	reader client.Reader
-	inline InlineConnections
+type Resolver struct {
+	// Reader reads connection objects and Namespaces from the cache.
+	Reader client.Reader
+	Inline InlineConnections
 }
 
-// resolve returns obj's connection source. Its stalledErrors say why a
+// Resolve returns obj's connection source. Its StalledErrors say why a
 // subscription may not connect at all: then no socket is opened.
-func (cr connectionResolver) resolve(ctx context.Context, obj *v1alpha1.DirectusSubscription) (connectionSource, error) {
+func (cr Resolver) Resolve(ctx context.Context, obj *v1alpha1.DirectusSubscription) (Source, error) {
 	ref := obj.Spec.ConnectionRef
 	if ref == nil {
-		if cr.inline == InlineDeny {
-			return connectionSource{}, &stalledError{v1alpha1.ReasonInlineConnectionDenied,
+		if cr.Inline == InlineDeny {
+			return Source{}, &StalledError{v1alpha1.ReasonInlineConnectionDenied,
 				"this operator does not allow inline connections (--inline-connections=Deny): remove url and auth, and name a " +
 					"DirectusConnection of this namespace or a ClusterDirectusConnection in spec.connectionRef"}
 		}
-		return inlineSource(obj), nil
+		return InlineSource(obj), nil
 	}
 	switch ref.Kind {
 	case v1alpha1.KindClusterDirectusConnection:
 		c := &v1alpha1.ClusterDirectusConnection{}
-		if err := cr.reader.Get(ctx, types.NamespacedName{Name: ref.Name}, c); err != nil {
-			return connectionSource{}, notFound(err, fmt.Sprintf("ClusterDirectusConnection %q not found", ref.Name))
+		if err := cr.Reader.Get(ctx, types.NamespacedName{Name: ref.Name}, c); err != nil {
+			return Source{}, notFound(err, fmt.Sprintf("ClusterDirectusConnection %q not found", ref.Name))
 		}
 		ok, err := cr.allows(ctx, c, obj.Namespace)
 		if err != nil {
-			return connectionSource{}, err
+			return Source{}, err
 		}
 		if !ok {
-			return connectionSource{}, &stalledError{v1alpha1.ReasonConnectionNotAllowed, fmt.Sprintf(
+			return Source{}, &StalledError{v1alpha1.ReasonConnectionNotAllowed, fmt.Sprintf(
 				"ClusterDirectusConnection %q does not allow namespace %q (its spec.conditions); ask its owners, or use another connection",
 				ref.Name, obj.Namespace)}
 		}
-		return clusterSource(c), nil
+		return ClusterSource(c), nil
 	default:
 		c := &v1alpha1.DirectusConnection{}
-		if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, c); err != nil {
-			return connectionSource{}, notFound(err, fmt.Sprintf("DirectusConnection %q not found in namespace %q", ref.Name, obj.Namespace))
+		if err := cr.Reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, c); err != nil {
+			return Source{}, notFound(err, fmt.Sprintf("DirectusConnection %q not found in namespace %q", ref.Name, obj.Namespace))
 		}
-		return namespacedSource(c), nil
+		return NamespacedSource(c), nil
 	}
 }
 
-// notFound turns a NotFound into a stalledError with msg.
+// notFound turns a NotFound into a StalledError with msg.
 func notFound(err error, msg string) error {
 	if apierrors.IsNotFound(err) {
-		return &stalledError{v1alpha1.ReasonConnectionNotFound, msg + "; the target keeps its last content until it exists"}
+		return &StalledError{v1alpha1.ReasonConnectionNotFound, msg + "; the target keeps its last content until it exists"}
 	}
 	return err
 }
 
 // allows tells whether c's conditions let namespace ns use it: any
 // condition that matches does, and no conditions let every namespace.
-func (cr connectionResolver) allows(ctx context.Context, c *v1alpha1.ClusterDirectusConnection, ns string) (bool, error) {
+func (cr Resolver) allows(ctx context.Context, c *v1alpha1.ClusterDirectusConnection, ns string) (bool, error) {
 	if len(c.Spec.Conditions) == 0 {
 		return true, nil
 	}
@@ -206,7 +206,7 @@ func (cr connectionResolver) allows(ctx context.Context, c *v1alpha1.ClusterDire
 		if nsLabels == nil {
 			n := &metav1.PartialObjectMetadata{}
 			n.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-			if err := cr.reader.Get(ctx, types.NamespacedName{Name: ns}, n); err != nil {
+			if err := cr.Reader.Get(ctx, types.NamespacedName{Name: ns}, n); err != nil {
 				return false, fmt.Errorf("read namespace %s: %w", ns, err)
 			}
 			nsLabels = labels.Set(n.Labels)
@@ -218,8 +218,8 @@ func (cr connectionResolver) allows(ctx context.Context, c *v1alpha1.ClusterDire
 	return false, nil
 }
 
-// conditionErrors lists what is wrong in c's conditions, for its status.
-func conditionErrors(c *v1alpha1.ClusterDirectusConnection) []string {
+// ConditionErrors lists what is wrong in c's conditions, for its status.
+func ConditionErrors(c *v1alpha1.ClusterDirectusConnection) []string {
 	var errs []string
 	for i, cond := range c.Spec.Conditions {
 		for _, expr := range cond.NamespaceRegexes {
@@ -236,9 +236,9 @@ func conditionErrors(c *v1alpha1.ClusterDirectusConnection) []string {
 	return errs
 }
 
-// connectionRef is what status.connection.ref shows for obj: the connection
+// ConnectionRef is what status.connection.ref shows for obj: the connection
 // object it names, as Kind/name, or "" for an inline connection.
-func connectionRef(obj *v1alpha1.DirectusSubscription) string {
+func ConnectionRef(obj *v1alpha1.DirectusSubscription) string {
 	ref := obj.Spec.ConnectionRef
 	if ref == nil {
 		return ""

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package resolve
 
 import (
 	"context"
@@ -42,51 +42,51 @@ import (
 	"github.com/directus-operator/directus-operator/realtime"
 )
 
-// stalledError is a problem only a change of spec, Secret or ConfigMap can
+// StalledError is a problem only a change of spec, Secret or ConfigMap can
 // fix; it becomes conditions and a Warning event, not a retry loop.
-type stalledError struct {
-	reason, message string
+type StalledError struct {
+	Reason, Message string
 }
 
-func (e *stalledError) Error() string { return e.message }
+func (e *StalledError) Error() string { return e.Message }
 
-// credentialReader reads Secrets and CA ConfigMaps directly from the API
+// Credentials reads Secrets and CA ConfigMaps directly from the API
 // server, so the operator does not cache every Secret of the cluster.
-type credentialReader struct {
-	reader client.Reader
-	// values, when set, keeps Secret data by resourceVersion.
-	values *secretValues
+type Credentials struct {
+	Reader client.Reader
+	// Values, when set, keeps Secret data by resourceVersion.
+	Values *SecretValues
 }
 
 // secretValue is the one way the operator reads a credential. Its errors
 // name the Secret and the key, never the value.
-func (cr credentialReader) secretValue(ctx context.Context, ns, name, key string) (string, error) {
+func (cr Credentials) secretValue(ctx context.Context, ns, name, key string) (string, error) {
 	data, err := cr.secretData(ctx, types.NamespacedName{Namespace: ns, Name: name})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", &stalledError{v1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", ns, name)}
+			return "", &StalledError{v1alpha1.ReasonSecretNotFound, fmt.Sprintf("Secret %s/%s not found", ns, name)}
 		}
 		return "", fmt.Errorf("read Secret %s/%s: %w", ns, name, err)
 	}
 	v, ok := data[key]
 	if !ok || len(v) == 0 {
-		return "", &stalledError{v1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q (or it is empty)", ns, name, key)}
+		return "", &StalledError{v1alpha1.ReasonSecretKeyNotFound, fmt.Sprintf("Secret %s/%s has no key %q (or it is empty)", ns, name, key)}
 	}
 	return string(v), nil
 }
 
-func (cr credentialReader) secretData(ctx context.Context, key types.NamespacedName) (map[string][]byte, error) {
-	if cr.values != nil {
-		return cr.values.get(ctx, cr.reader, key)
+func (cr Credentials) secretData(ctx context.Context, key types.NamespacedName) (map[string][]byte, error) {
+	if cr.Values != nil {
+		return cr.Values.get(ctx, cr.Reader, key)
 	}
 	s := &corev1.Secret{}
-	if err := cr.reader.Get(ctx, key, s); err != nil {
+	if err := cr.Reader.Get(ctx, key, s); err != nil {
 		return nil, err
 	}
 	return s.Data, nil
 }
 
-func (cr credentialReader) caBundle(ctx context.Context, src connectionSource, ca *v1alpha1.CABundleSource) ([]byte, error) {
+func (cr Credentials) caBundle(ctx context.Context, src Source, ca *v1alpha1.CABundleSource) ([]byte, error) {
 	if ca.SecretKeyRef != nil {
 		v, err := cr.secretValue(ctx, src.in(ca.SecretKeyRef.Namespace), ca.SecretKeyRef.Name, ca.SecretKeyRef.Key)
 		return []byte(v), err
@@ -94,29 +94,29 @@ func (cr credentialReader) caBundle(ctx context.Context, src connectionSource, c
 	ref := ca.ConfigMapKeyRef
 	ns := src.in(ref.Namespace)
 	cm := &corev1.ConfigMap{}
-	if err := cr.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, cm); err != nil {
+	if err := cr.Reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, cm); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &stalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s (tls.ca) not found", ns, ref.Name)}
+			return nil, &StalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s (tls.ca) not found", ns, ref.Name)}
 		}
 		return nil, fmt.Errorf("read ConfigMap %s/%s: %w", ns, ref.Name, err)
 	}
 	v, ok := cm.Data[ref.Key]
 	if !ok || v == "" {
-		return nil, &stalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s has no key %q (tls.ca)", ns, ref.Name, ref.Key)}
+		return nil, &StalledError{v1alpha1.ReasonCANotFound, fmt.Sprintf("ConfigMap %s/%s has no key %q (tls.ca)", ns, ref.Name, ref.Key)}
 	}
 	return []byte(v), nil
 }
 
 // buildConfig turns an inline spec and the credentials it names into the
 // runner's Config.
-func buildConfig(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
-	return buildConfigFrom(ctx, cr, obj, inlineSource(obj))
+func buildConfig(ctx context.Context, cr Credentials, obj *v1alpha1.DirectusSubscription) (subscriptions.Config, string, error) {
+	return buildConfigFrom(ctx, cr, obj, InlineSource(obj))
 }
 
-// buildRealtime turns a connection's settings and the credentials they
+// BuildRealtime turns a connection's settings and the credentials they
 // name into the realtime client's options. caPEM is the CA bundle read, if
 // any; warning says what is insecure about the settings.
-func buildRealtime(ctx context.Context, cr credentialReader, src connectionSource) (opts realtime.Options, caPEM []byte, warning string, err error) {
+func BuildRealtime(ctx context.Context, cr Credentials, src Source) (opts realtime.Options, caPEM []byte, warning string, err error) {
 	conn := src.Spec
 	opts = realtime.Options{URL: conn.URL, Path: defaultString(conn.WebSocketPath, "/websocket")}
 	switch {
@@ -156,7 +156,7 @@ func buildRealtime(ctx context.Context, cr credentialReader, src connectionSourc
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return realtime.Options{}, nil, "", &stalledError{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"}
+				return realtime.Options{}, nil, "", &StalledError{v1alpha1.ReasonInvalidSpec, "tls.ca holds no PEM certificate"}
 			}
 			tc.RootCAs = pool
 			caPEM = pem
@@ -188,9 +188,9 @@ func buildRealtime(ctx context.Context, cr credentialReader, src connectionSourc
 // credentials they name into the runner's Config. The hash covers the
 // credentials, so a rotated token restarts the connection; it is a digest,
 // the values never leave this function.
-func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.DirectusSubscription, src connectionSource) (subscriptions.Config, string, error) {
+func buildConfigFrom(ctx context.Context, cr Credentials, obj *v1alpha1.DirectusSubscription, src Source) (subscriptions.Config, string, error) {
 	spec := &obj.Spec
-	opts, caPEM, warning, err := buildRealtime(ctx, cr, src)
+	opts, caPEM, warning, err := BuildRealtime(ctx, cr, src)
 	if err != nil {
 		return subscriptions.Config{}, "", err
 	}
@@ -222,7 +222,7 @@ func buildConfigFrom(ctx context.Context, cr credentialReader, obj *v1alpha1.Dir
 	if spec.Query != nil {
 		q, err := json.Marshal(spec.Query)
 		if err != nil {
-			return subscriptions.Config{}, "", &stalledError{v1alpha1.ReasonInvalidSpec, fmt.Sprintf("query: %v", err)}
+			return subscriptions.Config{}, "", &StalledError{v1alpha1.ReasonInvalidSpec, fmt.Sprintf("query: %v", err)}
 		}
 		cfg.Query = q
 	}
@@ -320,8 +320,8 @@ func connectionKey(spec *v1alpha1.DirectusConnectionSpec, opts realtime.Options,
 // name defaults to the subscription's. A template is parsed here, once per
 // spec: a mistake in it is the spec's, and stops the subscription until
 // it is fixed.
-func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.ConfigMapTarget, error) {
-	target := &subscriptions.ConfigMapTarget{
+func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarget) (*subscriptions.MirrorTarget, error) {
+	target := &subscriptions.MirrorTarget{
 		Name: defaultString(t.Name, obj.Name), KeyField: t.KeyField,
 		Layout:  mirror.Layout(defaultString(string(t.Layout), string(v1alpha1.LayoutPerItem))),
 		ListKey: defaultString(t.ListKey, "items.json"), Labels: labelMap(t.Labels), Annotations: t.Annotations,
@@ -329,7 +329,7 @@ func mirrorTarget(obj *v1alpha1.DirectusSubscription, t *v1alpha1.ConfigMapTarge
 	if t.Template != nil {
 		tmpl, err := mirror.ParseTemplate(t.Template.Key, t.Template.Text)
 		if err != nil {
-			return nil, &stalledError{v1alpha1.ReasonInvalidTemplate, err.Error()}
+			return nil, &StalledError{v1alpha1.ReasonInvalidTemplate, err.Error()}
 		}
 		target.Template = tmpl
 	}

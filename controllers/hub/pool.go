@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package subscriptions
+package hub
 
 // The Hub's pool of connections: sharing sockets by connection key up to a
 // cap, the read gates per server, token rotation in place, and what the
@@ -22,52 +22,54 @@ package subscriptions
 
 import (
 	"cmp"
-	"context"
 	"net/url"
+	"slices"
 
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 )
 
-// acquire returns a connection for cfg with room for one more
-// subscription, opening one when none has.
-func (h *Hub) acquire(cfg Config) (*Connection, error) {
+// acquire returns a pooled connection for cfg with room for one more
+// subscription, opening one when none has. It runs under the lock.
+func (h *Hub) acquire(cfg subscriptions.Config) (*pooledConn, error) {
 	key := cfg.ConnectionKey
 	limit := cmp.Or(cfg.MaxPerSocket, h.opts.MaxSubscriptionsPerConnection)
-	for _, c := range h.conns[key] {
-		if h.refs[c] < limit {
-			h.refs[c]++
-			h.objectChanged(cfg.ConnectionObject)
-			h.rotate(c, cfg)
-			return c, nil
+	for _, p := range h.state.pool[key] {
+		if p.refs < limit {
+			p.refs++
+			h.objectChanged(p.object)
+			h.rotate(p.conn, cfg)
+			return p, nil
 		}
 	}
-	c, err := NewConnection(ConnectionOptions{
-		Realtime: cfg.Realtime, Gate: h.gate(cfg),
+	gate := h.gate(cfg)
+	obj := cfg.ConnectionObject
+	var onChange func()
+	if obj.Kind != "" {
+		// The connection object's reconciler shows its sockets' states.
+		onChange = func() { h.objectChanged(obj) }
+	}
+	c, err := subscriptions.NewConnection(subscriptions.ConnectionOptions{
+		Realtime: cfg.Realtime, Gate: gate, OnChange: onChange,
 		Log: h.log.WithValues("connection", shortKey(key), "url", redactedURL(cfg.Realtime.URL)),
 	})
 	if err != nil {
 		return nil, err
 	}
-	h.conns[key] = append(h.conns[key], c)
-	h.refs[c], h.keys[c] = 1, key
-	if obj := cfg.ConnectionObject; obj.Kind != "" {
-		h.objects[c] = obj
-		c.watch(&objectWatcher{notify: func() { h.objectChanged(obj) }})
-		h.objectChanged(obj)
-	}
-	if h.ctx != nil {
-		c.Start(h.ctx)
-	}
-	return c, nil
+	p := &pooledConn{conn: c, key: key, refs: 1, object: obj, gate: gate}
+	h.state.pool[key] = append(h.state.pool[key], p)
+	h.objectChanged(obj)
+	h.poke()
+	return p, nil
 }
 
 // rotate moves c to cfg's static token when the connection key leaves the
 // token out (a connection object's): the socket re-authenticates in place
 // and its subscriptions read again, instead of every runner restarting on
 // a new socket. Other connections never see another token under one key.
-func (h *Hub) rotate(c *Connection, cfg Config) {
+func (h *Hub) rotate(c *subscriptions.Connection, cfg subscriptions.Config) {
 	tok := cfg.Realtime.Auth.AccessToken
 	if cfg.ConnectionObject.Kind == "" || tok == "" {
 		return
@@ -77,40 +79,20 @@ func (h *Hub) rotate(c *Connection, cfg Config) {
 	}
 }
 
-// release gives back a subscription's place on c, closing c when it was
-// the last.
-func (h *Hub) release(c *Connection) {
-	h.mu.Lock()
-	last := h.releaseLocked(c)
-	h.mu.Unlock()
-	if last {
-		c.Close()
-	}
-}
-
-// releaseLocked drops one reference; it reports whether c must be closed.
-func (h *Hub) releaseLocked(c *Connection) bool {
-	h.refs[c]--
-	obj := h.objects[c]
-	defer h.objectChanged(obj)
-	if h.refs[c] > 0 {
+// releaseLocked gives back one subscription's place on p; it reports
+// whether that was the last, in which case p has left the pool and the
+// caller closes its connection outside the lock.
+func (h *Hub) releaseLocked(p *pooledConn) bool {
+	p.refs--
+	defer h.objectChanged(p.object)
+	if p.refs > 0 {
 		return false
 	}
-	key := h.keys[c]
-	delete(h.refs, c)
-	delete(h.keys, c)
-	delete(h.objects, c)
-	list := h.conns[key]
-	for i, x := range list {
-		if x == c {
-			list = append(list[:i], list[i+1:]...)
-			break
-		}
-	}
+	list := slices.DeleteFunc(h.state.pool[p.key], func(x *pooledConn) bool { return x == p })
 	if len(list) == 0 {
-		delete(h.conns, key)
+		delete(h.state.pool, p.key)
 	} else {
-		h.conns[key] = list
+		h.state.pool[p.key] = list
 	}
 	return true
 }
@@ -118,7 +100,7 @@ func (h *Hub) releaseLocked(c *Connection) bool {
 // gate returns the gate of cfg's Directus server. Subscriptions of a
 // connection object share one gate per server with the object's
 // concurrency; inline ones share the server's.
-func (h *Hub) gate(cfg Config) *Gate {
+func (h *Hub) gate(cfg subscriptions.Config) *subscriptions.Gate {
 	server := cfg.Realtime.URL
 	if u, err := url.Parse(server); err == nil {
 		server = u.Host
@@ -126,10 +108,10 @@ func (h *Hub) gate(cfg Config) *Gate {
 	if obj := cfg.ConnectionObject; obj.Kind != "" {
 		server += "|" + obj.Kind + "/" + obj.Key.String()
 	}
-	g, ok := h.gates[server]
+	g, ok := h.state.gates[server]
 	if !ok {
-		g = NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
-		h.gates[server] = g
+		g = subscriptions.NewGate(cmp.Or(cfg.MaxConcurrentReads, h.opts.MaxConcurrentReadsPerServer))
+		h.state.gates[server] = g
 	}
 	return g
 }
@@ -138,7 +120,11 @@ func (h *Hub) gate(cfg Config) *Gate {
 func (h *Hub) Sockets() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.refs)
+	n := 0
+	for _, list := range h.state.pool {
+		n += len(list)
+	}
+	return n
 }
 
 func shortKey(key string) string { return key[:min(8, len(key))] }
@@ -152,33 +138,27 @@ func redactedURL(raw string) string {
 	return u.Redacted()
 }
 
-// objectWatcher tells a connection object's reconciler when a socket of
-// the object changes state.
-type objectWatcher struct{ notify func() }
-
-func (w *objectWatcher) connectionChanged() { w.notify() }
-
-func (w *objectWatcher) badFrame(error) {}
-
 // ObjectStats is what the Hub runs for one connection object.
 type ObjectStats struct {
 	// Sockets counts the connections open or opening; Subscriptions the
 	// subscriptions they carry.
 	Sockets, Subscriptions int
 	// Conns are the sockets' states.
-	Conns []ConnStatus
+	Conns []subscriptions.ConnStatus
 }
 
 // ObjectStats reports on the sockets of a connection object.
-func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
+func (h *Hub) ObjectStats(obj subscriptions.ConnectionObject) ObjectStats {
 	h.mu.Lock()
 	var st ObjectStats
-	var conns []*Connection
-	for c, o := range h.objects {
-		if o == obj {
-			st.Sockets++
-			st.Subscriptions += h.refs[c]
-			conns = append(conns, c)
+	var conns []*subscriptions.Connection
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			if p.object == obj {
+				st.Sockets++
+				st.Subscriptions += p.refs
+				conns = append(conns, p.conn)
+			}
 		}
 	}
 	h.mu.Unlock()
@@ -191,17 +171,14 @@ func (h *Hub) ObjectStats(obj ConnectionObject) ObjectStats {
 // ObjectSource feeds the reconciler of one kind of connection object: the
 // Hub enqueues an object when its sockets or their subscriptions change.
 func (h *Hub) ObjectSource(kind string) source.Source {
-	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		h.objectQueues.Store(kind, q)
-		return nil
-	})
+	return h.queues.source(kind)
 }
 
-func (h *Hub) objectChanged(obj ConnectionObject) {
+func (h *Hub) objectChanged(obj subscriptions.ConnectionObject) {
 	if obj.Kind == "" {
 		return
 	}
-	if q, ok := h.objectQueues.Load(obj.Kind); ok {
-		q.(workqueue.TypedRateLimitingInterface[reconcile.Request]).Add(reconcile.Request{NamespacedName: obj.Key})
+	if q := h.queues.get(obj.Kind); q != nil {
+		q.Add(reconcile.Request{NamespacedName: obj.Key})
 	}
 }

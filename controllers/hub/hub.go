@@ -1,0 +1,600 @@
+/*
+Copyright 2026 The directus-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package hub
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
+)
+
+// Options tune the Hub.
+type Options struct {
+	// MinWriteInterval, when positive, is the least time between two writes
+	// of one ConfigMap. 0 (the default) writes as soon as the previous
+	// write is done; changes that arrive during a write are merged into the
+	// next one.
+	MinWriteInterval time.Duration
+	// StatusInterval is how often counters (events received, items) are
+	// brought to the status when nothing else changed; a change of them
+	// comes at once when the last update is older. Defaults to 2s.
+	StatusInterval time.Duration
+	// SettleTime is each runner's; see RunnerOptions. Defaults to 30s.
+	SettleTime time.Duration
+	// MaxSubscriptionsPerConnection caps the subscriptions one socket
+	// carries; more open another socket. Defaults to 100.
+	MaxSubscriptionsPerConnection int
+	// MaxConcurrentReadsPerServer bounds the logins and full reads that run
+	// at once against one Directus server. Defaults to 4.
+	MaxConcurrentReadsPerServer int
+	// MaxWriteBytesPerSecond bounds each ConfigMap's writes by their size;
+	// see MirrorOptions. 0 means no bound.
+	MaxWriteBytesPerSecond int
+	// EventsClient creates the Events of events targets, with a budget of
+	// its own so that busy events targets cannot starve ConfigMap writes.
+	// Defaults to the Hub's client.
+	EventsClient client.Client
+}
+
+// Hub runs every DirectusSubscription: it shares realtime connections
+// between the subscriptions that use the same Directus identity (up to a
+// cap per socket), runs one Runner per subscription on its connection, and
+// feeds the reconciler a reconcile request whenever a status has something
+// new to show or a runner has started or stopped. It is a manager Runnable
+// that needs leader election: a subscription must run once per cluster, not
+// once per replica.
+type Hub struct {
+	client client.Client
+	reader client.Reader
+	log    logr.Logger
+	opts   Options
+	queues queues
+	// wake tells Start that runners or connections wait to be started.
+	wake chan struct{}
+
+	mu    sync.Mutex
+	state hubState
+}
+
+// hubState is everything of the Hub that changes, under Hub.mu.
+type hubState struct {
+	// running is true while Start runs: only then do runners and
+	// connections start.
+	running bool
+	subs    map[types.NamespacedName]*entry
+	// pool holds the connections by connection key.
+	pool  map[string][]*pooledConn
+	gates map[string]*subscriptions.Gate
+}
+
+// pooledConn is one connection of the pool and what the Hub knows of it.
+type pooledConn struct {
+	conn *subscriptions.Connection
+	// key is the connection key it is pooled under.
+	key string
+	// refs counts the subscriptions it carries.
+	refs int
+	// object is the connection object it serves; its Kind is "" for an
+	// inline connection.
+	object subscriptions.ConnectionObject
+	gate   *subscriptions.Gate
+	// started is set once Start dialled it.
+	started bool
+}
+
+// runState is where a subscription's runner is in its life. It only moves
+// forward: starting → running → stopping → stopped (a runner that ends on
+// its own, after a refused subscription, goes from running to stopped).
+type runState int
+
+const (
+	// runStarting: the runner waits for the Hub to start, or for the runner
+	// it replaces to stop.
+	runStarting runState = iota
+	// runRunning: the runner runs.
+	runRunning
+	// runStopping: the runner was told to stop and has not yet finished.
+	runStopping
+	// runStopped: the runner has finished; it writes nothing any more.
+	runStopped
+)
+
+var runStateNames = [...]string{"starting", "running", "stopping", "stopped"}
+
+func (s runState) String() string { return runStateNames[s] }
+
+// entry is one subscription's runner, where it runs and how far it is.
+// state, cancel and prev are guarded by Hub.mu.
+type entry struct {
+	cfg    subscriptions.Config
+	runner *subscriptions.Runner
+	conn   *pooledConn
+	state  runState
+	// cancel stops the runner; nil until Start started it.
+	cancel context.CancelFunc
+	// done is closed when the runner reaches runStopped.
+	done chan struct{}
+	// prev is the entry this one replaced, until it has stopped.
+	prev *entry
+}
+
+var (
+	_ manager.Runnable               = (*Hub)(nil)
+	_ manager.LeaderElectionRunnable = (*Hub)(nil)
+)
+
+// NewHub returns a Hub that writes with c (cached reads) and reads objects
+// the cache does not hold with reader.
+func NewHub(c client.Client, reader client.Reader, log logr.Logger, opts Options) *Hub {
+	if opts.StatusInterval <= 0 {
+		opts.StatusInterval = 2 * time.Second
+	}
+	if opts.MaxSubscriptionsPerConnection <= 0 {
+		opts.MaxSubscriptionsPerConnection = 100
+	}
+	if opts.MaxConcurrentReadsPerServer <= 0 {
+		opts.MaxConcurrentReadsPerServer = 4
+	}
+	if opts.EventsClient == nil {
+		opts.EventsClient = c
+	}
+	return &Hub{
+		client: c, reader: reader, log: log, opts: opts, wake: make(chan struct{}, 1),
+		state: hubState{subs: map[types.NamespacedName]*entry{}, pool: map[string][]*pooledConn{}, gates: map[string]*subscriptions.Gate{}},
+	}
+}
+
+// NeedLeaderElection is true: only the leader holds connections.
+func (h *Hub) NeedLeaderElection() bool { return true }
+
+// Start runs the subscriptions until ctx ends, then stops them all, closes
+// the connections and waits. Runners and connections added meanwhile are
+// started here, with ctx: the Hub keeps no context of its own.
+func (h *Hub) Start(ctx context.Context) error {
+	h.mu.Lock()
+	h.state.running = true
+	h.mu.Unlock()
+	h.startWaiting(ctx)
+
+	t := time.NewTicker(h.opts.StatusInterval)
+	defer t.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-h.wake:
+			h.startWaiting(ctx)
+		case <-t.C:
+			for _, r := range h.runners() {
+				r.Tick()
+			}
+		}
+	}
+	h.shutdown()
+	return nil
+}
+
+// poke tells Start that something waits to be started.
+func (h *Hub) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// startWaiting dials the connections not yet started and starts the
+// runners not yet started.
+func (h *Hub) startWaiting(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.state.running {
+		return
+	}
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			if !p.started {
+				p.started = true
+				p.conn.Start(ctx)
+			}
+		}
+	}
+	for _, e := range h.state.subs {
+		if e.cancel == nil {
+			h.start(ctx, e)
+		}
+	}
+}
+
+// shutdown waits for every runner Start started (and for the runner a
+// new one waits for), then closes every connection.
+func (h *Hub) shutdown() {
+	h.mu.Lock()
+	h.state.running = false
+	var wait []chan struct{}
+	for _, e := range h.state.subs {
+		switch {
+		case e.cancel != nil:
+			wait = append(wait, e.done)
+		case e.prev != nil:
+			wait = append(wait, e.prev.done)
+		}
+	}
+	h.mu.Unlock()
+	for _, done := range wait {
+		<-done
+	}
+	h.mu.Lock()
+	var conns []*subscriptions.Connection
+	for _, list := range h.state.pool {
+		for _, p := range list {
+			conns = append(conns, p.conn)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func (h *Hub) runners() []*subscriptions.Runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rs := make([]*subscriptions.Runner, 0, len(h.state.subs))
+	for _, e := range h.state.subs {
+		rs = append(rs, e.runner)
+	}
+	return rs
+}
+
+// Ensure makes a runner run cfg. It is idempotent and never blocks on the
+// network: a runner whose Hash matches is kept; otherwise the old one is
+// stopped and the new one starts once the old one has finished (which
+// brings a reconcile of cfg.Name). Only the changed subscription moves: the
+// others on its connection are untouched.
+func (h *Hub) Ensure(cfg subscriptions.Config) error {
+	h.mu.Lock()
+	unused, err := h.ensureLocked(cfg)
+	h.mu.Unlock()
+	if unused != nil {
+		unused.Close()
+	}
+	return err
+}
+
+// ensureLocked is Ensure under the lock. It returns a connection that no
+// subscription uses any more, for the caller to close.
+func (h *Hub) ensureLocked(cfg subscriptions.Config) (*subscriptions.Connection, error) {
+	prev := h.state.subs[cfg.Name]
+	// A runner told to stop (its Secret went missing, its object was
+	// deleted) is replaced even for the same config; so is one that served
+	// an earlier object of the same name.
+	if prev != nil && prev.cfg.Hash == cfg.Hash && prev.cfg.UID == cfg.UID && prev.state != runStopping {
+		if prev.cfg.Generation != cfg.Generation {
+			prev.cfg.Generation = cfg.Generation
+			prev.runner.SetGeneration(cfg.Generation)
+		}
+		h.rotate(prev.conn.conn, cfg)
+		prev.cfg.Realtime = cfg.Realtime
+		return nil, nil
+	}
+	e, err := h.newEntry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.state.subs[cfg.Name] = e
+	h.poke()
+	if prev == nil {
+		return nil, nil
+	}
+	if prev.state != runStopping {
+		h.log.Info("Restarting subscription, its spec or credentials changed", "DirectusSubscription", cfg.Name.String())
+	}
+	if prev.cancel == nil {
+		// It never started: there is nothing to wait for.
+		return h.dropLocked(prev), nil
+	}
+	e.prev = prev
+	h.stopLocked(prev)
+	return nil, nil
+}
+
+// stopLocked tells e's started runner to stop; its goroutine moves it to
+// runStopped.
+func (h *Hub) stopLocked(e *entry) {
+	if e.state != runStopped {
+		e.state = runStopping
+	}
+	e.cancel()
+}
+
+// dropLocked retires e, whose runner never started, at once. It returns
+// e's connection when no subscription uses it any more, for the caller to
+// close outside the lock.
+func (h *Hub) dropLocked(e *entry) *subscriptions.Connection {
+	e.state = runStopped
+	close(e.done)
+	if h.releaseLocked(e.conn) {
+		return e.conn.conn
+	}
+	return nil
+}
+
+// Replacing tells whether name's previous runner (a replaced config) may
+// still be running, and so still write its target. When it stops, the Hub
+// asks for a reconcile of name.
+func (h *Hub) Replacing(name types.NamespacedName) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := h.state.subs[name]
+	if e == nil || e.prev == nil {
+		return false
+	}
+	if e.prev.state == runStopped {
+		e.prev = nil
+		return false
+	}
+	return true
+}
+
+func (h *Hub) newEntry(cfg subscriptions.Config) (*entry, error) {
+	p, err := h.acquire(cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := subscriptions.WithValues(h.log, "DirectusSubscription", cfg.Name.String())
+	var sink subscriptions.Sink
+	if t, kind := cfg.Mirror(); t != nil {
+		sink = subscriptions.NewMirrorSink(subscriptions.MirrorOptions{
+			Store: h.store(cfg.Name, cfg.UID, t, kind), KeyField: t.KeyField, Layout: t.Layout, ListKey: t.ListKey, Template: t.Template,
+			ResyncInterval: cfg.ResyncInterval, MinWriteInterval: h.opts.MinWriteInterval,
+			MaxWriteBytesPerSecond: h.opts.MaxWriteBytesPerSecond,
+		})
+	} else {
+		sink = subscriptions.NewEventsSink(subscriptions.EventsOptions{
+			Client: h.opts.EventsClient, MaxPerMinute: cfg.Events.MaxPerMinute, Since: cfg.Events.Since,
+			Object: corev1.ObjectReference{
+				APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription",
+				Namespace: cfg.Name.Namespace, Name: cfg.Name.Name, UID: cfg.UID,
+			},
+		})
+	}
+	name := cfg.Name
+	runner := subscriptions.NewRunner(subscriptions.RunnerOptions{
+		Collection: cfg.Collection, Event: cfg.Event, Query: cfg.Query,
+		// Unique per socket, and new for each config, so that a replaced
+		// runner's unsubscribe cannot cancel its successor.
+		UID:  fmt.Sprintf("%s/%s#%s", name.Namespace, name.Name, cfg.Hash[:min(8, len(cfg.Hash))]),
+		Hash: cfg.Hash, Generation: cfg.Generation,
+		Notify:      func() { h.enqueue(name) },
+		OnReconnect: func() { subscriptions.CountReconnect(name.Namespace, name.Name) },
+		Log:         log, SettleTime: h.opts.SettleTime, StatusInterval: h.opts.StatusInterval,
+	}, p.conn, sink)
+	return &entry{cfg: cfg, runner: runner, conn: p, state: runStarting, done: make(chan struct{})}, nil
+}
+
+// start runs e once its predecessor (the entry it replaces, if any) has
+// fully stopped, so two runners never write the same target at once. It
+// runs under the lock.
+func (h *Hub) start(ctx context.Context, e *entry) {
+	ctx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	prev := e.prev
+	go func() {
+		defer h.stopped(e)
+		if prev != nil {
+			// Even when this runner is cancelled first, it is done only once
+			// its predecessor is: whoever waits for it (deleting the
+			// ConfigMap, a new leader) must not race a writer still alive.
+			select {
+			case <-prev.done:
+			case <-ctx.Done():
+				<-prev.done
+				return
+			}
+		}
+		if !h.moveTo(e, runRunning) {
+			return
+		}
+		e.runner.Run(ctx)
+	}()
+}
+
+// moveTo moves e forward to s, unless it is already there or past it. It
+// reports whether e moved.
+func (h *Hub) moveTo(e *entry, s runState) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e.state >= s {
+		return false
+	}
+	e.state = s
+	return true
+}
+
+// stopped is the end of e's runner: it gives back e's place on its
+// connection (closing the connection when it was the last), marks e
+// stopped and asks for a reconcile, which finds the runner gone. An entry
+// that was told to stop leaves the Hub here.
+func (h *Hub) stopped(e *entry) {
+	h.mu.Lock()
+	last := h.releaseLocked(e.conn)
+	h.mu.Unlock()
+	if last {
+		e.conn.conn.Close()
+	}
+	h.mu.Lock()
+	if e.state == runStopping && h.state.subs[e.cfg.Name] == e {
+		delete(h.state.subs, e.cfg.Name)
+	}
+	e.state = runStopped
+	close(e.done)
+	h.mu.Unlock()
+	h.enqueue(e.cfg.Name)
+}
+
+// Remove stops the runner of name. It reports whether no runner runs any
+// more; when it is false, the Hub asks for a reconcile of name once the
+// runner has stopped, so that callers that must not race the runner
+// (deleting its ConfigMap) try again then.
+func (h *Hub) Remove(name types.NamespacedName) bool {
+	h.mu.Lock()
+	e := h.state.subs[name]
+	if e == nil {
+		h.mu.Unlock()
+		return true
+	}
+	switch {
+	case e.cancel == nil: // never started: the manager is not running yet
+		delete(h.state.subs, name)
+		unused := h.dropLocked(e)
+		h.mu.Unlock()
+		if unused != nil {
+			unused.Close()
+		}
+		return true
+	case e.state == runStopped:
+		delete(h.state.subs, name)
+		h.mu.Unlock()
+		return true
+	}
+	h.stopLocked(e)
+	h.mu.Unlock()
+	return false
+}
+
+// Status returns the status of name's subscription.
+func (h *Hub) Status(name types.NamespacedName) (subscriptions.Status, bool) {
+	h.mu.Lock()
+	e := h.state.subs[name]
+	h.mu.Unlock()
+	if e == nil {
+		return subscriptions.Status{}, false
+	}
+	return e.runner.Status(), true
+}
+
+// Verify asks name's sink to compare its target with what it holds and
+// correct it, as after someone edited or deleted the ConfigMap.
+func (h *Hub) Verify(name types.NamespacedName) {
+	if r := h.runner(name); r != nil {
+		r.Verify()
+	}
+}
+
+// Resync asks name's sink for a full read on demand (see Runner.Resync).
+func (h *Hub) Resync(name types.NamespacedName, request string) {
+	if r := h.runner(name); r != nil {
+		r.Resync(request)
+	}
+}
+
+// runner is name's runner, or nil.
+func (h *Hub) runner(name types.NamespacedName) *subscriptions.Runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.state.subs[name]; e != nil {
+		return e.runner
+	}
+	return nil
+}
+
+// Source feeds the reconciler: runners enqueue their subscription when its
+// status has something new to show, and the Hub when a runner stops.
+// Adding to a workqueue never blocks and merges duplicates.
+func (h *Hub) Source() source.Source {
+	return h.queues.source(subscriptionQueue)
+}
+
+// enqueue asks for a reconcile of name at the priority of the initial list
+// (controller-runtime's priority queue serves higher ones first). After a
+// restart the first reconcile of each subscription starts its runner, while
+// the runners already started ask for status writes that wait on the API
+// budget: at a higher priority those would hold back the start of every
+// subscription behind them, and with it the whole restart.
+func (h *Hub) enqueue(name types.NamespacedName) {
+	q := h.queues.get(subscriptionQueue)
+	if q == nil {
+		return
+	}
+	req := reconcile.Request{NamespacedName: name}
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(handler.LowPriority)}, req)
+		return
+	}
+	q.Add(req)
+}
+
+// subscriptionQueue names the DirectusSubscription reconciler's queue
+// among the connection objects' (which go by their kind).
+const subscriptionQueue = ""
+
+// queues are the workqueues of the reconcilers the Hub feeds, by the kind
+// of object they reconcile; each is known once its controller started.
+type queues struct {
+	mu     sync.RWMutex
+	byKind map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]
+}
+
+// source is the source.Source that hands the Hub the queue of kind.
+func (qs *queues) source(kind string) source.Source {
+	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		qs.mu.Lock()
+		defer qs.mu.Unlock()
+		if qs.byKind == nil {
+			qs.byKind = map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]{}
+		}
+		qs.byKind[kind] = q
+		return nil
+	})
+}
+
+// get is the queue of kind, or nil before its controller started.
+func (qs *queues) get(kind string) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+	qs.mu.RLock()
+	defer qs.mu.RUnlock()
+	return qs.byKind[kind]
+}
+
+// store is where a subscription's mirror goes: the ConfigMap or Secret t
+// names, owned by the DirectusSubscription.
+func (h *Hub) store(name types.NamespacedName, uid types.UID, t *subscriptions.MirrorTarget, kind subscriptions.TargetKind) subscriptions.Store {
+	return &subscriptions.ObjectStore{
+		Kind: kind, Client: h.client, Reader: h.reader,
+		Key: types.NamespacedName{Namespace: name.Namespace, Name: t.Name},
+		Owner: metav1.OwnerReference{
+			APIVersion: v1alpha1.GroupVersion.String(), Kind: "DirectusSubscription", Name: name.Name, UID: uid,
+		},
+		Subscription: name.Name, Labels: t.Labels, Annotations: t.Annotations,
+	}
+}
