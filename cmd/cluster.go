@@ -151,7 +151,8 @@ func readyReason(obj *v1alpha1.DirectusSubscription) string {
 // the API server. It returns errTimeout (exit 3), with the Ready condition
 // last seen, when ctx's timeout, made by withTimeout, passes first, and an
 // error when the subscription is not found or goes away.
-func waitFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName, done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
+func waitFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName,
+	done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
 	var last *v1alpha1.DirectusSubscription
 	seen := func(obj *v1alpha1.DirectusSubscription) bool { last = obj; return done(obj) }
 	obj, err := watchFor(ctx, cl, key, seen)
@@ -161,7 +162,8 @@ func waitFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName,
 	return obj, err
 }
 
-func watchFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName, done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
+func watchFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName,
+	done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
 	byName := fields.OneTermEqualSelector("metadata.name", key.Name)
 	for {
 		list := &v1alpha1.DirectusSubscriptionList{}
@@ -192,7 +194,8 @@ func watchFor(ctx context.Context, cl client.WithWatch, key types.NamespacedName
 
 // watchUntil reads w until done, the object's deletion, ctx's end, or the
 // end of the watch (nil, nil).
-func watchUntil(ctx context.Context, w watch.Interface, key types.NamespacedName, done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
+func watchUntil(ctx context.Context, w watch.Interface, key types.NamespacedName,
+	done func(*v1alpha1.DirectusSubscription) bool) (*v1alpha1.DirectusSubscription, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,7 +228,7 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 
 // timedOut is errTimeout when ctx ended by its timeout, else err.
 func timedOut(ctx context.Context, err error) error {
-	if context.Cause(ctx) == errTimeout {
+	if errors.Is(context.Cause(ctx), errTimeout) {
 		return errTimeout
 	}
 	return err

@@ -117,7 +117,9 @@ func (c *cluster) subscription(name, secret string) {
 	}
 }
 
-func (c *cluster) get(name string) *v1alpha1.DirectusSubscription {
+// orders reads the subscription every test of the verbs works on.
+func (c *cluster) orders() *v1alpha1.DirectusSubscription {
+	const name = "orders"
 	c.t.Helper()
 	obj := &v1alpha1.DirectusSubscription{}
 	if err := c.k8s.Get(context.Background(), types.NamespacedName{Namespace: c.ns, Name: name}, obj); err != nil {
@@ -126,8 +128,9 @@ func (c *cluster) get(name string) *v1alpha1.DirectusSubscription {
 	return obj
 }
 
-// ready waits with the CLI's own wait until name is Ready.
-func (c *cluster) ready(name string) {
+// ordersReady waits with the CLI's own wait until orders is Ready.
+func (c *cluster) ordersReady() {
+	const name = "orders"
 	c.t.Helper()
 	code, stdout, stderr := c.cli("wait", name, "--for=condition=Ready", "--timeout=60s")
 	if code != exitOK {
@@ -142,7 +145,7 @@ func TestWaitReturnsOnceTheConditionHoldsAndExits3AtItsTimeout(t *testing.T) {
 	code, stdout, stderr := c.cli("wait", "orders", "--for=condition=Ready", "--timeout=60s")
 	g.Expect(code).To(Equal(exitOK), stderr)
 	g.Expect(stdout).To(ContainSubstring("condition met"))
-	obj := c.get("orders")
+	obj := c.orders()
 	g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
 	g.Expect(meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionReady)).To(BeTrue(), "wait returned before Ready")
 
@@ -164,7 +167,7 @@ func TestGetPrintsTheColumnsOfKubectlGetDsub(t *testing.T) {
 	c := newCluster(t)
 	g := NewWithT(t)
 	c.subscription("orders", "directus")
-	c.ready("orders")
+	c.ordersReady()
 
 	code, stdout, stderr := c.cli("get")
 	g.Expect(code).To(Equal(exitOK), stderr)
@@ -197,8 +200,8 @@ func TestStatusShowsConditionsWhatTheReasonMeansCountersAndConnection(t *testing
 	g := NewWithT(t)
 	c.dx.SetSilently("messages", map[string]any{"text": "hello", "user": "ben"})
 	c.subscription("orders", "directus")
-	c.ready("orders")
-	g.Eventually(func() int64 { return c.get("orders").Status.Items }, 30*time.Second, 50*time.Millisecond).Should(BeEquivalentTo(1))
+	c.ordersReady()
+	g.Eventually(func() int64 { return c.orders().Status.Items }, 30*time.Second, 50*time.Millisecond).Should(BeEquivalentTo(1))
 	code, stdout, stderr := c.cli("status", "orders")
 	g.Expect(code).To(Equal(exitOK), stderr)
 	g.Expect(stdout).To(ContainSubstring("DirectusSubscription:  " + c.ns + "/orders"))
@@ -222,14 +225,14 @@ func TestResyncReturnsOnceTheOperatorHasDoneTheFullRead(t *testing.T) {
 	c := newCluster(t)
 	g := NewWithT(t)
 	c.subscription("orders", "directus")
-	c.ready("orders")
+	c.ordersReady()
 	// Directus announces nothing for this write: only a full read finds it.
 	c.dx.SetSilently("messages", map[string]any{"text": "written past the hooks", "user": "ben"})
 
 	code, stdout, stderr := c.cli("resync", "orders")
 	g.Expect(code).To(Equal(exitOK), stderr)
 	g.Expect(stdout).To(ContainSubstring("resynced"))
-	obj := c.get("orders")
+	obj := c.orders()
 	requested := obj.Annotations[v1alpha1.AnnotationRequestedAt]
 	g.Expect(requested).NotTo(BeEmpty())
 	g.Expect(obj.Status.LastHandledResyncAt).To(Equal(requested), "resync returned before the status showed it handled")
@@ -242,12 +245,12 @@ func TestSuspendShowsSuspendedAndResumeTakesTheSubscriptionUpAgain(t *testing.T)
 	c := newCluster(t)
 	g := NewWithT(t)
 	c.subscription("orders", "directus")
-	c.ready("orders")
+	c.ordersReady()
 
 	code, stdout, stderr := c.cli("suspend", "orders")
 	g.Expect(code).To(Equal(exitOK), stderr)
 	g.Expect(stdout).To(ContainSubstring("suspended: Ready True (Suspended)"))
-	obj := c.get("orders")
+	obj := c.orders()
 	g.Expect(obj.Spec.Suspend).To(BeTrue())
 	g.Expect(obj.Status.ObservedGeneration).To(Equal(obj.Generation))
 	g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady).Reason).To(Equal(v1alpha1.ReasonSuspended))
@@ -263,8 +266,8 @@ func TestSuspendShowsSuspendedAndResumeTakesTheSubscriptionUpAgain(t *testing.T)
 	code, stdout, stderr = c.cli("resume", "orders")
 	g.Expect(code).To(Equal(exitOK), stderr)
 	g.Expect(stdout).To(ContainSubstring("DirectusSubscription " + c.ns + "/orders resumed"))
-	obj = c.get("orders")
+	obj = c.orders()
 	g.Expect(obj.Spec.Suspend).To(BeFalse())
 	g.Expect(meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady).Reason).NotTo(Equal(v1alpha1.ReasonSuspended))
-	c.ready("orders")
+	c.ordersReady()
 }

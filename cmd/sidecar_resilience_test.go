@@ -43,6 +43,7 @@ type secretVolume struct {
 }
 
 func newSecretVolume(t *testing.T, key, value string) (*secretVolume, string) {
+	t.Helper()
 	v := &secretVolume{t: t, dir: t.TempDir()}
 	v.update(key, value)
 	if err := os.Symlink(filepath.Join("..data", key), filepath.Join(v.dir, key)); err != nil {

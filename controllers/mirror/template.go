@@ -33,6 +33,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// itIsRandom is why the functions that draw from a random source are refused.
+const itIsRandom = "it is random"
+
 // Template renders every item of a mirror into one data key with Go's
 // text/template, for consumers that want a file of their own format (an
 // app.yaml, a .env, an nginx map) instead of JSON per item. The template
@@ -95,24 +98,24 @@ var RemovedFuncs = map[string]string{
 	"dateInZone":               dateFallsBackToNow,
 	"htmlDate":                 dateFallsBackToNow,
 	"htmlDateInZone":           dateFallsBackToNow,
-	"randAlphaNum":             "it is random",
-	"randAlpha":                "it is random",
-	"randAscii":                "it is random",
-	"randNumeric":              "it is random",
-	"randBytes":                "it is random",
-	"randInt":                  "it is random",
-	"shuffle":                  "it is random",
-	"uuidv4":                   "it is random",
+	"randAlphaNum":             itIsRandom,
+	"randAlpha":                itIsRandom,
+	"randAscii":                itIsRandom,
+	"randNumeric":              itIsRandom,
+	"randBytes":                itIsRandom,
+	"randInt":                  itIsRandom,
+	"shuffle":                  itIsRandom,
+	"uuidv4":                   itIsRandom,
 	"bcrypt":                   "it salts at random",
 	"htpasswd":                 "it salts at random",
 	"encryptAES":               "it uses a random IV",
-	"genPrivateKey":            "it is random",
-	"genCA":                    "it is random",
-	"genCAWithKey":             "it is random",
-	"genSelfSignedCert":        "it is random",
-	"genSelfSignedCertWithKey": "it is random",
-	"genSignedCert":            "it is random",
-	"genSignedCertWithKey":     "it is random",
+	"genPrivateKey":            itIsRandom,
+	"genCA":                    itIsRandom,
+	"genCAWithKey":             itIsRandom,
+	"genSelfSignedCert":        itIsRandom,
+	"genSelfSignedCertWithKey": itIsRandom,
+	"genSignedCert":            itIsRandom,
+	"genSignedCertWithKey":     itIsRandom,
 }
 
 const dateFallsBackToNow = "given anything but a time it formats the current time; use (toDate layout .field).Format layout"

@@ -191,7 +191,7 @@ func process(t *testing.T, pod corev1.Pod, container string) string {
 	if err != nil {
 		t.Fatalf("ctr tasks ls: %v\n%s", err, out)
 	}
-	for _, line := range strings.Split(string(out), "\n") {
+	for line := range strings.SplitSeq(string(out), "\n") {
 		if f := strings.Fields(line); len(f) >= 3 && f[0] == id {
 			return f[1]
 		}
@@ -208,7 +208,7 @@ func runsRestricted(t *testing.T, pod corev1.Pod, container string) {
 	pid := process(t, pod, container)
 	status, err := os.ReadFile("/proc/" + pid + "/status")
 	g.Expect(err).NotTo(HaveOccurred())
-	for _, line := range strings.Split(string(status), "\n") {
+	for line := range strings.SplitSeq(string(status), "\n") {
 		if f := strings.Fields(line); len(f) == 5 && (f[0] == "Uid:" || f[0] == "Gid:") {
 			g.Expect(f[1:]).NotTo(ContainElement("0"), "%s of the process (real, effective, saved, fs)", f[0])
 		}
@@ -219,7 +219,7 @@ func runsRestricted(t *testing.T, pod corev1.Pod, container string) {
 	mounts, err := os.ReadFile("/proc/" + pid + "/mountinfo")
 	g.Expect(err).NotTo(HaveOccurred())
 	var rootOpts string
-	for _, line := range strings.Split(string(mounts), "\n") {
+	for line := range strings.SplitSeq(string(mounts), "\n") {
 		// id parent major:minor root mount-point options ...
 		if f := strings.Fields(line); len(f) > 5 && f[4] == "/" {
 			rootOpts = f[5]
@@ -311,7 +311,7 @@ func scrapeMetrics(t *testing.T, op *operator) {
 func (op *operator) clusterRole(t *testing.T, suffix string) string {
 	t.Helper()
 	out := kubectl(t, "get", "clusterroles", "-o", "name")
-	for _, name := range strings.Fields(out) {
+	for name := range strings.FieldsSeq(out) {
 		if n := strings.TrimPrefix(name, "clusterrole.rbac.authorization.k8s.io/"); strings.HasPrefix(n, "directus-operator") && strings.HasSuffix(n, suffix) {
 			return n
 		}
@@ -382,7 +382,7 @@ func kustomize(t *testing.T, dir string) *operator {
 	op := &operator{namespace: "directus-operator-system", selector: client.MatchingLabels{"control-plane": "controller-manager"}}
 	t.Cleanup(func() {
 		var keep []string
-		for _, doc := range strings.Split(rendered, "\n---\n") {
+		for doc := range strings.SplitSeq(rendered, "\n---\n") {
 			if !strings.Contains(doc, "kind: CustomResourceDefinition") {
 				keep = append(keep, doc)
 			}

@@ -200,7 +200,7 @@ func TestTheSidecarBesideAnAppAndAConfigMapVolume(t *testing.T) {
 	<-sideDone
 	<-volDone
 
-	var viaSidecar, viaVolume []time.Duration
+	viaSidecar, viaVolume := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
 	for id, at := range created {
 		s, _ := bySidecar.get(id)
 		v, _ := byVolume.get(id)

@@ -97,7 +97,7 @@ func setup() error {
 		return fmt.Errorf("hack/cluster.sh env: %w", err)
 	}
 	env = map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
+	for line := range strings.SplitSeq(string(out), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			env[k] = v
 		}
@@ -212,9 +212,9 @@ func toolErr(stdin string, bin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func helm(t *testing.T, args ...string) string {
+func helm(t *testing.T, args ...string) {
 	t.Helper()
-	return tool(t, "", helmBin, args...)
+	tool(t, "", helmBin, args...)
 }
 
 func kubectl(t *testing.T, args ...string) string {

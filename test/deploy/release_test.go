@@ -56,7 +56,7 @@ func TestAReleaseHoldsEveryArtifactAndEachWorks(t *testing.T) {
 	imageTar, chartTgz, bundle := "directus-operator-"+version+"-image.tar", "directus-operator-0.1.0.tgz", "install.yaml"
 	entries, err := os.ReadDir(out)
 	g.Expect(err).NotTo(HaveOccurred())
-	var names []string
+	names := make([]string, 0, len(entries))
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}

@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 
 	"github.com/directus-operator/directus-operator/controllers/mirror"
 	"github.com/directus-operator/directus-operator/realtime"
@@ -89,7 +89,7 @@ func (c *Changes) Done() int64 { return c.done.Load() }
 func (c *Changes) Await(t *testing.T, n int64, timeout time.Duration) {
 	t.Helper()
 	target := c.done.Load() + n
-	NewWithT(t).Eventually(c.done.Load, timeout, 100*time.Millisecond).Should(BeNumerically(">=", target))
+	gomega.NewWithT(t).Eventually(c.done.Load, timeout, 100*time.Millisecond).Should(gomega.BeNumerically(">=", target))
 }
 
 // Stop ends the stream and waits for its last change.
@@ -100,31 +100,31 @@ func (c *Changes) Stop() {
 
 // Collection reads messages (with an optional query) as rest and lays it out
 // as the PerItem ConfigMap data the mirror must equal.
-func Collection(g Gomega, rest *realtime.REST, query string) map[string]any {
+func Collection(g gomega.Gomega, rest *realtime.REST, query string) map[string]any {
 	var q json.RawMessage
 	if query != "" {
 		q = json.RawMessage(query)
 	}
 	rows, err := rest.ReadAll(context.Background(), "messages", q, realtime.ReadOptions{})
-	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(gomega.HaveOccurred())
 	out := map[string]any{}
 	for _, r := range rows {
 		k, err := mirror.ItemKey(r, "id")
-		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(err).NotTo(gomega.HaveOccurred())
 		dk, _ := mirror.KeyToDataKey(k)
 		var v any
-		g.Expect(json.Unmarshal(r, &v)).To(Succeed())
+		g.Expect(json.Unmarshal(r, &v)).To(gomega.Succeed())
 		out[dk] = v
 	}
 	return out
 }
 
 // Decoded is ConfigMap data with each value decoded from JSON.
-func Decoded(g Gomega, data map[string]string) map[string]any {
+func Decoded(g gomega.Gomega, data map[string]string) map[string]any {
 	out := map[string]any{}
 	for k, v := range data {
 		var x any
-		g.Expect(json.Unmarshal([]byte(v), &x)).To(Succeed(), "key %s", k)
+		g.Expect(json.Unmarshal([]byte(v), &x)).To(gomega.Succeed(), "key %s", k)
 		out[k] = x
 	}
 	return out

@@ -85,7 +85,7 @@ func probe(url, tokenFile string) error {
 	fmt.Printf("status=%d\n", resp.StatusCode)
 	if resp.StatusCode == http.StatusOK {
 		// The names of the metric families, one per line, for the test.
-		for _, line := range strings.Split(string(body), "\n") {
+		for line := range strings.SplitSeq(string(body), "\n") {
 			if strings.HasPrefix(line, "# TYPE ") {
 				fmt.Println(line)
 			}
