@@ -62,6 +62,15 @@ KUBECONFIG_OUT="$CLUSTER_DIR/kubeconfig"
 GUARD=(FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment directus-operator-cluster -j DROP)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
+
+# put FILE: writes stdin to FILE only when it differs. kube-proxy exits when its
+# configuration file is written, so a second `up` must leave running parts'
+# files alone.
+put() {
+  local tmp; tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
 die() { log "$*"; exit 1; }
 
 # ---------------------------------------------------------------- preflight
@@ -95,7 +104,7 @@ preflight() {
 # port_free PART PORT: dies when something that is not ours listens on PORT.
 port_free() {
   local part=$1 port=$2
-  if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+  if [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
     die "$part cannot start: port $port is taken ($(ss -Hltnp "sport = :$port" | awk '{print $NF}' | head -1))"
   fi
 }
@@ -129,7 +138,7 @@ cert() {
 # kubeconfig NAME CERT: a kubeconfig for the client certificate CERT.
 kubeconfig() {
   local out=$1 name=$2
-  cat >"$out" <<YAML
+  put "$out" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
@@ -180,11 +189,12 @@ network() {
     ip link add "$BRIDGE" type bridge || die "cannot create the pods' bridge $BRIDGE"
     touch "$RUN/bridge.ours"
   fi
-  ip addr show dev "$BRIDGE" | grep -q "inet $HOST_IP/" || ip addr add "$HOST_IP/${POD_CIDR#*/}" dev "$BRIDGE"
+  # (Not `ip addr | grep -q`: under pipefail grep's early exit fails the pipe.)
+  [[ $(ip -4 -o addr show dev "$BRIDGE") == *" $HOST_IP/"* ]] || ip addr add "$HOST_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   iptables -C "${GUARD[@]}" 2>/dev/null || iptables -I "${GUARD[@]}"
   mkdir -p "$CONF/cni"
-  cat >"$CONF/cni/10-directus-operator.conflist" <<JSON
+  put "$CONF/cni/10-directus-operator.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "directus-operator",
@@ -284,7 +294,7 @@ start_controllers() {
 
 start_containerd() {
   mkdir -p "$CLUSTER_DIR/containerd"
-  cat >"$CONF/containerd.toml" <<TOML
+  put "$CONF/containerd.toml" <<TOML
 version = 2
 root = "$CLUSTER_DIR/containerd/root"
 state = "$CLUSTER_DIR/containerd/state"
@@ -344,7 +354,7 @@ images() {
 
 start_kubelet() {
   mkdir -p "$CLUSTER_DIR/kubelet" "$CLUSTER_DIR/pod-logs"
-  cat >"$CONF/kubelet.yaml" <<YAML
+  put "$CONF/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $HOST_IP
@@ -382,7 +392,7 @@ YAML
 }
 
 start_proxy() {
-  cat >"$CONF/kube-proxy.yaml" <<YAML
+  put "$CONF/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $CONF/kube-proxy.kubeconfig}

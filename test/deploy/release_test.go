@@ -84,6 +84,8 @@ func TestAReleaseHoldsEveryArtifactAndEachWorks(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), "directus-operator version: %s", stderr)
 	g.Expect(strings.Fields(stdout)).To(ContainElement(ContainSubstring(labels["org.opencontainers.image.version"])),
 		"the binary's version agrees with the image's label")
+	g.Expect(stdout).To(ContainSubstring("commit "+labels["org.opencontainers.image.revision"]),
+		"the binary's commit agrees with the image's revision label")
 
 	// The chart: its versions, and it installs.
 	chartYAML, stderr, err := run("", helmBin, "show", "chart", filepath.Join(out, chartTgz))
