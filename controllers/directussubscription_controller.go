@@ -139,10 +139,10 @@ func (r *DirectusSubscriptionReconciler) run(
 	ctx context.Context, obj *v1alpha1.DirectusSubscription, cfg subscriptions.Config, warning string, src resolve.Source,
 ) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(obj)
-	if cfg.Events != nil && obj.Status.LastSyncTime != nil {
+	if since := recordingSince(obj); cfg.Events != nil && !since.IsZero() {
 		// The cached Config is shared: change a copy.
 		target := *cfg.Events
-		target.Since = obj.Status.LastSyncTime.Time
+		target.Since = since
 		cfg.Events = &target
 	}
 	if err := r.Hub.Ensure(cfg); err != nil {

@@ -137,6 +137,22 @@ func markSuspended(obj *v1alpha1.DirectusSubscription, now time.Time) {
 	}
 }
 
+// recordingSince is the last moment an earlier run is known to have been
+// recording changes, as the status it left says: its last recorded change or,
+// when it recorded none, when it was subscribed. A new runner of an events
+// target warns that changes made since then may be lost (Directus replays
+// nothing). Zero when no run was ever subscribed.
+func recordingSince(obj *v1alpha1.DirectusSubscription) time.Time {
+	var since time.Time
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionSubscribed); c != nil && c.Status == metav1.ConditionTrue {
+		since = c.LastTransitionTime.Time
+	}
+	if t := obj.Status.LastSyncTime; t != nil && t.After(since) {
+		since = t.Time
+	}
+	return since
+}
+
 func timeOrNil(t time.Time) *metav1.Time {
 	if t.IsZero() {
 		return nil

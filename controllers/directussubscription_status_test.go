@@ -517,3 +517,34 @@ func TestTrimMessageCapsAt1024BytesWithAnEllipsis(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordingSinceIsTheLastChangeOrWhenThePreviousRunSubscribed(t *testing.T) {
+	t.Parallel()
+	subscribed := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	changed := subscribed.Add(time.Hour)
+	cases := []struct {
+		name       string
+		subscribed metav1.ConditionStatus
+		lastSync   *time.Time
+		want       time.Time
+	}{
+		{name: "never subscribed, nothing recorded: no warning", subscribed: metav1.ConditionFalse},
+		{name: "subscribed, no change recorded yet: since it subscribed", subscribed: metav1.ConditionTrue, want: subscribed},
+		{name: "a change recorded after it subscribed: since that change", subscribed: metav1.ConditionTrue, lastSync: &changed, want: changed},
+		{name: "a change recorded, no longer subscribed: since that change", subscribed: metav1.ConditionFalse, lastSync: &changed, want: changed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			obj := subscriptionAt(1)
+			obj.Status.Conditions = []metav1.Condition{{
+				Type: v1alpha1.ConditionSubscribed, Status: tc.subscribed, Reason: "Any",
+				LastTransitionTime: metav1.NewTime(subscribed),
+			}}
+			if tc.lastSync != nil {
+				obj.Status.LastSyncTime = &metav1.Time{Time: *tc.lastSync}
+			}
+			g.Expect(recordingSince(obj)).To(BeTemporally("==", tc.want))
+		})
+	}
+}
