@@ -78,14 +78,22 @@ func (op *operator) pods(t *testing.T) []corev1.Pod {
 // replica updated, and returns its one running pod.
 func (op *operator) available(t *testing.T) corev1.Pod {
 	t.Helper()
+	return op.replicas(t, 1)[0]
+}
+
+// replicas waits until the operator's Deployment is Available with its n
+// replicas updated and ready, and returns their pods.
+func (op *operator) replicas(t *testing.T, n int) []corev1.Pod {
+	t.Helper()
 	g := NewWithT(t)
-	var pod corev1.Pod
+	var ready []corev1.Pod
 	g.Eventually(func(g Gomega) {
 		var deps appsv1.DeploymentList
 		g.Expect(k8s.List(context.Background(), &deps, client.InNamespace(op.namespace), op.selector)).To(Succeed())
 		g.Expect(deps.Items).To(HaveLen(1))
 		d := deps.Items[0]
 		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
+		g.Expect(*d.Spec.Replicas).To(BeEquivalentTo(n))
 		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
 		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
 		g.Expect(d.Status.Replicas).To(Equal(*d.Spec.Replicas), "old pods are gone")
@@ -94,16 +102,24 @@ func (op *operator) available(t *testing.T) corev1.Pod {
 			available = available || c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue
 		}
 		g.Expect(available).To(BeTrue(), "Deployment Available")
-		var running []corev1.Pod
+		ready = nil
 		for _, p := range op.pods(t) {
-			if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
-				running = append(running, p)
+			if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && podReady(&p) {
+				ready = append(ready, p)
 			}
 		}
-		g.Expect(running).To(HaveLen(1))
-		pod = running[0]
+		g.Expect(ready).To(HaveLen(n))
 	}, timeout, poll).Should(Succeed())
-	return pod
+	return ready
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // subscribe creates a DirectusSubscription of messages by user against the

@@ -67,6 +67,16 @@ func watchWrites(t *testing.T, ns, name string) *writes {
 	return rec
 }
 
+// last is the time of the last write seen.
+func (w *writes) last() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.times) == 0 {
+		return time.Time{}
+	}
+	return w.times[len(w.times)-1]
+}
+
 // gap is the longest time without a write between from and to, counting from
 // the last write before from: how long the mirror stopped following a steady
 // stream of changes.
