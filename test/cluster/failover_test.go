@@ -88,14 +88,16 @@ func subscribeEvents(t *testing.T, ns, name, user string) {
 
 var sinceRE = regexp.MustCompile(`changes made since (\S+) may not have been recorded`)
 
-// warnedSince is the time each ChangesLost Warning of name names.
-func warnedSince(t *testing.T, ns, name string) []time.Time {
+// warnedSince is the time each ChangesLost Warning of name recorded after
+// after names.
+func warnedSince(t *testing.T, ns, name string, after time.Time) []time.Time {
 	t.Helper()
 	var list corev1.EventList
 	NewWithT(t).Expect(k8s.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
 	var out []time.Time
 	for _, e := range list.Items {
-		if e.InvolvedObject.Name != name || e.Reason != "ChangesLost" {
+		// Event times are whole seconds.
+		if e.InvolvedObject.Name != name || e.Reason != "ChangesLost" || e.CreationTimestamp.Before(&metav1.Time{Time: after.Truncate(time.Second)}) {
 			continue
 		}
 		if m := sinceRE.FindStringSubmatch(e.Message); m != nil {
@@ -146,7 +148,6 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 		}},
 	} {
 		leader, holder := op.leader(t, pods)
-		warned := len(warnedSince(t, app, "audit"))
 		at := time.Now()
 		c.lose(t, leader)
 		// The mirror follows again once another process holds the Lease
@@ -158,14 +159,13 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 		stream.Await(t, 20, timeout)
 		gap := written.gap(at, time.Now())
 		pods = op.replicas(t, 2)
-		g.Eventually(func() int { return len(warnedSince(t, app, "audit")) }, timeout, poll).Should(BeNumerically(">", warned),
+		g.Eventually(func() []time.Time { return warnedSince(t, app, "audit", at) }, timeout, poll).ShouldNot(BeEmpty(),
 			"the Events target warns of the gap")
-		since := warnedSince(t, app, "audit")
+		since := warnedSince(t, app, "audit", at)
 		t.Logf("cluster: failover, %s: the mirror stopped following for %s; the Events warning names %s (the loss at %s)",
-			c.name, gap.Round(time.Millisecond), since[len(since)-1].Format(time.RFC3339), at.UTC().Format(time.RFC3339))
-		g.Expect(since).To(ContainElement(And(
-			BeTemporally("<=", at), BeTemporally(">=", at.Add(-10*time.Second)))),
-			"the warning names a time just before the loss")
+			c.name, gap.Round(time.Millisecond), since[0].UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+		g.Expect(since).To(HaveEach(And(BeTemporally("<=", at), BeTemporally(">=", at.Add(-10*time.Second)))),
+			"each warning made after the loss names a time just before it")
 	}
 	stream.Stop()
 	exact(t, app, "messages", user)
