@@ -71,19 +71,7 @@ func (op *operator) leader(t *testing.T, pods []corev1.Pod) (corev1.Pod, string)
 // subscribeEvents creates an Events subscription of the user's messages.
 func subscribeEvents(t *testing.T, ns, name, user string) {
 	t.Helper()
-	obj := &v1alpha1.DirectusSubscription{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: v1alpha1.DirectusSubscriptionSpec{
-			DirectusConnectionSpec: v1alpha1.DirectusConnectionSpec{
-				URL:  directusURL,
-				Auth: v1alpha1.DirectusAuth{Token: &v1alpha1.SecretKeySelector{Name: "directus", Key: "token"}},
-			},
-			Collection: "messages",
-			Query:      byUser(user),
-			Target:     v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 6000}},
-		},
-	}
-	NewWithT(t).Expect(k8s.Create(context.Background(), obj)).To(Succeed())
+	subscription(t, ns, name, user, v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 6000}}, nil)
 }
 
 var sinceRE = regexp.MustCompile(`changes made since (\S+) may not have been recorded`)

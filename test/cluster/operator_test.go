@@ -127,6 +127,13 @@ func podReady(p *corev1.Pod) bool {
 // it, and no periodic resync that could hide a loss.
 func subscribe(t *testing.T, ns, name, user string) {
 	t.Helper()
+	subscription(t, ns, name, user, v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}}, &metav1.Duration{})
+}
+
+// subscription creates a DirectusSubscription of messages by user against
+// the suite's Directus with the bot's token.
+func subscription(t *testing.T, ns, name, user string, target v1alpha1.TargetSpec, resync *metav1.Duration) {
+	t.Helper()
 	obj := &v1alpha1.DirectusSubscription{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1alpha1.DirectusSubscriptionSpec{
@@ -136,8 +143,8 @@ func subscribe(t *testing.T, ns, name, user string) {
 			},
 			Collection:     "messages",
 			Query:          byUser(user),
-			ResyncInterval: &metav1.Duration{},
-			Target:         v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}},
+			ResyncInterval: resync,
+			Target:         target,
 		},
 	}
 	NewWithT(t).Expect(k8s.Create(context.Background(), obj)).To(Succeed())
