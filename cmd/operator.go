@@ -31,7 +31,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -51,7 +53,14 @@ type OperatorOptions struct {
 	PprofAddr               string
 	LeaderElect             bool
 	LeaderElectionNamespace string
+	LeaderElectionID        string
+	LeaseDuration           time.Duration
+	RenewDeadline           time.Duration
+	RetryPeriod             time.Duration
 	WatchNamespaces         string
+	WatchLabelSelector      string
+	// shard is WatchLabelSelector parsed by validate; nil: every object.
+	shard                   labels.Selector
 	LogLevel                string
 	LogFormat               string
 	MinWriteInterval        time.Duration
@@ -78,7 +87,19 @@ func (o *OperatorOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica holds the Directus connections")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
 		"namespace of the leader election Lease; empty: $POD_NAMESPACE, then the namespace the pod runs in")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", defaultLeaderElectionID,
+		"name of the leader election Lease; each shard (--watch-label-selector) needs its own")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 15*time.Second,
+		"how long a standby waits, after the leader's last renewal, before it takes the Lease of a leader that vanished without releasing it")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 10*time.Second,
+		"how long the leader keeps trying to renew the Lease before it gives up leading (and stops writing)")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", time.Second,
+		"how often the leader renews the Lease and a standby tries to take it; a crashed leader is replaced "+
+			"within about the lease duration plus twice this")
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", "", "comma-separated namespaces to watch; empty watches all")
+	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "",
+		"label selector of the DirectusSubscriptions (and connection objects) this operator reconciles, for sharding, "+
+			"e.g. sharding.fluxcd.io/key=shard1, or !sharding.fluxcd.io/key for the objects of no shard; empty: all")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, error, or a number (higher is more verbose)")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "log format: json or text")
 	fs.DurationVar(&o.MinWriteInterval, "mirror-min-write-interval", 0,
@@ -124,8 +145,37 @@ func (o *OperatorOptions) validate() error {
 	case o.InlineConnections != string(controllers.InlineAllow) && o.InlineConnections != string(controllers.InlineDeny):
 		return fmt.Errorf("--inline-connections must be Allow or Deny, not %q", o.InlineConnections)
 	}
+	if o.WatchLabelSelector != "" {
+		sel, err := labels.Parse(o.WatchLabelSelector)
+		if err != nil {
+			return fmt.Errorf("--watch-label-selector %q: %w", o.WatchLabelSelector, err)
+		}
+		o.shard = sel
+	}
+	return o.validateLeaderElection()
+}
+
+// validateLeaderElection refuses lease timings client-go would refuse at
+// start, with the flags' names.
+func (o *OperatorOptions) validateLeaderElection() error {
+	switch {
+	case o.LeaderElectionID == "":
+		return fmt.Errorf("--leader-election-id must not be empty")
+	case o.RetryPeriod <= 0:
+		return fmt.Errorf("--leader-election-retry-period must be positive")
+	case float64(o.RenewDeadline) <= leaderelection.JitterFactor*float64(o.RetryPeriod):
+		return fmt.Errorf("--leader-election-renew-deadline (%s) must be more than %.1f × --leader-election-retry-period (%s)",
+			o.RenewDeadline, leaderelection.JitterFactor, o.RetryPeriod)
+	case o.LeaseDuration <= o.RenewDeadline:
+		return fmt.Errorf("--leader-election-lease-duration (%s) must be more than --leader-election-renew-deadline (%s)",
+			o.LeaseDuration, o.RenewDeadline)
+	}
 	return nil
 }
+
+// defaultLeaderElectionID is the Lease of an operator that is not sharded
+// (and of the chart's shard of unlabelled objects).
+const defaultLeaderElectionID = "directus-operator.realtime.directus-operator.io"
 
 // validateMetrics refuses a metrics address that is not host:port, and
 // a certificate for an endpoint that does not use TLS.
@@ -248,11 +298,14 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 		HealthProbeBindAddress:  o.ProbeAddr,
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
-		LeaderElectionID:        "directus-operator.realtime.directus-operator.io",
+		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE")),
+		LeaseDuration:           &o.LeaseDuration,
+		RenewDeadline:           &o.RenewDeadline,
+		RetryPeriod:             &o.RetryPeriod,
 		// Connections close cleanly before another replica takes over.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(namespaces),
+		Cache:                         controllers.CacheOptions(namespaces, o.shard),
 		Client:                        controllers.ClientOptions(),
 	}
 }
@@ -293,6 +346,7 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		InlineConnections:       controllers.InlineConnections(o.InlineConnections),
+		Shard:                   o.shard,
 		Hub: hub.Options{
 			MinWriteInterval: o.MinWriteInterval, MaxSubscriptionsPerConnection: o.MaxSubsPerConnection,
 			MaxConcurrentReadsPerServer: o.MaxReadsPerServer, MaxWriteBytesPerSecond: o.MaxWriteBytesPerSecond,

@@ -27,6 +27,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/test/envtestutil"
 )
 
@@ -77,6 +78,16 @@ func TestOperatorFlagsThatCannotMeanWhatTheySayAreRefused(t *testing.T) {
 		{[]string{"--metrics-bind-address="}, "--metrics-bind-address"},
 		{[]string{"--metrics-bind-address=:"}, "--metrics-bind-address"},
 		{[]string{"--metrics-cert-path=/nonexistent"}, "--metrics-cert-path"},
+		{[]string{"--watch-label-selector=sharding.fluxcd.io/key=shard1"}, ""},
+		{[]string{"--watch-label-selector=!sharding.fluxcd.io/key"}, ""},
+		{[]string{"--watch-label-selector=sharding.fluxcd.io/key in (a,b)"}, ""},
+		{[]string{"--watch-label-selector=key in shard1"}, "--watch-label-selector"},
+		{[]string{"--watch-label-selector=a b"}, "--watch-label-selector"},
+		{[]string{"--leader-election-id="}, "--leader-election-id"},
+		{[]string{"--leader-election-retry-period=0"}, "--leader-election-retry-period"},
+		{[]string{"--leader-election-renew-deadline=1s"}, "--leader-election-renew-deadline (1s) must be more than 1.2"},
+		{[]string{"--leader-election-lease-duration=10s"}, "--leader-election-lease-duration (10s) must be more than"},
+		{[]string{"--leader-election-lease-duration=4s", "--leader-election-renew-deadline=3s", "--leader-election-retry-period=500ms"}, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			g := NewWithT(t)
@@ -129,6 +140,30 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	g.Expect(os.Remove(filepath.Join(dir, "tls.key"))).To(Succeed())
 	g.Expect(fs.Parse([]string{"--metrics-secure=true"})).To(Succeed())
 	g.Expect(o.validate()).To(MatchError(ContainSubstring("tls.key")), "a missing key is refused, not replaced by a self-signed certificate")
+}
+
+// A shard's selector reaches the cache (only its subscriptions are listed
+// and watched) and the connection reconcilers (only its connection objects'
+// statuses are written); without one, both take everything.
+func TestTheWatchLabelSelectorScopesTheSubscriptionCache(t *testing.T) {
+	g := NewWithT(t)
+	for _, tc := range []struct {
+		arg  string
+		want string
+	}{{"", ""}, {"--watch-label-selector=sharding.fluxcd.io/key=shard1", "sharding.fluxcd.io/key=shard1"}, {"--watch-label-selector=!sharding.fluxcd.io/key", "!sharding.fluxcd.io/key"}} {
+		fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
+		var o OperatorOptions
+		o.bind(fs)
+		g.Expect(fs.Parse(strings.Fields(tc.arg))).To(Succeed())
+		g.Expect(o.validate()).To(Succeed())
+		var got string
+		for obj, by := range managerOptions(o).Cache.ByObject {
+			if _, ok := obj.(*v1alpha1.DirectusSubscription); ok && by.Label != nil {
+				got = by.Label.String()
+			}
+		}
+		g.Expect(got).To(Equal(tc.want), tc.arg)
+	}
 }
 
 func TestTheTestsRunTheOperatorWithTheBinarysAPIBudget(t *testing.T) {

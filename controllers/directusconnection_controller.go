@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -50,6 +51,11 @@ type ConnectionReconciler struct {
 	APIReader client.Reader
 	Hub       *hub.Hub
 	Kind      string
+	// Shard selects the objects of Kind this operator reports on (nil:
+	// all). Every shard reads every connection object, since a subscription
+	// of any shard may name any connection, but only the shard whose selector
+	// matches one writes its status, so that shards never fight over it.
+	Shard labels.Selector
 
 	secrets resolve.SecretValues
 }
@@ -82,6 +88,12 @@ func (r *ConnectionReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 			forgetConnection(r.Kind, req.NamespacedName)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.Shard != nil && !r.Shard.Matches(labels.Set(obj.GetLabels())) {
+		// Another shard's: the Hub asks for it when subscriptions of
+		// this shard use it, but its status is not ours to write.
+		forgetConnection(r.Kind, req.NamespacedName)
+		return reconcile.Result{}, nil
 	}
 	src, st, condErrs, err := describe(obj)
 	if err != nil {
@@ -176,7 +188,8 @@ func (r *ConnectionReconciler) SetupWithManager(mgr manager.Manager) error {
 		return reqs
 	})
 	return builder.ControllerManagedBy(mgr).
-		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A label change can move the object into or out of this shard.
+		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		WatchesMetadata(&corev1.Secret{}, forSecret, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WatchesRawSource(r.Hub.ObjectSource(r.Kind)).
 		Named(strings.ToLower(r.Kind)).

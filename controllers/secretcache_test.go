@@ -63,7 +63,7 @@ func TestTheOperatorsCacheHoldsNoSecretDataFromLastAppliedConfiguration(t *testi
 	g.Expect(k8s.Create(ctx, clientSideApplied(ns, "directus", value))).To(Succeed())
 
 	// The cache as the operator's manager builds it.
-	opts := controllers.CacheOptions(nil)
+	opts := controllers.CacheOptions(nil, nil)
 	opts.Scheme = controllers.Scheme()
 	c, err := cache.New(restConfig, opts)
 	g.Expect(err).NotTo(HaveOccurred())

@@ -23,8 +23,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -50,11 +52,18 @@ func Scheme() *runtime.Scheme {
 // namespaces (all when none are given), and no managedFields. Secrets are
 // cached as metadata only (see ClientOptions), and that without annotations
 // either: see StripSecretMetadata.
-func CacheOptions(watchNamespaces []string) cache.Options {
+//
+// A shard (--watch-label-selector) caches only the DirectusSubscriptions
+// its selector matches: the informer lists and watches them with that
+// selector, so a subscription whose label moves it to another shard leaves
+// this cache as if deleted. Connection objects are cached whole, since a
+// subscription of any shard may name any connection.
+func CacheOptions(watchNamespaces []string, shard labels.Selector) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
 	opts := cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}: {Label: managed},
+			&v1alpha1.DirectusSubscription{}: {Label: shard},
+			&corev1.ConfigMap{}:              {Label: managed},
 			// Keyed by GVK, so it applies to the metadata-only informer of
 			// WatchesMetadata too. It replaces DefaultTransform for Secrets
 			// and strips managedFields itself.
@@ -117,6 +126,10 @@ type Options struct {
 	// InlineConnections is Allow (the default) or Deny: see
 	// InlineConnections.
 	InlineConnections InlineConnections
+	// Shard selects the DirectusSubscriptions, DirectusConnections and
+	// ClusterDirectusConnections this operator reconciles (nil: all). It
+	// must be the selector given to CacheOptions.
+	Shard labels.Selector
 }
 
 // Setup adds the DirectusSubscription controller and its Hub to mgr.
@@ -147,8 +160,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*hub.Hub, error) {
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("set up the DirectusSubscription controller: %w", err)
 	}
+	if err := warmInformers(ctx, mgr); err != nil {
+		return nil, err
+	}
 	for _, kind := range []string{v1alpha1.KindDirectusConnection, v1alpha1.KindClusterDirectusConnection} {
-		cr := &ConnectionReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: h, Kind: kind}
+		cr := &ConnectionReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Hub: h, Kind: kind, Shard: o.Shard}
 		if err := cr.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("set up the %s controller: %w", kind, err)
 		}
@@ -172,4 +188,28 @@ func budgetClient(mgr ctrl.Manager, qps float32, burst int) (client.Client, erro
 		return nil, fmt.Errorf("create a client with its own API budget: %w", err)
 	}
 	return c, nil
+}
+
+// warmInformers asks the cache now for every informer the controllers
+// watch through, so that they start with the cache, before the leader
+// election, and a standby replica keeps them in sync while it waits. Without
+// this, the informers of a controller's own watches (mirrors, Secret and
+// Namespace metadata) would be created and listed only once the replica
+// became the leader, and the mirrors would wait for those lists after a
+// failover. The field indexes already do this for the DirectusSubscription
+// and connection informers.
+func warmInformers(ctx context.Context, mgr ctrl.Manager) error {
+	secrets, namespaces := metadataOf(corev1.SchemeGroupVersion.WithKind("Secret")), metadataOf(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, secrets, namespaces} {
+		if _, err := mgr.GetCache().GetInformer(ctx, obj); err != nil {
+			return fmt.Errorf("informer of %T: %w", obj, err)
+		}
+	}
+	return nil
+}
+
+func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	return m
 }

@@ -109,7 +109,7 @@ func StartOperatorHub(cfg *rest.Config, opts controllers.Options) (h *hub.Hub, s
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  controllers.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(nil),
+		Cache:   controllers.CacheOptions(nil, opts.Shard),
 		Client:  controllers.ClientOptions(),
 		// Tests start the operator again in one process, as a restart.
 		Controller: config.Controller{SkipNameValidation: new(true)},

@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -88,7 +89,13 @@ func leaveNoSubscriptions(t *testing.T, ns string) {
 // leave it running the next tests' subscriptions.
 func startOperator(t *testing.T, opts controllers.Options) (h *hub.Hub, stop func()) {
 	t.Helper()
-	h, stopFn, err := envtestutil.StartOperatorHub(cfg, opts)
+	return startOperatorWith(t, cfg, opts)
+}
+
+// startOperatorWith is startOperator with a rest config of its own.
+func startOperatorWith(t *testing.T, c *rest.Config, opts controllers.Options) (h *hub.Hub, stop func()) {
+	t.Helper()
+	h, stopFn, err := envtestutil.StartOperatorHub(c, opts)
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	var once sync.Once
 	stop = func() {
