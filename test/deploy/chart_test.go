@@ -406,6 +406,12 @@ inlineConnections: Deny
 				}
 			},
 		},
+		{
+			name:      "sharding.shards gives each shard a Deployment, a Lease and a PodDisruptionBudget of its own",
+			namespace: "dop-shards",
+			values:    "replicas: 2\nsharding: {shards: [shard1, shard2]}\npodDisruptionBudget: {enabled: true}\n",
+			check:     checkShards,
+		},
 	}
 
 	for _, tc := range cases {
@@ -428,6 +434,68 @@ inlineConnections: Deny
 	}
 }
 
+// checkShards: three Deployments (the default one keeps the selector it has
+// without shards, so that turning sharding on is an upgrade), none selecting
+// another's pods, each with its own Lease and a --watch-label-selector that
+// the operator parses; every object is reconciled by exactly one of them
+// (one of no shard, or of a shard this release does not run, by the
+// default); one metrics Service for all their pods; a PodDisruptionBudget
+// per Deployment.
+func checkShards(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
+	t.Helper()
+	deps := map[string]*appsv1.Deployment{}
+	for _, u := range ofKind(objs, "Deployment") {
+		deps[u.GetName()] = typed[appsv1.Deployment](t, u)
+	}
+	g.Expect(deps).To(HaveLen(3))
+	g.Expect(deps).To(HaveKey(fullname))
+	g.Expect(deps[fullname].Spec.Selector.MatchLabels).To(Equal(map[string]string{
+		"app.kubernetes.io/name": "directus-operator", "app.kubernetes.io/instance": release, "app.kubernetes.io/component": "controller-manager",
+	}), "the default Deployment's selector is the one it has without shards")
+	svc := onlyService(t, g, objs)
+	selectors := map[string]labels.Selector{}
+	leases := map[string]bool{}
+	for name, dep := range deps {
+		g.Expect(*dep.Spec.Replicas).To(BeEquivalentTo(2), name)
+		for other, o := range deps {
+			sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(sel.Matches(labels.Set(o.Spec.Template.Labels))).To(Equal(name == other), "%s's selector and %s's pods", name, other)
+		}
+		g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue(), "the metrics Service selects %s's pods", name)
+		var selector string
+		for _, a := range dep.Spec.Template.Spec.Containers[0].Args {
+			if v, ok := strings.CutPrefix(a, "--leader-election-id="); ok {
+				leases[v] = true
+			}
+			if v, ok := strings.CutPrefix(a, "--watch-label-selector="); ok {
+				selector = v
+			}
+		}
+		sel, err := labels.Parse(selector)
+		g.Expect(err).NotTo(HaveOccurred(), "%s: --watch-label-selector=%s", name, selector)
+		selectors[name] = sel
+		pdb := namespaced[policyv1.PodDisruptionBudget](t, objs, "PodDisruptionBudget", "dop-shards", name)
+		g.Expect(pdb.Spec.Selector).To(Equal(dep.Spec.Selector), name)
+	}
+	g.Expect(leases).To(HaveLen(3), "a Lease per Deployment")
+	g.Expect(leases).To(HaveKey("directus-operator.realtime.directus-operator.io"), "the default Deployment keeps its Lease")
+	for objLabels, want := range map[string]string{
+		"": fullname, "sharding.fluxcd.io/key=shard1": fullname + "-shard1", "sharding.fluxcd.io/key=shard2": fullname + "-shard2",
+		"sharding.fluxcd.io/key=shard3": fullname, "team=a": fullname,
+	} {
+		set, err := labels.ConvertSelectorToLabelsMap(objLabels)
+		g.Expect(err).NotTo(HaveOccurred())
+		var by []string
+		for name, sel := range selectors {
+			if sel.Matches(set) {
+				by = append(by, name)
+			}
+		}
+		g.Expect(by).To(ConsistOf(want), "an object labelled %q", objLabels)
+	}
+}
+
 // assertCommonChartObjects checks what holds for every set of values: every
 // namespaced object names its namespace, pods meet the restricted profile and
 // have probes, Secrets are read-only, leader election is namespaced.
@@ -442,14 +510,18 @@ func assertCommonChartObjects(t *testing.T, g Gomega, objs []*unstructured.Unstr
 		g.Expect(u.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"), "%s %s", u.GetKind(), u.GetName())
 	}
 
-	dep := onlyDeployment(t, g, objs)
-	assertRestricted(g, dep.Spec.Template.Spec)
-	c := dep.Spec.Template.Spec.Containers[0]
-	assertProbes(g, c)
-	g.Expect(c.Args[0]).To(Equal("operator"), "the binary's subcommand comes first")
-	g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
-		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}))
-	g.Expect(dep.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", release))
+	g.Expect(ofKind(objs, "Deployment")).NotTo(BeEmpty())
+	for _, u := range ofKind(objs, "Deployment") {
+		dep := typed[appsv1.Deployment](t, u)
+		g.Expect(dep.Spec.Template.Spec.Containers).To(HaveLen(1))
+		assertRestricted(g, dep.Spec.Template.Spec)
+		c := dep.Spec.Template.Spec.Containers[0]
+		assertProbes(g, c)
+		g.Expect(c.Args[0]).To(Equal("operator"), "the binary's subcommand comes first")
+		g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
+			FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}))
+		g.Expect(dep.Spec.Selector.MatchLabels).To(HaveKeyWithValue("app.kubernetes.io/instance", release))
+	}
 
 	for _, u := range ofKind(objs, "ClusterRole") {
 		assertSecretsBounded(g, typed[rbacv1.ClusterRole](t, u).Rules, "ClusterRole "+u.GetName())
@@ -566,6 +638,9 @@ func TestValuesSchemaRejectsBadValues(t *testing.T) {
 		{"NetworkPolicy egress without the API server", "networkPolicy: {enabled: true, egress: {enabled: true}}", []string{"networkPolicy.egress.enabled needs networkPolicy.egress.apiServer.cidrs"}},
 		{"NetworkPolicy CIDR without a prefix length", "networkPolicy: {egress: {directus: {cidrs: [10.0.0.1]}}}", []string{"at '/networkPolicy/egress/directus/cidrs/0'", "does not match pattern"}},
 		{"metrics certificate Secret with a bad name", "metrics: {certSecret: Metrics_TLS}", []string{"at '/metrics/certSecret'"}},
+		{"shard name that is no label value", "sharding: {shards: [Shard_1]}", []string{"at '/sharding/shards/0'", "does not match pattern"}},
+		{"the same shard twice", "sharding: {shards: [a, a]}", []string{"at '/sharding/shards'"}},
+		{"lease duration without unit", "leaderElection: {leaseDuration: \"15\"}", []string{"at '/leaderElection/leaseDuration'"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

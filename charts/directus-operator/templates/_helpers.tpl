@@ -46,6 +46,73 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: controller-manager
 {{- end }}
 
+{{/*
+Labels that select the pods of every shard of the release (the metrics
+Service, the NetworkPolicy).
+*/}}
+{{- define "directus-operator.releasePodLabels" -}}
+app.kubernetes.io/name: {{ include "directus-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+The shard templates take (dict "root" $ "shard" name), name "" being the
+default Deployment's. The default's selector labels are selectorLabels, so
+that turning sharding on keeps its (immutable) selector; a shard's differ
+in app.kubernetes.io/component, so that no Deployment selects another's pods.
+*/}}
+{{- define "directus-operator.shardSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "directus-operator.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: controller-manager{{ with .shard }}-{{ . }}{{ end }}
+{{- end }}
+
+{{- define "directus-operator.shardLabels" -}}
+helm.sh/chart: {{ include "directus-operator.chart" .root }}
+{{ include "directus-operator.shardSelectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: directus-operator
+{{- with .shard }}
+realtime.directus-operator.io/shard: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "directus-operator.shardName" -}}
+{{- if .shard }}
+{{- printf "%s-%s" (include "directus-operator.fullname" .root) .shard | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- include "directus-operator.fullname" .root }}
+{{- end }}
+{{- end }}
+
+{{/*
+The shard's leader election Lease. The default Deployment keeps the name it
+had before sharding, so an upgrade that adds shards hands over cleanly.
+*/}}
+{{- define "directus-operator.leaseName" -}}
+{{- if .shard }}
+{{- printf "directus-operator-%s.realtime.directus-operator.io" .shard }}
+{{- else -}}
+directus-operator.realtime.directus-operator.io
+{{- end }}
+{{- end }}
+
+{{/*
+The shard's --watch-label-selector: key=shard for a shard; for the default
+Deployment, when there are shards, every object whose key names none of
+them (unlabelled, or labelled with a shard this release does not run).
+Nothing without shards: the one Deployment reconciles everything.
+*/}}
+{{- define "directus-operator.shardSelector" -}}
+{{- $key := .root.Values.sharding.key }}
+{{- if .shard }}
+{{- printf "%s=%s" $key .shard }}
+{{- else if .root.Values.sharding.shards }}
+{{- printf "%s notin (%s)" $key (join "," .root.Values.sharding.shards) }}
+{{- end }}
+{{- end }}
+
 {{- define "directus-operator.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "directus-operator.fullname" .) .Values.serviceAccount.name }}
