@@ -108,6 +108,11 @@ bench-floor: envtest ## Latency floor (not part of test): what this machine allo
 	./hack/directus.sh install
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" BENCH_SUBJECTS=floor go run ./test/bench/latency
 
+.PHONY: bench-failover
+bench-failover: cluster ## Failover benchmark (not part of test): on the cluster of make cluster, runs the failover, upgrade and shard tests BENCH_RUNS (3) times with a stream of changes; prints the gaps as a table, writes bin/bench-failover.md. See docs/benchmarks.md.
+	./hack/directus.sh install
+	HELM="$(HELM)" KUBECTL="$(KUBECTL)" go run ./test/bench/failover
+
 .PHONY: bench-scale
 bench-scale: envtest ## Scale benchmark (not part of test): BENCH_SUBSCRIPTIONS (1000) subscriptions against a real Directus (BENCH_DIRECTUS=fake: the in-repo fake); prints a table, writes bin/bench-scale.md. See docs/benchmarks.md.
 	@if [ "$${BENCH_DIRECTUS:-real}" = real ]; then ./hack/directus.sh install; fi

@@ -121,14 +121,14 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 	stream.Await(t, 20, timeout)
 
 	for _, c := range []struct {
-		name string
-		lose func(t *testing.T, leader corev1.Pod)
+		name, phase string
+		lose        func(t *testing.T, leader corev1.Pod)
 	}{
-		{"graceful (pod deleted)", func(t *testing.T, leader corev1.Pod) {
+		{"graceful (pod deleted)", "leader pod deleted (graceful)", func(t *testing.T, leader corev1.Pod) {
 			t.Helper()
 			NewWithT(t).Expect(k8s.Delete(context.Background(), &leader)).To(Succeed())
 		}},
-		{"crash (container killed)", func(t *testing.T, leader corev1.Pod) {
+		{"crash (container killed)", "leader process killed (crash)", func(t *testing.T, leader corev1.Pod) {
 			t.Helper()
 			pid := process(t, leader, "manager")
 			out, err := exec.Command("kill", "-KILL", pid).CombinedOutput()
@@ -150,6 +150,7 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 		g.Eventually(func() []time.Time { return warnedSince(t, app, "audit", at) }, timeout, poll).ShouldNot(BeEmpty(),
 			"the Events target warns of the gap")
 		since := warnedSince(t, app, "audit", at)
+		figure(t, c.phase, gap)
 		t.Logf("cluster: failover, %s: the mirror stopped following for %s; the Events warning names %s (the loss at %s)",
 			c.name, gap.Round(time.Millisecond), since[0].UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 		g.Expect(since).To(HaveEach(And(BeTemporally("<=", at), BeTemporally(">=", at.Add(-10*time.Second)))),

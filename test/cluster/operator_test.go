@@ -52,13 +52,24 @@ type operator struct {
 func helmInstall(t *testing.T, ns string, args ...string) *operator {
 	t.Helper()
 	helm(t, append([]string{"install", "directus-operator", "charts/directus-operator", "-n", ns, "--wait", "--timeout", "3m"}, args...)...)
-	op := &operator{namespace: ns, selector: client.MatchingLabels{"app.kubernetes.io/instance": "directus-operator"}}
+	op := &operator{namespace: ns, selector: shardSelector("")}
 	t.Cleanup(func() {
 		if _, err := toolErr("", helmBin, "uninstall", "directus-operator", "-n", ns, "--wait", "--timeout", "2m"); err == nil {
-			op.gone(t)
+			// Every shard's pods, not only the default Deployment's.
+			(&operator{namespace: ns, selector: client.MatchingLabels{"app.kubernetes.io/instance": "directus-operator"}}).gone(t)
 		}
 	})
 	return op
+}
+
+// shardSelector selects the chart's Deployment of a shard and its pods
+// ("": the default Deployment).
+func shardSelector(shard string) client.MatchingLabels {
+	component := "controller-manager"
+	if shard != "" {
+		component += "-" + shard
+	}
+	return client.MatchingLabels{"app.kubernetes.io/instance": "directus-operator", "app.kubernetes.io/component": component}
 }
 
 // gone waits until none of the operator's pods is left.
@@ -125,17 +136,23 @@ func podReady(p *corev1.Pod) bool {
 // subscribe creates a DirectusSubscription of messages by user against the
 // suite's Directus with the bot's token, with a ConfigMap target named after
 // it, and no periodic resync that could hide a loss.
-func subscribe(t *testing.T, ns, name, user string) {
+func subscribe(t *testing.T, ns, name, user string, labels ...string) {
 	t.Helper()
-	subscription(t, ns, name, user, v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}}, &metav1.Duration{})
+	subscription(t, ns, name, user, v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}}, &metav1.Duration{}, labels...)
 }
 
 // subscription creates a DirectusSubscription of messages by user against
-// the suite's Directus with the bot's token.
-func subscription(t *testing.T, ns, name, user string, target v1alpha1.TargetSpec, resync *metav1.Duration) {
+// the suite's Directus with the bot's token, labelled with the key=value
+// pairs of labels.
+func subscription(t *testing.T, ns, name, user string, target v1alpha1.TargetSpec, resync *metav1.Duration, labels ...string) {
 	t.Helper()
+	set := map[string]string{}
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		set[k] = v
+	}
 	obj := &v1alpha1.DirectusSubscription{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: set},
 		Spec: v1alpha1.DirectusSubscriptionSpec{
 			DirectusConnectionSpec: v1alpha1.DirectusConnectionSpec{
 				URL:  directusURL,

@@ -273,3 +273,22 @@ func podLogs(ctx context.Context, t *testing.T, ns, pod, container string) <-cha
 	}()
 	return lines
 }
+
+// figure appends a measured gap to the file CLUSTER_FIGURES names, if any,
+// as a line "phase<TAB>seconds": make bench-failover runs the suite's
+// failover tests and prints these as a table.
+func figure(t *testing.T, phase string, d time.Duration) {
+	t.Helper()
+	path := os.Getenv("CLUSTER_FIGURES")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("CLUSTER_FIGURES: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := fmt.Fprintf(f, "%s\t%.3f\n", phase, d.Seconds()); err != nil {
+		t.Fatalf("CLUSTER_FIGURES: %v", err)
+	}
+}

@@ -126,6 +126,7 @@ func TestHelmUpgradeAndReinstallLoseNothing(t *testing.T) {
 	stream.Await(t, 30, timeout)
 	stream.Stop()
 	gap := written.gap(started, time.Now())
+	figure(t, "helm upgrade", gap)
 	exact(t, app, "messages", user)
 	ready(t, app, "messages")
 	t.Logf("cluster: helm upgrade: %d changes, longest gap between mirror writes %s (upgrade took %s); lost 0, phantom 0, stale 0",

@@ -29,10 +29,12 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/directus-operator/directus-operator/api/v1alpha1"
 	"github.com/directus-operator/directus-operator/controllers"
 	"github.com/directus-operator/directus-operator/controllers/hub"
+	"github.com/directus-operator/directus-operator/controllers/subscriptions"
 	"github.com/directus-operator/directus-operator/realtime/fakedirectus"
 	"github.com/directus-operator/directus-operator/test/directustest"
 )
@@ -87,14 +89,19 @@ func TestShardsRunTheirOwnSubscriptionsAndHandOneOverWhenItsLabelMoves(t *testin
 
 	unlabelled := startShard(t, "shard-none", "!"+shardKey)
 	b := startShard(t, "shard-b", shardKey+"=b")
-	for _, s := range []struct{ name, user, shard string }{{"plain-1", "plain", ""}, {"plain-2", "plain", ""}, {"moved", "moved", "b"}} {
+	mirror := v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}}
+	events := v1alpha1.TargetSpec{Events: &v1alpha1.EventsTarget{MaxPerMinute: 600}}
+	for _, s := range []struct {
+		name, user, shard string
+		target            v1alpha1.TargetSpec
+	}{{"plain-1", "plain", "", mirror}, {"plain-2", "plain", "", mirror}, {"moved", "moved", "b", mirror}, {"audit", "moved", "b", events}} {
 		obj := &v1alpha1.DirectusSubscription{
 			ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: ns},
 			Spec: v1alpha1.DirectusSubscriptionSpec{
 				ConnectionRef: &v1alpha1.ConnectionReference{Name: "directus"},
 				Collection:    "messages",
 				Query:         byUserQuery(s.user),
-				Target:        v1alpha1.TargetSpec{ConfigMap: &v1alpha1.ConfigMapTarget{}},
+				Target:        s.target,
 			},
 		}
 		if s.shard != "" {
@@ -102,14 +109,14 @@ func TestShardsRunTheirOwnSubscriptionsAndHandOneOverWhenItsLabelMoves(t *testin
 		}
 		g.Expect(k8s.Create(ctx, obj)).To(Succeed())
 	}
-	waitAllReady(t, k8s, ns, 3, time.Time{})
+	waitAllReady(t, k8s, ns, 4, time.Time{})
 	mirrors(t, dx, ns, "plain-1", "plain")
 	mirrors(t, dx, ns, "moved", "moved")
 	g.Expect([]bool{unlabelled.runs(ns, "plain-1"), unlabelled.runs(ns, "plain-2"), unlabelled.runs(ns, "moved")}).To(Equal([]bool{true, true, false}))
 	g.Expect([]bool{b.runs(ns, "plain-1"), b.runs(ns, "plain-2"), b.runs(ns, "moved")}).To(Equal([]bool{false, false, true}))
 
 	// The connection object is of no shard: its status counts the
-	// unlabelled shard's two subscriptions, and shard b never writes it,
+	// unlabelled shard's two subscriptions (not shard b's two), and shard b never writes it,
 	// though it resolves the connection and its Hub holds a socket for it.
 	conn := func(g Gomega) *v1alpha1.DirectusConnection {
 		c := &v1alpha1.DirectusConnection{}
@@ -120,18 +127,33 @@ func TestShardsRunTheirOwnSubscriptionsAndHandOneOverWhenItsLabelMoves(t *testin
 	g.Expect(managers(conn(g).ManagedFields)).NotTo(ContainElement(b.manager), "shard b wrote the connection's status")
 	g.Expect(managers(conn(g).ManagedFields)).To(ContainElement(unlabelled.manager))
 
-	// Relabel "moved" into the unlabelled shard while changes come in.
+	// Relabel "moved" and "audit" into the unlabelled shard while changes
+	// come in.
 	since := get(t, ns, "plain-1").Status.Connection.Since
-	moved := get(t, ns, "moved")
-	delete(moved.Labels, shardKey)
-	g.Expect(k8s.Update(ctx, moved)).To(Succeed())
+	for _, name := range []string{"moved", "audit"} {
+		obj := get(t, ns, name)
+		delete(obj.Labels, shardKey)
+		g.Expect(k8s.Update(ctx, obj)).To(Succeed())
+	}
 	for i := range 5 {
 		dx.Create("messages", map[string]any{"text": fmt.Sprintf("during the move %d", i), "user": "moved"})
 	}
 	g.Eventually(func() []bool { return []bool{unlabelled.runs(ns, "moved"), b.runs(ns, "moved")} }, time.Minute, 50*time.Millisecond).
 		Should(Equal([]bool{true, false}), "the unlabelled shard runs it, shard b has let go")
 	mirrors(t, dx, ns, "moved", "moved")
-	g.Eventually(func(g Gomega) int32 { return conn(g).Status.Subscriptions }, time.Minute, 50*time.Millisecond).Should(BeEquivalentTo(3))
+	g.Eventually(func(g Gomega) int32 { return conn(g).Status.Subscriptions }, time.Minute, 50*time.Millisecond).Should(BeEquivalentTo(4))
+	// Directus replays nothing: the Events target is told of the hand-over.
+	g.Eventually(func(g Gomega) []string {
+		list := &corev1.EventList{}
+		g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+		var reasons []string
+		for _, e := range list.Items {
+			if e.InvolvedObject.Name == "audit" {
+				reasons = append(reasons, e.Reason)
+			}
+		}
+		return reasons
+	}, time.Minute, 50*time.Millisecond).Should(ContainElement(subscriptions.ReasonChangesLost), "the moved Events target warns of the hand-over")
 
 	// Shard b stops: the unlabelled shard's subscriptions, the moved one
 	// among them, follow on the same socket.
