@@ -362,5 +362,6 @@ func operate(ctx context.Context, cfg *rest.Config, o OperatorOptions) error {
 	}
 	ctrl.Log.Info("Starting directus-operator", "version", version, "commit", commit, "watchNamespaces", o.WatchNamespaces,
 		"metricsBindAddress", o.MetricsAddr, "metricsSecure", o.MetricsSecure, "inlineConnections", o.InlineConnections)
+	releasePredecessorsLease(ctx, cfg, o, ctrl.Log.WithName("leader-election"))
 	return mgr.Start(ctx)
 }

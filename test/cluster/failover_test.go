@@ -97,12 +97,22 @@ func warnedSince(t *testing.T, ns, name string, after time.Time) []time.Time {
 	return out
 }
 
+// signal sends a signal to a process of the node.
+func signal(t *testing.T, pid, sig string) {
+	t.Helper()
+	out, err := exec.Command("kill", "-"+sig, pid).CombinedOutput()
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "kill -%s %s: %s", sig, pid, out)
+}
+
 // Two replicas, a stream of 10 changes a second into a mirror and into an
-// Events target. The leader pod is deleted (graceful), then the next
-// leader's container is killed (a crash). Each time the standby takes over:
-// how long the mirror stopped following is measured, nothing is lost,
-// phantom or stale once it follows again, and the Events target warns of the
-// gap from the time the previous run last recorded.
+// Events target. The leader pod is deleted (graceful: it releases the
+// Lease, the standby takes it on its next try); the next leader's process
+// is killed (a crash: its container restarts and, its previous process being
+// known dead, takes the Lease at once); the next leader's process is frozen
+// (hung, as a node that stops answering: the standby takes the Lease once it
+// expires). Each time, how long the mirror stopped following is measured,
+// nothing is lost, phantom or stale once it follows again, and the Events
+// target warns of the gap from the time the previous run last recorded.
 func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 	g := NewWithT(t)
 	ns := namespace(t, "operator")
@@ -120,19 +130,28 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 	t.Cleanup(stream.Stop)
 	stream.Await(t, 20, timeout)
 
+	var frozen string
 	for _, c := range []struct {
 		name, phase string
 		lose        func(t *testing.T, leader corev1.Pod)
+		// after, if any, runs once another process leads.
+		after func(t *testing.T)
 	}{
 		{"graceful (pod deleted)", "leader pod deleted (graceful)", func(t *testing.T, leader corev1.Pod) {
 			t.Helper()
 			NewWithT(t).Expect(k8s.Delete(context.Background(), &leader)).To(Succeed())
-		}},
+		}, nil},
 		{"crash (container killed)", "leader process killed (crash)", func(t *testing.T, leader corev1.Pod) {
 			t.Helper()
-			pid := process(t, leader, "manager")
-			out, err := exec.Command("kill", "-KILL", pid).CombinedOutput()
-			NewWithT(t).Expect(err).NotTo(HaveOccurred(), "kill: %s", out)
+			signal(t, process(t, leader, "manager"), "KILL")
+		}, nil},
+		{"hung (process frozen)", "leader process frozen (hung, as a lost node)", func(t *testing.T, leader corev1.Pod) {
+			t.Helper()
+			frozen = process(t, leader, "manager")
+			signal(t, frozen, "STOP")
+		}, func(t *testing.T) {
+			t.Helper()
+			signal(t, frozen, "KILL") // the kubelet restarts it, now a standby
 		}},
 	} {
 		leader, holder := op.leader(t, pods)
@@ -143,6 +162,9 @@ func TestALeaderLostGracefullyOrByACrashLosesNothing(t *testing.T) {
 		// 20 more changes.
 		g.Eventually(func() string { _, h := op.leader(t, nil); return h }, timeout, poll).ShouldNot(Equal(holder))
 		tookOver := time.Now()
+		if c.after != nil {
+			c.after(t)
+		}
 		g.Eventually(func() bool { return written.last().After(tookOver) }, timeout, poll).Should(BeTrue())
 		stream.Await(t, 20, timeout)
 		gap := written.gap(at, time.Now())

@@ -49,6 +49,7 @@ var tests = []string{
 var goals = map[string]string{
 	"leader pod deleted (graceful)":                    "≤ 3 s",
 	"leader process killed (crash)":                    "≤ 18 s (lease 15 s + 3 s)",
+	"leader process frozen (hung, as a lost node)":     "≤ 18 s (lease 15 s + 3 s)",
 	"shard process killed (its mirrors)":               "≤ 18 s (lease 15 s + 3 s)",
 	"shard process killed (the other shard's mirrors)": "unaffected",
 }
