@@ -104,8 +104,10 @@ func client(t *testing.T, s *fakedirectus.Server, edit func(*Options)) (*Client,
 	t.Helper()
 	ev := &events{}
 	o := Options{
-		URL:       s.URL(),
-		Auth:      Auth{AccessToken: "bot-static-token"},
+		Server: Server{
+			URL:  s.URL(),
+			Auth: Auth{AccessToken: "bot-static-token"},
+		},
 		Reconnect: ReconnectOptions{InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		OnEvent:   ev.add,
 	}
@@ -175,7 +177,7 @@ func field(t *testing.T, raw json.RawMessage, name string) any {
 func TestConnectAuthenticatesInEveryMode(t *testing.T) {
 	restLogin := func(t *testing.T, s *fakedirectus.Server) string {
 		t.Helper()
-		r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{Email: "bot@example.com", Password: "bot-password"}})
+		r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{Email: "bot@example.com", Password: "bot-password"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -409,7 +411,7 @@ func TestSubscriptionErrorGoesToThatSubscriptionOnly(t *testing.T) {
 
 func TestUIDlessSubscribeErrorIsAttributedToTheOldestPendingSubscribe(t *testing.T) {
 	g := NewWithT(t)
-	c, err := New(Options{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}})
+	c, err := New(Options{Server: Server{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	first := subscribe(t, c, SubscribeOptions{Collection: "a", UID: "first"})
@@ -623,11 +625,11 @@ func TestNewValidatesOptions(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"no URL", Options{Auth: Auth{AccessToken: "t"}}},
-		{"bad scheme", Options{URL: "ftp://x", Auth: Auth{AccessToken: "t"}}},
-		{"no credentials in handshake mode", Options{URL: "http://x"}},
-		{"email without password", Options{URL: "http://x", Auth: Auth{Email: "a@b"}}},
-		{"unknown mode", Options{URL: "http://x", AuthMode: "magic", Auth: Auth{AccessToken: "t"}}},
+		{"no URL", Options{Server: Server{Auth: Auth{AccessToken: "t"}}}},
+		{"bad scheme", Options{Server: Server{URL: "ftp://x", Auth: Auth{AccessToken: "t"}}}},
+		{"no credentials in handshake mode", Options{Server: Server{URL: "http://x"}}},
+		{"email without password", Options{Server: Server{URL: "http://x", Auth: Auth{Email: "a@b"}}}},
+		{"unknown mode", Options{Server: Server{URL: "http://x", Auth: Auth{AccessToken: "t"}}, AuthMode: "magic"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := New(tc.o); err == nil {

@@ -27,10 +27,11 @@ limitations under the License.
 //
 // # Usage
 //
-//	c, err := realtime.New(realtime.Options{
+//	srv := realtime.Server{
 //		URL:  "https://directus.example.com",
 //		Auth: realtime.Auth{AccessToken: os.Getenv("DIRECTUS_TOKEN")},
-//	})
+//	}
+//	c, err := realtime.New(realtime.Options{Server: srv})
 //	if err != nil { ... }
 //	defer c.Close()
 //	if err := c.Connect(ctx); err != nil { ... } // *HandshakeError, *ServerError, ...
