@@ -21,7 +21,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -618,6 +620,43 @@ func TestCloseStopsEverything(t *testing.T) {
 	_, err := c.Items(context.Background(), ItemsRequest{Collection: "messages", Action: "read"})
 	g.Expect(err).To(MatchError(ErrClosed))
 	g.Eventually(s.Connections, wait).Should(BeZero())
+}
+
+// A frame write is bounded by the client's lifetime, not only by WriteTimeout: Close cuts
+// short a write that a server which stopped reading holds up.
+func TestCloseCutsShortAWriteTheServerStoppedReading(t *testing.T) {
+	g := NewWithT(t)
+	begun, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		ws.SetReadLimit(-1)
+		if _, rd, err := ws.Reader(r.Context()); err == nil {
+			if _, err := io.ReadFull(rd, make([]byte, 1)); err == nil {
+				close(begun)
+			}
+		}
+		<-release // and nothing more is read
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := New(Options{Server: Server{URL: srv.URL}, AuthMode: AuthPublic, WriteTimeout: time.Minute})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Connect(context.Background())).To(Succeed())
+	created := make(chan error, 1)
+	go func() {
+		// Far more than the socket buffers hold: the write blocks once they are full.
+		_, err := c.CreateItem(context.Background(), "messages", map[string]any{"text": strings.Repeat("x", 8<<20)})
+		created <- err
+	}()
+	g.Eventually(begun, wait).Should(BeClosed())
+	start := time.Now()
+	g.Expect(c.Close()).To(Succeed())
+	g.Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second), "Close waited for the write instead of ending it")
+	g.Eventually(created, wait).Should(Receive(HaveOccurred()))
 }
 
 func TestNewValidatesOptions(t *testing.T) {
