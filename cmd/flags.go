@@ -163,7 +163,7 @@ func (f *connFlags) options(getenv func(string) string, stderr io.Writer) (realt
 		return realtime.Options{}, err
 	}
 	opts := realtime.Options{
-		URL: f.URL, Path: f.WebSocketPath, Auth: auth, AuthMode: mode,
+		Server: realtime.Server{URL: f.URL, Auth: auth}, Path: f.WebSocketPath, AuthMode: mode,
 		PingInterval: f.HeartbeatInterval, PongTimeout: f.HeartbeatTimeout,
 		Reconnect: realtime.ReconnectOptions{InitialDelay: f.ReconnectInitialDelay, MaxDelay: f.ReconnectMaxDelay},
 	}

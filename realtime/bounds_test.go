@@ -61,7 +61,7 @@ func TestRESTStopsReadingAnAnswerOverMaxResponseBytes(t *testing.T) {
 	g := NewWithT(t)
 	srv := httptest.NewServer(&endless{})
 	defer srv.Close()
-	r, err := NewREST(RESTOptions{URL: srv.URL, Auth: Auth{AccessToken: "t"}, MaxResponseBytes: 1 << 20})
+	r, err := NewREST(RESTOptions{Server: Server{URL: srv.URL, Auth: Auth{AccessToken: "t"}}, MaxResponseBytes: 1 << 20})
 	g.Expect(err).NotTo(HaveOccurred())
 	var out json.RawMessage
 	err = r.Do(context.Background(), http.MethodGet, "/items/messages", nil, &out)
@@ -74,7 +74,7 @@ func TestRESTStopsReadingAnAnswerOverMaxResponseBytes(t *testing.T) {
 
 func TestRESTDefaultsMaxResponseBytesTo64MiB(t *testing.T) {
 	g := NewWithT(t)
-	r, err := NewREST(RESTOptions{URL: "http://directus.cms.svc:8055"})
+	r, err := NewREST(RESTOptions{Server: Server{URL: "http://directus.cms.svc:8055"}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.o.MaxResponseBytes).To(BeEquivalentTo(64 << 20))
 }
@@ -83,7 +83,7 @@ func TestRESTFullReadsStopWhenTheirPagesTogetherExceedMaxResponseBytes(t *testin
 	s := fake(t, fakedirectus.Options{})
 	seed(s, 1500)
 	// One page of 500 items is about 20 KB: each page fits, three of them do not.
-	r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}, MaxResponseBytes: 40 << 10})
+	r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}}, MaxResponseBytes: 40 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestLoginAnswerOverOneMiBIsRefused(t *testing.T) {
 	g := NewWithT(t)
 	srv := httptest.NewServer(&endless{})
 	defer srv.Close()
-	r, err := NewREST(RESTOptions{URL: srv.URL, Auth: Auth{Email: "bot@example.com", Password: "bot-password"}})
+	r, err := NewREST(RESTOptions{Server: Server{URL: srv.URL, Auth: Auth{Email: "bot@example.com", Password: "bot-password"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	err = r.Do(context.Background(), http.MethodGet, "/items/messages", nil, nil)
 	g.Expect(err).To(MatchError(ErrResponseTooLarge))
@@ -173,7 +173,7 @@ func TestRESTRefusesRedirectsToAnotherHost(t *testing.T) {
 			evil := newElsewhere(t)
 			// localhost and 127.0.0.1 are different hosts to the client.
 			front := redirector(t, tc.code, strings.Replace(evil.URL, "127.0.0.1", "localhost", 1))
-			r, err := NewREST(RESTOptions{URL: front.URL, Auth: tc.auth})
+			r, err := NewREST(RESTOptions{Server: Server{URL: front.URL, Auth: tc.auth}})
 			g.Expect(err).NotTo(HaveOccurred())
 			err = r.Do(context.Background(), http.MethodGet, "/items/messages", nil, nil)
 			g.Expect(err).To(MatchError(ErrRedirectRefused))
@@ -208,7 +208,7 @@ func TestRedirectsWithinTheHostAreFollowed(t *testing.T) {
 	})
 	front := httptest.NewServer(mux)
 	defer front.Close()
-	r, err := NewREST(RESTOptions{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}})
+	r, err := NewREST(RESTOptions{Server: Server{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	rows, err := r.ReadAll(context.Background(), "messages", json.RawMessage(`{"sort":["id"]}`), ReadOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -244,7 +244,7 @@ func TestACallersHTTPClientGetsTheRedirectPolicyWithoutBeingChanged(t *testing.T
 	evil := newElsewhere(t)
 	front := redirector(t, http.StatusFound, strings.Replace(evil.URL, "127.0.0.1", "localhost", 1))
 	mine := &http.Client{}
-	r, err := NewREST(RESTOptions{URL: front.URL, Auth: Auth{AccessToken: "t"}, HTTPClient: mine})
+	r, err := NewREST(RESTOptions{Server: Server{URL: front.URL, Auth: Auth{AccessToken: "t"}, HTTPClient: mine}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.Do(context.Background(), http.MethodGet, "/items/messages", nil, nil)).To(MatchError(ErrRedirectRefused))
 	g.Expect(mine.CheckRedirect).To(BeNil())
@@ -255,7 +255,7 @@ func TestTheWebSocketUpgradeIsNotRedirectedToAnotherHost(t *testing.T) {
 	g := NewWithT(t)
 	evil := newElsewhere(t)
 	front := redirector(t, http.StatusFound, strings.Replace(evil.URL, "127.0.0.1", "localhost", 1))
-	c, err := New(Options{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}, AuthMode: AuthStrict, Reconnect: ReconnectOptions{Disabled: true}})
+	c, err := New(Options{Server: Server{URL: front.URL, Auth: Auth{AccessToken: "bot-static-token"}}, AuthMode: AuthStrict, Reconnect: ReconnectOptions{Disabled: true}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)

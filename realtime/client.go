@@ -40,10 +40,11 @@ type Client struct {
 	events  *eventQueue
 	rnd     func() float64
 
-	// ctx is the client's own lifetime, not a caller's: New makes it, Close
-	// cancels it, and it bounds every goroutine and request the client starts.
-	ctx    context.Context //nolint:containedctx // the client's lifetime (see above)
-	cancel context.CancelFunc
+	// quit is the client's own lifetime, not a caller's: halt closes it, once, when Close
+	// begins or reconnecting gives up. The goroutines the client starts are handed it as a
+	// context (lifeContext) and end with it, and every frame write is cut short by it.
+	quit   chan struct{}
+	halt   func()
 	wg     sync.WaitGroup // the supervisor goroutine
 	done   chan struct{}
 	finish sync.Once
@@ -112,14 +113,14 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	quit := make(chan struct{})
 	c := &Client{
 		opts: opts, wsURL: wsURL, restURL: restURL,
 		log:       opts.Logger.WithName("directus-realtime"),
 		events:    newEventQueue(opts.OnEvent),
 		rnd:       opts.rand,
-		ctx:       ctx,
-		cancel:    cancel,
+		quit:      quit,
+		halt:      sync.OnceFunc(func() { close(quit) }),
 		done:      make(chan struct{}),
 		subs:      map[string]*Subscription{},
 		pending:   map[string]chan reply{},
@@ -207,12 +208,13 @@ func (c *Client) Connect(ctx context.Context) error {
 	c.mu.Unlock()
 	c.log.Info("Connecting to Directus", "url", c.wsURL.Redacted())
 
-	ctx, stop := mergeCancel(ctx, c.ctx)
+	life := c.lifeContext()
+	ctx, stop := mergeCancel(ctx, life)
 	defer stop()
 	cn, err := c.dial(ctx)
 	if err != nil {
 		c.mu.Lock()
-		retry := c.opts.RetryOnFailedConnect && !c.closing && c.ctx.Err() == nil && !c.opts.Reconnect.Disabled
+		retry := c.opts.RetryOnFailedConnect && !c.closing && life.Err() == nil && !c.opts.Reconnect.Disabled
 		switch {
 		case retry:
 			// Like nats' RetryOnFailedConnect: the first failure is reported and the
@@ -226,10 +228,10 @@ func (c *Client) Connect(ctx context.Context) error {
 		if retry {
 			c.log.Info("Could not connect to Directus, retrying", "error", err.Error())
 			c.emit(Event{Kind: EventError, State: StateReconnecting, Err: err})
-			go c.loop(nil, nil, err)
+			go c.loop(life, nil, nil, err)
 			return nil
 		}
-		if c.ctx.Err() != nil {
+		if life.Err() != nil {
 			return ErrClosed
 		}
 		return err
@@ -243,9 +245,32 @@ func (c *Client) Connect(ctx context.Context) error {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	subs := c.attach(cn)
-	go c.loop(cn, subs, nil)
+	go c.loop(life, cn, subs, nil)
 	return nil
 }
+
+// lifeContext is the client's lifetime as a context, for the calls that take one: it is done
+// once quit is closed, with Err context.Canceled.
+func (c *Client) lifeContext() context.Context { return quitContext(c.quit) }
+
+// quitContext is a channel that is closed once, as a context.Context: done when the
+// channel is closed, with no deadline and no values.
+type quitContext <-chan struct{}
+
+func (q quitContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (q quitContext) Done() <-chan struct{} { return q }
+
+func (q quitContext) Err() error {
+	select {
+	case <-q:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+func (q quitContext) Value(any) any { return nil }
 
 // mergeCancel returns a context that is cancelled when either a or b is.
 func mergeCancel(a, b context.Context) (context.Context, context.CancelFunc) {
@@ -289,21 +314,21 @@ func (c *Client) detach(cn *conn) {
 	c.mu.Unlock()
 }
 
-// loop supervises connections until Close or until reconnecting gives up. It is the
-// client's only reconnect loop; with a nil cn it starts by reconnecting (the first dial
-// failed with last, and RetryOnFailedConnect is set).
-func (c *Client) loop(cn *conn, subs []*Subscription, last error) {
+// loop supervises connections until ctx, the client's lifetime, ends (Close) or until
+// reconnecting gives up. It is the client's only reconnect loop; with a nil cn it starts by
+// reconnecting (the first dial failed with last, and RetryOnFailedConnect is set).
+func (c *Client) loop(ctx context.Context, cn *conn, subs []*Subscription, last error) {
 	defer c.wg.Done()
 	for {
 		if cn == nil {
 			var ok bool
-			if cn, subs, ok = c.reconnect(last); !ok {
+			if cn, subs, ok = c.reconnect(ctx, last); !ok {
 				return
 			}
 		}
-		err := c.serve(cn, subs)
+		err := c.serve(ctx, cn, subs)
 		c.detach(cn)
-		if c.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
 		}
 		code, reason, cause := closeCause(cn, err)
@@ -317,8 +342,9 @@ func (c *Client) loop(cn *conn, subs []*Subscription, last error) {
 	}
 }
 
-// reconnect dials with backoff until it succeeds (ok), the client closes, or it gives up.
-func (c *Client) reconnect(last error) (*conn, []*Subscription, bool) {
+// reconnect dials with backoff until it succeeds (ok), ctx ends (the client closes), or it
+// gives up.
+func (c *Client) reconnect(ctx context.Context, last error) (*conn, []*Subscription, bool) {
 	for attempt := 1; ; attempt++ {
 		if c.opts.Reconnect.MaxAttempts > 0 && attempt > c.opts.Reconnect.MaxAttempts {
 			c.giveUp(last)
@@ -329,16 +355,16 @@ func (c *Client) reconnect(last error) (*conn, []*Subscription, bool) {
 		c.log.V(4).Info("Reconnecting", "attempt", attempt, "delay", delay)
 		t := time.NewTimer(delay)
 		select {
-		case <-c.ctx.Done():
+		case <-ctx.Done():
 			t.Stop()
 			return nil, nil, false
 		case <-t.C:
 		}
-		cn, err := c.dial(c.ctx)
+		cn, err := c.dial(ctx)
 		if err == nil {
 			return cn, c.attach(cn), true
 		}
-		if c.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, nil, false
 		}
 		last = err
@@ -370,7 +396,7 @@ func (c *Client) stop(err error) {
 		}
 		c.subs = map[string]*Subscription{}
 		c.mu.Unlock()
-		c.cancel()
+		c.halt()
 		for _, s := range subs {
 			s.shutdown()
 		}
@@ -386,7 +412,7 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
-	c.cancel()
+	c.halt()
 	c.wg.Wait()
 	c.emit(Event{Kind: EventClose, State: StateClosed, CloseCode: websocket.StatusNormalClosure, Err: ErrClosed})
 	c.stop(ErrClosed)

@@ -33,7 +33,7 @@ import (
 
 // resendAwaitingInit re-sends subscriptions that got no init on cn (their subscribe may have
 // been dropped by the rate limiter). Re-subscribing with the same uid replaces, so this is safe.
-func (c *Client) resendAwaitingInit(cn *conn) {
+func (c *Client) resendAwaitingInit(ctx context.Context, cn *conn) {
 	c.mu.Lock()
 	var subs []*Subscription
 	for _, s := range c.subs {
@@ -44,7 +44,7 @@ func (c *Client) resendAwaitingInit(cn *conn) {
 	c.mu.Unlock()
 	for _, s := range subs {
 		c.log.V(4).Info("Re-sending subscribe after rate limiting", "uid", s.uid)
-		_ = c.send(c.ctx, cn, s.frame())
+		_ = c.send(ctx, cn, s.frame())
 	}
 }
 

@@ -35,13 +35,15 @@ type pingFrame struct {
 	UID  string `json:"uid,omitempty"`
 }
 
-// write sends v on cn at once (no throttling), bounded by WriteTimeout.
+// write sends v on cn at once (no throttling), bounded by WriteTimeout and by the client's
+// lifetime, whoever asks: a caller's context would close the connection if it ended in
+// the middle of a frame.
 func (c *Client) write(cn *conn, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("directus: encode frame: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.WriteTimeout)
+	ctx, cancel := context.WithTimeout(c.lifeContext(), c.opts.WriteTimeout)
 	defer cancel()
 	if err := cn.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		return fmt.Errorf("directus: write frame: %w", err)

@@ -38,8 +38,8 @@ func (c *Client) heartbeatTick() time.Duration {
 // whose re-authentication failed before it cuts the connection itself.
 const closeGrace = time.Second
 
-// serve runs one connection until it ends or the client closes.
-func (c *Client) serve(cn *conn, subs []*Subscription) error {
+// serve runs one connection until it ends or ctx, the client's lifetime, does.
+func (c *Client) serve(ctx context.Context, cn *conn, subs []*Subscription) error {
 	connCtx, cancelConn := context.WithCancel(context.Background())
 	defer cancelConn()
 	cn.touch()
@@ -47,7 +47,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 
 	if c.opts.SubscribeGate == nil {
 		for _, s := range subs {
-			c.sendSubscribe(c.ctx, cn, s)
+			c.sendSubscribe(ctx, cn, s)
 		}
 	} else {
 		var gated sync.WaitGroup
@@ -92,7 +92,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 		case <-cn.readerDone:
 			_ = cn.ws.CloseNow()
 			return cn.readErr
-		case <-c.ctx.Done():
+		case <-ctx.Done():
 			// Graceful close; the reader sees the close handshake and exits.
 			_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 			cancelConn()
@@ -151,7 +151,7 @@ func (c *Client) serve(cn *conn, subs []*Subscription) error {
 			}
 			if at := cn.resubAt.Load(); at != 0 && now.UnixNano() >= at {
 				cn.resubAt.Store(0)
-				c.resendAwaitingInit(cn)
+				c.resendAwaitingInit(ctx, cn)
 			}
 		}
 	}

@@ -21,7 +21,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,8 +106,10 @@ func client(t *testing.T, s *fakedirectus.Server, edit func(*Options)) (*Client,
 	t.Helper()
 	ev := &events{}
 	o := Options{
-		URL:       s.URL(),
-		Auth:      Auth{AccessToken: "bot-static-token"},
+		Server: Server{
+			URL:  s.URL(),
+			Auth: Auth{AccessToken: "bot-static-token"},
+		},
 		Reconnect: ReconnectOptions{InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		OnEvent:   ev.add,
 	}
@@ -175,7 +179,7 @@ func field(t *testing.T, raw json.RawMessage, name string) any {
 func TestConnectAuthenticatesInEveryMode(t *testing.T) {
 	restLogin := func(t *testing.T, s *fakedirectus.Server) string {
 		t.Helper()
-		r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{Email: "bot@example.com", Password: "bot-password"}})
+		r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{Email: "bot@example.com", Password: "bot-password"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -409,7 +413,7 @@ func TestSubscriptionErrorGoesToThatSubscriptionOnly(t *testing.T) {
 
 func TestUIDlessSubscribeErrorIsAttributedToTheOldestPendingSubscribe(t *testing.T) {
 	g := NewWithT(t)
-	c, err := New(Options{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}})
+	c, err := New(Options{Server: Server{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	first := subscribe(t, c, SubscribeOptions{Collection: "a", UID: "first"})
@@ -618,16 +622,53 @@ func TestCloseStopsEverything(t *testing.T) {
 	g.Eventually(s.Connections, wait).Should(BeZero())
 }
 
+// A frame write is bounded by the client's lifetime, not only by WriteTimeout: Close cuts
+// short a write that a server which stopped reading holds up.
+func TestCloseCutsShortAWriteTheServerStoppedReading(t *testing.T) {
+	g := NewWithT(t)
+	begun, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		ws.SetReadLimit(-1)
+		if _, rd, err := ws.Reader(r.Context()); err == nil {
+			if _, err := io.ReadFull(rd, make([]byte, 1)); err == nil {
+				close(begun)
+			}
+		}
+		<-release // and nothing more is read
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := New(Options{Server: Server{URL: srv.URL}, AuthMode: AuthPublic, WriteTimeout: time.Minute})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Connect(context.Background())).To(Succeed())
+	created := make(chan error, 1)
+	go func() {
+		// Far more than the socket buffers hold: the write blocks once they are full.
+		_, err := c.CreateItem(context.Background(), "messages", map[string]any{"text": strings.Repeat("x", 8<<20)})
+		created <- err
+	}()
+	g.Eventually(begun, wait).Should(BeClosed())
+	start := time.Now()
+	g.Expect(c.Close()).To(Succeed())
+	g.Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second), "Close waited for the write instead of ending it")
+	g.Eventually(created, wait).Should(Receive(HaveOccurred()))
+}
+
 func TestNewValidatesOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		o    Options
 	}{
-		{"no URL", Options{Auth: Auth{AccessToken: "t"}}},
-		{"bad scheme", Options{URL: "ftp://x", Auth: Auth{AccessToken: "t"}}},
-		{"no credentials in handshake mode", Options{URL: "http://x"}},
-		{"email without password", Options{URL: "http://x", Auth: Auth{Email: "a@b"}}},
-		{"unknown mode", Options{URL: "http://x", AuthMode: "magic", Auth: Auth{AccessToken: "t"}}},
+		{"no URL", Options{Server: Server{Auth: Auth{AccessToken: "t"}}}},
+		{"bad scheme", Options{Server: Server{URL: "ftp://x", Auth: Auth{AccessToken: "t"}}}},
+		{"no credentials in handshake mode", Options{Server: Server{URL: "http://x"}}},
+		{"email without password", Options{Server: Server{URL: "http://x", Auth: Auth{Email: "a@b"}}}},
+		{"unknown mode", Options{Server: Server{URL: "http://x", Auth: Auth{AccessToken: "t"}}, AuthMode: "magic"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := New(tc.o); err == nil {

@@ -94,7 +94,7 @@ func TestSetAccessTokenRefusesSelfRenewingCredentials(t *testing.T) {
 	s := fake(t, fakedirectus.Options{})
 	c, _ := client(t, s, func(o *Options) { o.Auth = Auth{Email: "bot@example.com", Password: "bot-password"} })
 	g.Expect(c.SetAccessToken("x")).To(MatchError(ErrNotStaticToken))
-	r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{RefreshToken: "r"}})
+	r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{RefreshToken: "r"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.SetAccessToken("x")).To(MatchError(ErrNotStaticToken))
 }
@@ -103,7 +103,7 @@ func TestRESTSetAccessTokenUsesTheNewToken(t *testing.T) {
 	g := NewWithT(t)
 	s := fake(t, fakedirectus.Options{})
 	s.AddUser(fakedirectus.User{Email: "bot2@example.com", StaticToken: "bot-rotated-token", Read: []string{"messages"}})
-	r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}})
+	r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.SetAccessToken("bot-rotated-token")).To(Succeed())
 	s.RevokeToken("bot-static-token")

@@ -27,10 +27,11 @@ limitations under the License.
 //
 // # Usage
 //
-//	c, err := realtime.New(realtime.Options{
+//	srv := realtime.Server{
 //		URL:  "https://directus.example.com",
 //		Auth: realtime.Auth{AccessToken: os.Getenv("DIRECTUS_TOKEN")},
-//	})
+//	}
+//	c, err := realtime.New(realtime.Options{Server: srv})
 //	if err != nil { ... }
 //	defer c.Close()
 //	if err := c.Connect(ctx); err != nil { ... } // *HandshakeError, *ServerError, ...
@@ -71,8 +72,8 @@ limitations under the License.
 //     An unprompted TOKEN_EXPIRED is answered by an immediate re-auth; the socket and its
 //     subscriptions stay, events lost meanwhile (FORBIDDEN frames) become one KindGap.
 //     Refresh tokens rotate; the client keeps the newest (RefreshToken).
-//   - Reconnects use capped exponential backoff with jitter (Backoff), sleep in a select with
-//     the client's context, and start a new reader only after the old one has exited.
+//   - Reconnects use capped exponential backoff with jitter (Backoff), sleep in a select that
+//     Close ends, and start a new reader only after the old one has exited.
 //   - REQUESTS_EXCEEDED (rate limiting) delays the next sends by the advertised time and
 //     re-sends subscribes that got no init; it never ends the connection. Bad frames (not
 //     JSON, unknown types, larger than ReadLimit) are reported as EventError (errors.Is

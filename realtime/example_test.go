@@ -37,7 +37,7 @@ func Example() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := realtime.New(realtime.Options{URL: srv.URL(), Auth: realtime.Auth{AccessToken: "bot-static-token"}})
+	c, err := realtime.New(realtime.Options{Server: realtime.Server{URL: srv.URL(), Auth: realtime.Auth{AccessToken: "bot-static-token"}}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func ExampleREST_ReadAll() {
 	for i := range 1200 {
 		srv.SetSilently("messages", map[string]any{"text": fmt.Sprint("m", i)})
 	}
-	r, err := realtime.NewREST(realtime.RESTOptions{URL: srv.URL(), Auth: realtime.Auth{AccessToken: "t"}})
+	r, err := realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: srv.URL(), Auth: realtime.Auth{AccessToken: "t"}}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -83,6 +83,41 @@ func ExampleREST_ReadAll() {
 	}
 	fmt.Println(len(rows), string(rows[0]))
 	// Output: 200 {"id":1001,"text":"m1000"}
+}
+
+// One Server, set once, for a Client and a REST client against the same Directus.
+func ExampleServer() {
+	dx := fakedirectus.New(fakedirectus.Options{})
+	defer dx.Close()
+	dx.AddCollection("messages", "id", "text")
+	dx.AddUser(fakedirectus.User{StaticToken: "t", Read: []string{"messages"}})
+	dx.SetSilently("messages", map[string]any{"text": "Hello!"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := realtime.Server{URL: dx.URL(), Auth: realtime.Auth{AccessToken: "t"}}
+	c, err := realtime.New(realtime.Options{Server: srv})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	if err := c.Connect(ctx); err != nil {
+		log.Fatal(err)
+	}
+	r, err := realtime.NewREST(realtime.RESTOptions{Server: srv})
+	if err != nil {
+		log.Fatal(err)
+	}
+	overSocket, err := c.ReadAll(ctx, "messages", nil, realtime.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	overREST, err := r.ReadAll(ctx, "messages", nil, realtime.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(overSocket[0]), string(overREST[0]))
+	// Output: {"id":1,"text":"Hello!"} {"id":1,"text":"Hello!"}
 }
 
 func ExampleBackoff() {

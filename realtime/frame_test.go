@@ -189,7 +189,7 @@ func BenchmarkDecodeInitFrame100Rows(b *testing.B) {
 // BenchmarkDispatch measures the read loop's work per create frame: decode, look up the
 // subscription, queue the message; a consumer drains the channel.
 func BenchmarkDispatch(b *testing.B) {
-	c, err := New(Options{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}, SubscriptionBuffer: 1 << 20})
+	c, err := New(Options{Server: Server{URL: "http://127.0.0.1:1", Auth: Auth{AccessToken: "x"}}, SubscriptionBuffer: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}

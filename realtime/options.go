@@ -82,27 +82,61 @@ type ReconnectOptions struct {
 	Disabled bool
 }
 
-// Options configures a Client. Only URL is required.
-type Options struct {
+// Server says which Directus to reach and how: its URL, the credentials, the HTTP client,
+// and where logs go. Options and RESTOptions both embed it, so a caller that uses a Client
+// and a REST client against one server sets these once and hands the same Server to both:
+//
+//	srv := realtime.Server{URL: "https://directus.example.com", Auth: realtime.Auth{AccessToken: token}}
+//	c, err := realtime.New(realtime.Options{Server: srv})
+//	...
+//	r, err := realtime.NewREST(realtime.RESTOptions{Server: srv})
+//
+// With Options in hand, RESTOptions{Server: opts.Server} reaches the same server. Only URL
+// is required.
+type Server struct {
 	// URL is the base URL of Directus: http(s):// or ws(s)://, possibly with a path prefix
-	// (https://example.com/cms). Required.
+	// (https://example.com/cms). A REST client maps ws(s) to http(s). Required.
 	URL string
+	// Auth holds the credentials: a static token (a REST client sends it as a Bearer token),
+	// email and password (logged in with POST /auth/login, refreshed with /auth/refresh), or
+	// a refresh token. Empty means the Public role, which a Client allows only in AuthPublic
+	// mode.
+	Auth Auth
+	// TLSConfig is used for wss:// and https:// when HTTPClient is nil.
+	TLSConfig *tls.Config
+	// HTTPClient makes the HTTP requests: a Client's upgrade and logins, and every request of
+	// a REST client. Defaults to a client with TLSConfig and no overall timeout (deadlines
+	// come from contexts). Unless it has a CheckRedirect of its own, redirects are followed
+	// only within the URL's host and never from https to http (a *RedirectError otherwise),
+	// so credentials stay with that host.
+	HTTPClient *http.Client
+	// Logger receives logs: Info for state transitions, V(4) for mechanics. Defaults to a
+	// discarding logger.
+	Logger logr.Logger
+}
+
+// setServerDefaults gives s its default HTTP client (with the redirect policy) and logger.
+func (s *Server) setServerDefaults() {
+	if s.HTTPClient == nil {
+		s.HTTPClient = defaultHTTPClient(s.TLSConfig)
+	}
+	s.HTTPClient = withRedirectPolicy(s.HTTPClient)
+	if s.Logger.GetSink() == nil {
+		s.Logger = logr.Discard()
+	}
+}
+
+// Options configures a Client. Only Server.URL is required.
+type Options struct {
+	// Server is the Directus to connect to: URL, credentials, HTTP client and logger.
+	Server
 	// Path is the realtime endpoint below URL (WEBSOCKETS_REST_PATH). Defaults to "/websocket".
 	Path string
-	// Auth holds the credentials.
-	Auth Auth
 	// AuthMode is the server's auth mode. Defaults to AuthHandshake.
 	AuthMode AuthMode
 	// TokenInURL sends the access token as ?access_token= on the upgrade instead of in an auth
 	// frame. Implied by AuthStrict. Defaults to false.
 	TokenInURL bool
-	// TLSConfig is used for wss:// and https:// when HTTPClient is nil.
-	TLSConfig *tls.Config
-	// HTTPClient is used for the upgrade and for REST calls (login). Defaults to a client with
-	// TLSConfig and no overall timeout (deadlines come from contexts). Unless it has a
-	// CheckRedirect of its own, redirects are followed only within the url's host and never
-	// from https to http (a *RedirectError otherwise), so credentials stay with that host.
-	HTTPClient *http.Client
 	// DialTimeout bounds the TCP+TLS+upgrade. Defaults to 10s.
 	DialTimeout time.Duration
 	// AuthTimeout bounds the wait for an auth reply (the server's own window is
@@ -145,9 +179,6 @@ type Options struct {
 	// subscription's queue, since one frame may be as large as ReadLimit. On overflow the queue
 	// is cleared and a single KindGap message is queued. Defaults to ReadLimit.
 	SubscriptionBufferBytes int64
-	// Logger receives logs: Info for state transitions, V(4) for mechanics. Defaults to a
-	// discarding logger.
-	Logger logr.Logger
 	// OnEvent observes lifecycle events. It is called outside locks, in order, from a single
 	// goroutine, so it may block briefly but must not call Close. Optional.
 	OnEvent func(Event)
@@ -214,13 +245,7 @@ func (o *Options) setDefaults() error {
 		o.SubscriptionBufferBytes = o.ReadLimit
 	}
 	o.Reconnect = o.Reconnect.withDefaults()
-	if o.HTTPClient == nil {
-		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
-	}
-	o.HTTPClient = withRedirectPolicy(o.HTTPClient)
-	if o.Logger.GetSink() == nil {
-		o.Logger = logr.Discard()
-	}
+	o.setServerDefaults()
 	return nil
 }
 

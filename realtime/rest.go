@@ -19,7 +19,6 @@ package realtime
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,20 +34,10 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// RESTOptions configures a REST client.
+// RESTOptions configures a REST client. Only Server.URL is required.
 type RESTOptions struct {
-	// URL is the base URL of Directus (http or https; ws(s) is mapped), possibly with a path
-	// prefix. Required.
-	URL string
-	// Auth: a static token (sent as Bearer), or email+password (logged in with
-	// POST /auth/login, refreshed with /auth/refresh), or a refresh token. Empty means Public.
-	Auth Auth
-	// TLSConfig is used when HTTPClient is nil.
-	TLSConfig *tls.Config
-	// HTTPClient makes the requests. Defaults to a client with TLSConfig. Unless it has a
-	// CheckRedirect of its own, redirects are followed only within the URL's host and never
-	// from https to http (a *RedirectError otherwise), so credentials stay with that host.
-	HTTPClient *http.Client
+	// Server is the Directus to call: URL, credentials, HTTP client and logger.
+	Server
 	// Timeout bounds each request. Defaults to 30s.
 	Timeout time.Duration
 	// PageSize is the limit of each page ReadAll fetches. Defaults to 500.
@@ -58,8 +47,6 @@ type RESTOptions struct {
 	// larger answer is not read further and fails with a *ResponseTooLargeError
 	// (errors.Is ErrResponseTooLarge). Defaults to 64 MiB.
 	MaxResponseBytes int64
-	// Logger defaults to a discarding logger.
-	Logger logr.Logger
 }
 
 // DefaultMaxResponseBytes is RESTOptions.MaxResponseBytes's default: 64 MiB, far above
@@ -105,13 +92,7 @@ func NewREST(o RESTOptions) (*REST, error) {
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = DefaultMaxResponseBytes
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = defaultHTTPClient(o.TLSConfig)
-	}
-	o.HTTPClient = withRedirectPolicy(o.HTTPClient)
-	if o.Logger.GetSink() == nil {
-		o.Logger = logr.Discard()
-	}
+	o.setServerDefaults()
 	return &REST{o: o, base: base, log: o.Logger.WithName("directus-rest"), refresh: o.Auth.RefreshToken, static: o.Auth.AccessToken}, nil
 }
 

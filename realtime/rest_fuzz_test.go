@@ -66,8 +66,15 @@ func FuzzReadAllDecodesAnyPage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, page []byte, query string) {
 		for _, byKey := range []bool{false, true} {
-			r, err := NewREST(RESTOptions{URL: "http://directus.test", Auth: Auth{AccessToken: "t"}, PageSize: 2,
-				MaxResponseBytes: 1 << 16, HTTPClient: &http.Client{Transport: &onePage{body: page}}})
+			r, err := NewREST(RESTOptions{
+				Server: Server{
+					URL:        "http://directus.test",
+					Auth:       Auth{AccessToken: "t"},
+					HTTPClient: &http.Client{Transport: &onePage{body: page}},
+				},
+				PageSize:         2,
+				MaxResponseBytes: 1 << 16,
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

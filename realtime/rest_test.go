@@ -48,7 +48,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func restClient(t *testing.T, s *fakedirectus.Server, auth Auth) (*REST, *countingTransport) {
 	t.Helper()
 	ct := &countingTransport{base: http.DefaultTransport}
-	r, err := NewREST(RESTOptions{URL: s.URL(), Auth: auth, HTTPClient: &http.Client{Transport: ct}})
+	r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: auth, HTTPClient: &http.Client{Transport: ct}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestRESTReadByKeyMissesNoItemWhenAnEarlierOneIsDeletedBetweenPages(t *testi
 		s := fake(t, fakedirectus.Options{})
 		seed(s, 1200)
 		tr := &afterFirstPage{base: http.DefaultTransport, fn: func() { s.DeleteSilently("messages", 1) }}
-		r, err := NewREST(RESTOptions{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}, HTTPClient: &http.Client{Transport: tr}})
+		r, err := NewREST(RESTOptions{Server: Server{URL: s.URL(), Auth: Auth{AccessToken: "bot-static-token"}, HTTPClient: &http.Client{Transport: tr}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,7 +27,7 @@ import (
 
 func TestAQueueOverItsBytesBecomesOneGap(t *testing.T) {
 	g := NewWithT(t)
-	c, err := New(Options{URL: "http://directus.invalid", Auth: Auth{AccessToken: "t0k3n-for-tests"}})
+	c, err := New(Options{Server: Server{URL: "http://directus.invalid", Auth: Auth{AccessToken: "t0k3n-for-tests"}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	s := newSubscription(c, SubscribeOptions{Collection: "messages", UID: "s"}, 1000, 1000)

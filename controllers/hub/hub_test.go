@@ -80,7 +80,7 @@ func (w *hubWorld) config(i int, token string) subscriptions.Config {
 	return subscriptions.Config{
 		Name: types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("sub-%d", i)}, UID: types.UID(fmt.Sprintf("uid-%d", i)),
 		Generation: 1, Hash: fmt.Sprintf("hash-%d-%s", i, token), ConnectionKey: "key-" + token,
-		Realtime: realtime.Options{URL: w.dx.URL(), Auth: realtime.Auth{AccessToken: token},
+		Realtime: realtime.Options{Server: realtime.Server{URL: w.dx.URL(), Auth: realtime.Auth{AccessToken: token}},
 			Reconnect: realtime.ReconnectOptions{InitialDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond}},
 		Collection: "messages", Query: json.RawMessage(fmt.Sprintf(`{"filter":{"user":{"_eq":"u%d"}}}`, i)),
 		ConfigMap: &subscriptions.MirrorTarget{Name: fmt.Sprintf("sub-%d", i), Layout: mirror.PerItem},

@@ -118,7 +118,7 @@ func buildConfig(ctx context.Context, cr Credentials, obj *v1alpha1.DirectusSubs
 // any; warning says what is insecure about the settings.
 func BuildRealtime(ctx context.Context, cr Credentials, src Source) (opts realtime.Options, caPEM []byte, warning string, err error) {
 	conn := src.Spec
-	opts = realtime.Options{URL: conn.URL, Path: defaultString(conn.WebSocketPath, "/websocket")}
+	opts = realtime.Options{Server: realtime.Server{URL: conn.URL}, Path: defaultString(conn.WebSocketPath, "/websocket")}
 	switch {
 	case conn.Auth.Token != nil:
 		tok, err := cr.secretValue(ctx, src.in(conn.Auth.Token.Namespace), conn.Auth.Token.Name, conn.Auth.Token.Key)

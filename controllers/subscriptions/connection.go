@@ -136,10 +136,9 @@ func NewConnection(o ConnectionOptions) (*Connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest, err := realtime.NewREST(realtime.RESTOptions{
-		URL: opts.URL, Auth: opts.Auth, TLSConfig: opts.TLSConfig, HTTPClient: opts.HTTPClient,
-		Logger: o.Log.WithName("rest"),
-	})
+	server := opts.Server
+	server.Logger = o.Log.WithName("rest")
+	rest, err := realtime.NewREST(realtime.RESTOptions{Server: server})
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func fieldsServer(t *testing.T, status int, primaryKey string) *httptest.Server 
 // newTestConnection returns an unstarted connection to url with a token.
 func newTestConnection(t *testing.T, url string) *Connection {
 	t.Helper()
-	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: url, Auth: realtime.Auth{AccessToken: "test-static-token"}}, Log: logr.Discard()})
+	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{Server: realtime.Server{URL: url, Auth: realtime.Auth{AccessToken: "test-static-token"}}}, Log: logr.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestAFullReadGoesOverTheSocketWhenItIsUpAndOverRESTWhenItIsNot(t *testing.T
 	dx.AddCollection("messages", "id", "text", "user")
 	dx.AddUser(fakedirectus.User{Email: "bot@example.com", Password: "pw", StaticToken: "bot-token", Read: []string{"messages"}})
 	dx.SetSilently("messages", map[string]any{"text": "a", "user": "u"}, map[string]any{"text": "b", "user": "u"})
-	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: dx.URL(), Auth: realtime.Auth{AccessToken: "bot-token"}}, Log: logr.Discard()})
+	c, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{Server: realtime.Server{URL: dx.URL(), Auth: realtime.Auth{AccessToken: "bot-token"}}}, Log: logr.Discard()})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(c.Close)
 	socketReads := func() int {

@@ -37,7 +37,7 @@ import (
 // status until another change arrives.
 func TestAWriteThatLandsAfterAPeriodicUpdateIsCarriedByTheNext(t *testing.T) {
 	g := NewWithT(t)
-	conn, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: "http://directus.invalid", Auth: realtime.Auth{AccessToken: "t"}}, Log: logr.Discard()})
+	conn, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{Server: realtime.Server{URL: "http://directus.invalid", Auth: realtime.Auth{AccessToken: "t"}}}, Log: logr.Discard()})
 	g.Expect(err).NotTo(HaveOccurred())
 	sink := NewEventsSink(EventsOptions{Client: fake.NewClientBuilder().Build(), Object: corev1.ObjectReference{Namespace: "ns", Name: "sub"}})
 	sink.start(queryPlan{keyField: "id"}, (&scriptedEnv{}).env())
@@ -64,7 +64,7 @@ func TestAWriteThatLandsAfterAPeriodicUpdateIsCarriedByTheNext(t *testing.T) {
 // mirror still costs at most one such update per interval.
 func TestAWriteThatChangesTheItemCountReachesTheStatusAtOnce(t *testing.T) {
 	g := NewWithT(t)
-	conn, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{URL: "http://directus.invalid", Auth: realtime.Auth{AccessToken: "t"}}, Log: logr.Discard()})
+	conn, err := NewConnection(ConnectionOptions{Realtime: realtime.Options{Server: realtime.Server{URL: "http://directus.invalid", Auth: realtime.Auth{AccessToken: "t"}}}, Log: logr.Discard()})
 	g.Expect(err).NotTo(HaveOccurred())
 	sink := NewMirrorSink(MirrorOptions{Store: &memStore{}, Layout: mirror.PerItem})
 	notified := 0

@@ -46,8 +46,7 @@ func main() {
 	defer stop()
 
 	c, err := realtime.New(realtime.Options{
-		URL:  *url,
-		Auth: realtime.Auth{AccessToken: token},
+		Server: realtime.Server{URL: *url, Auth: realtime.Auth{AccessToken: token}},
 		OnEvent: func(e realtime.Event) {
 			if e.Err != nil {
 				log.Printf("%s: %v", e.Kind, e.Err)

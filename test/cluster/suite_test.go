@@ -128,10 +128,10 @@ func setup() error {
 	directusURL = fmt.Sprintf("http://%s:%d", env["CLUSTER_HOST_IP"], directusPort)
 	fmt.Printf("cluster: a real Directus is up at %s after %s\n", directusURL, time.Since(start).Round(time.Second))
 	adminAuth := realtime.Auth{Email: "admin@example.com", Password: fmt.Sprintf("admin-password-%d", directusPort)}
-	if admin, err = realtime.NewREST(realtime.RESTOptions{URL: directusURL, Auth: adminAuth}); err != nil {
+	if admin, err = realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: directusURL, Auth: adminAuth}}); err != nil {
 		return err
 	}
-	if bot, err = realtime.NewREST(realtime.RESTOptions{URL: directusURL, Auth: realtime.Auth{AccessToken: botToken}}); err != nil {
+	if bot, err = realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: directusURL, Auth: realtime.Auth{AccessToken: botToken}}}); err != nil {
 		return err
 	}
 	return buildTestapp()

@@ -84,7 +84,7 @@ func TestQuickstartMessagesLandInTheConfigMap(t *testing.T) {
 	ready(t, namespace, "quickstart")
 
 	ctx := context.Background()
-	c, err := realtime.New(realtime.Options{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}})
+	c, err := realtime.New(realtime.Options{Server: realtime.Server{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}}})
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	NewWithT(t).Expect(c.Connect(ctx)).To(Succeed())
 	defer func() { _ = c.Close() }()
@@ -293,7 +293,7 @@ func TestEmailAndPasswordSurviveSeveralTokenExpiries(t *testing.T) {
 	short := &lab{port: dx.port + 1, state: dx.state + "-ttl", env: []string{"ACCESS_TOKEN_TTL=10s"}}
 	NewWithT(t).Expect(short.start()).To(Succeed())
 	defer func() { _ = short.stop() }()
-	shortBot, err := realtime.NewREST(realtime.RESTOptions{URL: short.url(), Auth: realtime.Auth{AccessToken: botToken}})
+	shortBot, err := realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: short.url(), Auth: realtime.Auth{AccessToken: botToken}}})
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 
 	namespace := ns(t)
@@ -344,7 +344,7 @@ func TestLatencyComparedToARawSubscriber(t *testing.T) {
 
 	// Directus serves subscriptions one by one in subscription order: the
 	// raw subscriber subscribes first.
-	raw, err := realtime.New(realtime.Options{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}})
+	raw, err := realtime.New(realtime.Options{Server: realtime.Server{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	sub, err := raw.Subscribe(ctx, realtime.SubscribeOptions{Collection: "messages", Event: "create", Query: json.RawMessage(`{"fields":["id"]}`)})
 	g.Expect(err).NotTo(HaveOccurred())

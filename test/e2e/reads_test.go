@@ -36,7 +36,7 @@ import (
 // options, and events receives what it reports.
 func socketClient(t *testing.T, edit func(*realtime.Options), events func(realtime.Event)) *realtime.Client {
 	t.Helper()
-	o := realtime.Options{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}, OnEvent: events}
+	o := realtime.Options{Server: realtime.Server{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}}, OnEvent: events}
 	if edit != nil {
 		edit(&o)
 	}

@@ -100,11 +100,11 @@ func run(m *testing.M) int {
 	adminPass := fmt.Sprintf("admin-password-%d", port)
 	botPass = fmt.Sprintf("bot-password-%d", port)
 	var err error
-	if admin, err = realtime.NewREST(realtime.RESTOptions{URL: dx.url(), Auth: realtime.Auth{Email: "admin@example.com", Password: adminPass}}); err != nil {
+	if admin, err = realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: dx.url(), Auth: realtime.Auth{Email: "admin@example.com", Password: adminPass}}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if bot, err = realtime.NewREST(realtime.RESTOptions{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}}); err != nil {
+	if bot, err = realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: dx.url(), Auth: realtime.Auth{AccessToken: botToken}}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

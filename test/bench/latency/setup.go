@@ -253,8 +253,10 @@ func (h *harness) newSubject(name string, naiveCfg *rest.Config, scheme *k8srunt
 // what is measured.
 func (h *harness) realtimeOptions(who string) realtime.Options {
 	return realtime.Options{
-		URL:          h.dx.URL(),
-		Auth:         realtime.Auth{AccessToken: h.dx.Token()},
+		Server: realtime.Server{
+			URL:  h.dx.URL(),
+			Auth: realtime.Auth{AccessToken: h.dx.Token()},
+		},
 		PingInterval: 30 * time.Second,
 		PongTimeout:  5 * time.Minute,
 		AuthTimeout:  time.Minute,

@@ -226,7 +226,7 @@ func (n *naiveSubject) attach(ctx context.Context, coll string) (*tracker, error
 		_ = rt.Close()
 		return nil, fmt.Errorf("naive mirror: connect: %w", err)
 	}
-	rest, err := realtime.NewREST(realtime.RESTOptions{URL: h.dx.URL(), Auth: realtime.Auth{AccessToken: h.dx.Token()}})
+	rest, err := realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: h.dx.URL(), Auth: realtime.Auth{AccessToken: h.dx.Token()}}})
 	if err != nil {
 		stop()
 		_ = rt.Close()

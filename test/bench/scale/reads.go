@@ -49,7 +49,7 @@ const readsAtOnce = 4
 func (h *harness) measureReads(ctx context.Context) error {
 	n := len(h.expected)
 	auth := realtime.Auth{AccessToken: h.dx.Token()}
-	c, err := realtime.New(realtime.Options{URL: h.dx.URL(), Auth: auth})
+	c, err := realtime.New(realtime.Options{Server: realtime.Server{URL: h.dx.URL(), Auth: auth}})
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *harness) measureReads(ctx context.Context) error {
 	if err := c.Connect(cctx); err != nil {
 		return fmt.Errorf("reads: connect: %w", err)
 	}
-	rest, err := realtime.NewREST(realtime.RESTOptions{URL: h.dx.URL(), Auth: auth})
+	rest, err := realtime.NewREST(realtime.RESTOptions{Server: realtime.Server{URL: h.dx.URL(), Auth: auth}})
 	if err != nil {
 		return err
 	}
