@@ -173,6 +173,13 @@ func (o *OperatorOptions) validateLeaderElection() error {
 	return nil
 }
 
+// leaseNamespace is the namespace of the leader election Lease as the flag
+// and $POD_NAMESPACE give it; empty leaves controller-runtime to take the
+// namespace the pod runs in.
+func (o *OperatorOptions) leaseNamespace() string {
+	return cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE"))
+}
+
 // defaultLeaderElectionID is the Lease of an operator that is not sharded
 // (and of the chart's shard of unlabelled objects).
 const defaultLeaderElectionID = "directus-operator.realtime.directus-operator.io"
@@ -299,7 +306,7 @@ func managerOptions(o OperatorOptions) ctrl.Options {
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        o.LeaderElectionID,
-		LeaderElectionNamespace: cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE")),
+		LeaderElectionNamespace: o.leaseNamespace(),
 		LeaseDuration:           &o.LeaseDuration,
 		RenewDeadline:           &o.RenewDeadline,
 		RetryPeriod:             &o.RetryPeriod,

@@ -17,7 +17,6 @@ limitations under the License.
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -80,7 +79,7 @@ func releasePredecessorsLease(ctx context.Context, cfg *rest.Config, o OperatorO
 	if !o.LeaderElect {
 		return
 	}
-	ns := cmp.Or(o.LeaderElectionNamespace, os.Getenv("POD_NAMESPACE"))
+	ns := o.leaseNamespace()
 	if ns == "" {
 		if b, err := os.ReadFile(inClusterNamespaceFile); err == nil {
 			ns = strings.TrimSpace(string(b))

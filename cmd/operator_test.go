@@ -142,9 +142,9 @@ func TestMetricsAreHTTPSWithAuthenticationUnlessTurnedOff(t *testing.T) {
 	g.Expect(o.validate()).To(MatchError(ContainSubstring("tls.key")), "a missing key is refused, not replaced by a self-signed certificate")
 }
 
-// A shard's selector reaches the cache (only its subscriptions are listed
-// and watched) and the connection reconcilers (only its connection objects'
-// statuses are written); without one, both take everything.
+// A shard's selector reaches the cache: only its subscriptions are listed
+// and watched; without one, every subscription is. (That the connection
+// reconcilers write only their shard's statuses is test/scale's.)
 func TestTheWatchLabelSelectorScopesTheSubscriptionCache(t *testing.T) {
 	g := NewWithT(t)
 	for _, tc := range []struct {

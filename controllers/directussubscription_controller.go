@@ -309,7 +309,7 @@ func (r *DirectusSubscriptionReconciler) targetTampered(ctx context.Context, nam
 	}
 	key := types.NamespacedName{Namespace: namespace, Name: t.Name}
 	if kind == subscriptions.TargetSecret {
-		m := secretMetadata()
+		m := coreMetadata("Secret")
 		if err := r.Cache.Get(ctx, key, m); err != nil {
 			return true
 		}

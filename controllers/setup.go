@@ -23,10 +23,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -199,17 +197,10 @@ func budgetClient(mgr ctrl.Manager, qps float32, burst int) (client.Client, erro
 // failover. The field indexes already do this for the DirectusSubscription
 // and connection informers.
 func warmInformers(ctx context.Context, mgr ctrl.Manager) error {
-	secrets, namespaces := metadataOf(corev1.SchemeGroupVersion.WithKind("Secret")), metadataOf(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	for _, obj := range []client.Object{&corev1.ConfigMap{}, secrets, namespaces} {
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, coreMetadata("Secret"), coreMetadata("Namespace")} {
 		if _, err := mgr.GetCache().GetInformer(ctx, obj); err != nil {
 			return fmt.Errorf("informer of %T: %w", obj, err)
 		}
 	}
 	return nil
-}
-
-func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(gvk)
-	return m
 }

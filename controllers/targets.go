@@ -83,10 +83,11 @@ func (r *DirectusSubscriptionReconciler) ownedTargets(ctx context.Context, obj *
 	return owned, nil
 }
 
-// secretMetadata is an empty Secret as the cache holds it: metadata only.
-func secretMetadata() *metav1.PartialObjectMetadata {
+// coreMetadata is an empty object of a core kind (Secret, Namespace) as a
+// metadata-only watch caches it.
+func coreMetadata(kind string) *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
 	return m
 }
 

@@ -23,8 +23,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -115,8 +113,7 @@ func (c *ConfigCache) inputs(ctx context.Context, obj *v1alpha1.DirectusSubscrip
 	}
 	parts := []string{string(obj.UID), fmt.Sprint(obj.Generation), src.Identity, fmt.Sprint(src.Generation)}
 	for _, key := range src.Secrets() {
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		m := coreMetadata("Secret")
 		if err := c.Metadata.Get(ctx, key, m); err != nil {
 			return "", false
 		}
@@ -148,8 +145,7 @@ func (c *ConfigCache) caVersion(ctx context.Context, key types.NamespacedName) (
 	if ok && now().Sub(seen.at) < caCheckTTL {
 		return seen.rv, true
 	}
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	m := coreMetadata("ConfigMap")
 	if err := c.APIReader.Get(ctx, key, m); err != nil {
 		return "", false
 	}

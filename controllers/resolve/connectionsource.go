@@ -23,7 +23,6 @@ import (
 	"regexp"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -204,8 +203,7 @@ func (cr Resolver) allows(ctx context.Context, c *v1alpha1.ClusterDirectusConnec
 			continue
 		}
 		if nsLabels == nil {
-			n := &metav1.PartialObjectMetadata{}
-			n.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+			n := coreMetadata("Namespace")
 			if err := cr.Reader.Get(ctx, types.NamespacedName{Name: ns}, n); err != nil {
 				return false, fmt.Errorf("read namespace %s: %w", ns, err)
 			}

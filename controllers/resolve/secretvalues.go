@@ -51,8 +51,7 @@ type secretEntry struct {
 func (sv *SecretValues) get(ctx context.Context, reader client.Reader, key types.NamespacedName) (map[string][]byte, error) {
 	rv := ""
 	if sv.Metadata != nil {
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		m := coreMetadata("Secret")
 		if err := sv.Metadata.Get(ctx, key, m); err == nil {
 			rv = m.ResourceVersion
 		}
@@ -77,4 +76,12 @@ func (sv *SecretValues) get(ctx context.Context, reader client.Reader, key types
 	sv.entries[key] = secretEntry{resourceVersion: s.ResourceVersion, data: s.Data}
 	sv.mu.Unlock()
 	return s.Data, nil
+}
+
+// coreMetadata is an empty object of a core kind (Secret, ConfigMap,
+// Namespace) for a metadata-only read.
+func coreMetadata(kind string) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
+	return m
 }

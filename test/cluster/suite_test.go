@@ -69,16 +69,10 @@ var (
 	bot       *realtime.REST
 	// directusURL is the suite's Directus as pods reach it.
 	directusURL string
-	helmBin     = orDefault(os.Getenv("HELM"), filepath.Join(os.Getenv("HOME"), ".cache/directus-operator/envtest/bin/helm"))
-	kubectlBin  = orDefault(os.Getenv("KUBECTL"), filepath.Join(os.Getenv("HOME"), ".cache/directus-operator/envtest/k8s/1.37.2-linux-amd64/kubectl"))
+	// helmBin and kubectlBin are the ones hack/envtest-from-source.sh
+	// built, or $HELM and $KUBECTL.
+	helmBin, kubectlBin string
 )
-
-func orDefault(v, d string) string {
-	if v != "" {
-		return v
-	}
-	return d
-}
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -92,6 +86,13 @@ func run(m *testing.M) int {
 }
 
 func setup() error {
+	var err error
+	if helmBin, err = envtestutil.Tool("helm", "HELM"); err != nil {
+		return err
+	}
+	if kubectlBin, err = envtestutil.Tool("kubectl", "KUBECTL"); err != nil {
+		return err
+	}
 	out, err := exec.Command(filepath.Join(envtestutil.RepoRoot(), "hack", "cluster.sh"), "env").Output()
 	if err != nil {
 		return fmt.Errorf("hack/cluster.sh env: %w", err)

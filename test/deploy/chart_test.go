@@ -457,10 +457,10 @@ func checkShards(t *testing.T, g Gomega, objs []*unstructured.Unstructured) {
 	leases := map[string]bool{}
 	for name, dep := range deps {
 		g.Expect(*dep.Spec.Replicas).To(BeEquivalentTo(2), name)
+		own, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+		g.Expect(err).NotTo(HaveOccurred())
 		for other, o := range deps {
-			sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(sel.Matches(labels.Set(o.Spec.Template.Labels))).To(Equal(name == other), "%s's selector and %s's pods", name, other)
+			g.Expect(own.Matches(labels.Set(o.Spec.Template.Labels))).To(Equal(name == other), "%s's selector and %s's pods", name, other)
 		}
 		g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue(), "the metrics Service selects %s's pods", name)
 		var selector string

@@ -30,20 +30,14 @@ it already contains the chart name). Truncated to 63 characters (DNS label).
 Labels on every object.
 */}}
 {{- define "directus-operator.labels" -}}
-helm.sh/chart: {{ include "directus-operator.chart" . }}
-{{ include "directus-operator.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: directus-operator
+{{ include "directus-operator.shardLabels" (dict "root" . "shard" "") }}
 {{- end }}
 
 {{/*
 Selector labels: stable across upgrades (a Deployment's selector is immutable).
 */}}
 {{- define "directus-operator.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "directus-operator.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/component: controller-manager
+{{ include "directus-operator.shardSelectorLabels" (dict "root" . "shard" "") }}
 {{- end }}
 
 {{/*
@@ -57,9 +51,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 The shard templates take (dict "root" $ "shard" name), name "" being the
-default Deployment's. The default's selector labels are selectorLabels, so
-that turning sharding on keeps its (immutable) selector; a shard's differ
-in app.kubernetes.io/component, so that no Deployment selects another's pods.
+default Deployment's, whose labels and selector labels are labels and
+selectorLabels, so that turning sharding on keeps its (immutable) selector;
+a shard's differ in app.kubernetes.io/component, so that no Deployment
+selects another's pods.
 */}}
 {{- define "directus-operator.shardSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "directus-operator.name" .root }}

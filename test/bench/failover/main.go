@@ -24,6 +24,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -61,7 +62,7 @@ func main() {
 	ctx, stop := benchkit.SignalContext()
 	defer stop()
 	root := envtestutil.RepoRoot()
-	runs, err := strconv.Atoi(cmpOr(os.Getenv("BENCH_RUNS"), "3"))
+	runs, err := strconv.Atoi(cmp.Or(os.Getenv("BENCH_RUNS"), "3"))
 	if err != nil || runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: BENCH_RUNS must be a positive number")
 		os.Exit(2)
@@ -84,13 +85,6 @@ func main() {
 	}
 	render := func() string { return table(byPhase, order, runs, benchkit.GitCommit(root)) }
 	os.Exit(benchkit.Finish(ctx, len(order) > 0, render, filepath.Join(root, "bin", "bench-failover.md"), runErr))
-}
-
-func cmpOr(v, d string) string {
-	if v != "" {
-		return v
-	}
-	return d
 }
 
 // read parses the "phase<TAB>seconds" lines the tests append.
